@@ -1,0 +1,37 @@
+# One command sets up and runs the main job (`make demo`), one the whole test suite (`make test`).
+# TORCH_SPEC pins the tested CPU build so pip never pulls a multi-GB CUDA torch; override it
+# (e.g. `make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124"`) on a GPU box.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.molselect-installed
+
+.PHONY: setup demo test docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/molselect demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,docs]"
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_featurize.py
+	$(PY) benchmarks/bench_molgroup.py
+	$(PY) benchmarks/bench_models.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build

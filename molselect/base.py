@@ -1,0 +1,280 @@
+"""The base class every auxiliary-dataset selector shares.
+
+Like scikit-learn's ``SelectorMixin``, a subclass implements one method,
+:meth:`BaseAuxiliarySelector._score_candidates`, which scores the candidate
+auxiliaries for a target.  The base class validates the inputs, ranks,
+applies the threshold and ``top_k``, fills the fitted attributes, builds the
+union in :meth:`~BaseAuxiliarySelector.fit_transform` and applies the
+leakage guard, once for all selectors.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .datasets._base import CLASSIFICATION, DatasetGroup, as_dataset, name_datasets
+from .datasets._leakage import find_overlap
+
+__all__ = ["BaseAuxiliarySelector", "SelectionResult", "validate_target", "validate_auxiliaries"]
+
+
+class SelectionResult:
+    """What a selector's scoring returns to the base class.
+
+    Parameters
+    ----------
+    affinity : pandas.Series
+        One score per candidate, higher = more helpful.
+    selected : list of str, optional
+        The selection when the method decides it itself (MolGroup's rounds,
+        beam search); otherwise the base class takes the ``top_k`` best
+        candidates at or above ``threshold``.
+    history : pandas.DataFrame, optional
+        Tidy training or search record.
+    extra : dict, optional
+        Further fitted attributes to set (names end in ``_``).
+    """
+
+    def __init__(self, affinity, selected=None, history=None, extra=None):
+        self.affinity = affinity
+        self.selected = selected
+        self.history = history
+        self.extra = extra or {}
+
+
+def validate_target(target):
+    """Check a target dataset before any training; return it as a MoleculeDataset.
+
+    Raises
+    ------
+    TypeError
+        If ``target`` is not a dataset.
+    ValueError
+        If it is empty, has no labels at all, or has a classification task
+        whose labels are all of one class.
+    """
+    if isinstance(target, (Mapping, DatasetGroup)):
+        raise TypeError("the target must be one dataset, not a mapping or group of datasets")
+    target = as_dataset(target, name="target")
+    if len(target) == 0:
+        raise ValueError(f"the target dataset {target.name!r} is empty")
+    labelled = ~np.isnan(target.y)
+    if not labelled.any():
+        raise ValueError(f"the target dataset {target.name!r} has no labels (all missing)")
+    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
+        if kind == CLASSIFICATION:
+            values = np.unique(target.y[labelled[:, j], j])
+            if len(values) == 1:
+                raise ValueError(
+                    f"classification task {task!r} of the target {target.name!r} has only one "
+                    f"class ({values[0]:g}) among its labels; a selector needs both classes"
+                )
+    return target
+
+
+def validate_auxiliaries(auxiliaries, target_name=None):
+    """Name and check the candidate auxiliaries; return an ordered dict name -> dataset.
+
+    Raises
+    ------
+    TypeError
+        If ``auxiliaries`` is not a mapping or list of datasets.
+    ValueError
+        If there are none, two share a name, one is named like the target,
+        or one is empty or entirely unlabelled.
+    """
+    if auxiliaries is None:
+        raise ValueError(
+            "no auxiliary datasets were given: pass them as fit(target, auxiliaries) or "
+            "fit(target, auxiliaries=...) (a mapping name -> dataset or a list)"
+        )
+    if not isinstance(auxiliaries, (Mapping, Sequence)) or isinstance(auxiliaries, (str, bytes)):
+        if hasattr(auxiliaries, "ids") and hasattr(auxiliaries, "y"):
+            auxiliaries = [auxiliaries]
+    candidates = name_datasets(auxiliaries)
+    if not candidates:
+        raise ValueError("no auxiliary datasets were given (the collection is empty)")
+    for name, data in candidates.items():
+        if target_name is not None and name == target_name:
+            raise ValueError(
+                f"auxiliary {name!r} has the same name as the target; rename one of them"
+            )
+        if len(data) == 0:
+            raise ValueError(f"auxiliary dataset {name!r} is empty")
+        if np.isnan(data.y).all():
+            raise ValueError(f"auxiliary dataset {name!r} has no labels (all missing)")
+    return candidates
+
+
+def _as_list_of_datasets(eval_set):
+    if eval_set is None:
+        return []
+    if isinstance(eval_set, (list, tuple)):
+        return [as_dataset(d, name="eval_set") for d in eval_set]
+    return [as_dataset(eval_set, name="eval_set")]
+
+
+class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
+    """Base class for selectors of auxiliary datasets.
+
+    Subclasses implement ``_score_candidates(target, candidates, eval_set)``
+    returning a :class:`SelectionResult`.  They should expose the parameters
+    ``top_k`` and ``threshold`` when they use the default selection rule.
+
+    Notes
+    -----
+    ``fit_transform(target, auxiliaries)`` returns the union (target first,
+    then the selected auxiliaries) as a :class:`~molselect.datasets.DatasetGroup`,
+    with the leakage guard applied.  ``transform`` on new data returns it
+    unchanged: the selection is about training data, so at prediction time a
+    target-only dataset passes straight through to the next pipeline step.
+    This asymmetry is deliberate, as for scikit-learn's ``TargetEncoder``.
+    """
+
+    # Route these fit parameters by default when scikit-learn's metadata routing is enabled.
+    __metadata_request__fit = {"auxiliaries": True, "eval_set": True}
+
+    def _score_candidates(self, target, candidates, eval_set):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit(self, X, y=None, auxiliaries=None, *, eval_set=None):
+        """Score the candidate auxiliaries for the target ``X`` and select some.
+
+        Parameters
+        ----------
+        X : dataset
+            The target's training data (molselect or DeepChem-style).
+        y : mapping or list of datasets, optional
+            The candidate auxiliaries given positionally, so that
+            ``fit(target, pool)`` reads naturally; scikit-learn pipelines pass
+            ``y=None`` here and the pool as ``auxiliaries=``.
+        auxiliaries : mapping of str to dataset, or list of datasets
+            The candidates (a list takes names from the datasets, else positions).
+        eval_set : dataset or list of datasets, optional
+            Held-out target data (validation / test splits).  Selectors that
+            need validation data use the first one; the leakage guard removes
+            molecules of all of them from the auxiliaries in ``fit_transform``.
+
+        Returns
+        -------
+        self
+        """
+        if auxiliaries is None:
+            auxiliaries = y
+        elif y is not None:
+            raise TypeError("auxiliaries were given twice (positionally and by keyword)")
+        target = validate_target(X)
+        candidates = validate_auxiliaries(auxiliaries, target.name)
+        eval_sets = _as_list_of_datasets(eval_set)
+        self._check_params()
+        result = self._score_candidates(target, candidates, eval_sets)
+        names = list(candidates)
+        affinity = pd.Series(result.affinity, dtype=float).reindex(names)
+        affinity.name = "affinity"
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = len(names)
+        self.affinity_ = affinity
+        self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
+        if result.selected is None:
+            threshold = getattr(self, "threshold", None)
+            keep = [n for n in self.ranking_
+                    if threshold is None or not affinity[n] < threshold]
+            top_k = getattr(self, "top_k", None)
+            result.selected = keep if top_k is None else keep[:top_k]
+        self.selected_ = list(result.selected)
+        if result.history is not None:
+            self.history_ = result.history
+        for key, value in result.extra.items():
+            setattr(self, key, value)
+        self._target_name = target.name
+        self._eval_sets = eval_sets
+        return self
+
+    def _check_params(self):
+        top_k = getattr(self, "top_k", None)
+        if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+
+    def get_support(self, indices=False):
+        """Which candidates were selected, in the order they were given.
+
+        Parameters
+        ----------
+        indices : bool, default=False
+            Return integer positions instead of a boolean mask.
+
+        Returns
+        -------
+        ndarray
+        """
+        check_is_fitted(self, "selected_")
+        mask = np.isin(self.feature_names_in_, self.selected_)
+        return np.flatnonzero(mask) if indices else mask
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the selected auxiliaries, best first."""
+        check_is_fitted(self, "selected_")
+        return np.asarray(self.selected_, dtype=object)
+
+    def transform(self, X):
+        """Return ``X`` unchanged (see the class notes: the union comes from ``fit_transform``)."""
+        check_is_fitted(self, "selected_")
+        return X
+
+    def fit_transform(self, X, y=None, auxiliaries=None, *, eval_set=None):
+        """Fit, then return the union: target first, then the selected auxiliaries.
+
+        Auxiliary molecules that also occur in ``eval_set`` (same InChIKey or
+        canonical SMILES) are removed when ``leakage_guard`` is on (the
+        default); how many per auxiliary is stored in ``n_leaked_`` and
+        reported with a warning.
+
+        Parameters
+        ----------
+        X, y, auxiliaries, eval_set
+            As :meth:`fit`.
+
+        Returns
+        -------
+        DatasetGroup
+        """
+        if auxiliaries is None:
+            auxiliaries = y
+            y = None
+        self.fit(X, y, auxiliaries, eval_set=eval_set)
+        target = as_dataset(X, name="target")
+        candidates = validate_auxiliaries(auxiliaries, target.name)
+        return self._union(target, candidates)
+
+    def _union(self, target, candidates):
+        members = [(target.name, target)]
+        self.n_leaked_ = {}
+        guard = getattr(self, "leakage_guard", True)
+        for name in self.selected_:
+            data = self._selected_data(name, candidates[name])
+            if guard and self._eval_sets:
+                leaked = np.zeros(len(data), dtype=bool)
+                for held_out in self._eval_sets:
+                    leaked |= find_overlap(held_out.ids, data.ids)
+                self.n_leaked_[name] = int(leaked.sum())
+                if leaked.any():
+                    data = data.subset(~leaked)
+            members.append((name, data))
+        leaked_total = sum(self.n_leaked_.values())
+        if leaked_total:
+            detail = ", ".join(f"{k}: {v}" for k, v in self.n_leaked_.items() if v)
+            warnings.warn(
+                f"leakage guard removed {leaked_total} auxiliary molecule(s) that occur in the "
+                f"target's held-out data ({detail})", UserWarning, stacklevel=3,
+            )
+        return DatasetGroup(members)
+
+    def _selected_data(self, name, data):
+        """The part of a selected auxiliary that enters the union (all of it by default)."""
+        return data

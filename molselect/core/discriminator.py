@@ -1,0 +1,90 @@
+"""MT-DNN-style dataset discriminator (Kung et al., EMNLP 2021) on a shared GIN.
+
+Next to the per-dataset decoders, a linear head predicts which dataset a
+molecule comes from; it is trained jointly with the tasks.  Afterwards its
+probability of "target" for an auxiliary molecule measures how target-like
+that molecule is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .heads import masked_loss
+from .joint import JointGIN
+from .training import JointStep
+
+__all__ = ["DiscriminatorGIN", "DiscriminatorStep", "target_probability"]
+
+
+class DiscriminatorGIN(JointGIN):
+    """:class:`~molselect.core.joint.JointGIN` plus a dataset discriminator head.
+
+    Parameters
+    ----------
+    n_tasks : list of int
+        Tasks per dataset, target first.
+    hidden_dim, num_layers, dropout
+        GIN settings.
+    """
+
+    def __init__(self, n_tasks, hidden_dim=300, num_layers=5, dropout=0.5):
+        super().__init__(n_tasks, hidden_dim, num_layers, dropout)
+        self.discriminator = nn.Linear(hidden_dim, len(n_tasks))
+
+    def forward_all(self, batch, update_running=True):
+        """Task predictions (list per dataset) and dataset logits (num_graphs, n_datasets)."""
+        h = self.embed(batch, update_running)
+        return self.heads(h, batch.graph_counts), self.discriminator(h)
+
+
+class DiscriminatorStep(JointStep):
+    """Joint step whose loss adds the discriminator's cross-entropy to the task losses.
+
+    The task part is the unweighted mean of the datasets' masked losses (as
+    :class:`~molselect.core.training.JointStep`); the discriminator's loss is
+    the mean cross-entropy over the batch's graphs, weighted by
+    ``discriminator_weight``.
+    """
+
+    def __init__(self, model, classification, optimizer, discriminator_weight=1.0):
+        super().__init__(model, classification, optimizer)
+        self.discriminator_weight = discriminator_weight
+
+    def __call__(self, batch, epoch=None):
+        self.model.train()
+        preds, logits = self.model.forward_all(batch)
+        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
+        losses = torch.stack([loss for loss, _ in out])
+        present = torch.stack([n > 0 for _, n in out])
+        task = (losses * present).sum() / present.sum().clamp_min(1)
+        disc = F.cross_entropy(logits, batch.graph_dataset)
+        loss = task + self.discriminator_weight * disc
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": loss, "target_loss": losses[0], "discriminator_loss": disc}
+
+
+@torch.no_grad()
+def target_probability(model, table, dataset, batch_size=512, device="cpu"):
+    """Discriminator probability that each molecule of ``dataset`` comes from the target (id 0).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    model.eval()
+    out = []
+    n = table.sizes[dataset]
+    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+    for start in range(0, n, batch_size):
+        indices = list(empty)
+        indices[dataset] = np.arange(start, min(start + batch_size, n))
+        batch = table.batch(indices).to(device)
+        _, logits = model.forward_all(batch)
+        out.append(torch.softmax(logits.float(), dim=1)[:, 0].cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0)

@@ -1,0 +1,183 @@
+"""Task2vec embeddings (Achille et al., ICCV 2019) of molecule datasets with a GIN probe.
+
+The embedding of a dataset is the diagonal of the Fisher information of the
+probe's encoder parameters under that dataset, estimated by Monte Carlo:
+labels are sampled from the model's own predictive distribution (Bernoulli
+for classification tasks, unit-variance Gaussian around the prediction for
+regression tasks, only where the dataset has a label), the loss is
+back-propagated, and squared gradients are averaged over batches (the
+official implementation's "montecarlo" method).  The diagonal is then
+averaged per output unit ("filter") of each layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .gin import FeatureEmbedding
+from .joint import no_dropout
+
+__all__ = ["fisher_embedding", "filter_average", "task2vec_distance", "train_heads"]
+
+
+def train_heads(model, table, classification, epochs, batch_size, lr, rng, device):
+    """Fit every dataset's linear head on frozen encoder embeddings (Task2vec's probe step).
+
+    The encoder is fixed (eval mode), so the embeddings are computed once and
+    the heads are trained by plain mini-batch Adam on them.  Every head
+    restarts from zero: the fit of a (convex) linear decoder then depends on
+    the dataset only, not on a random initialisation, so two datasets with
+    the same molecules and labels get the same decoder and the same Fisher.
+    """
+    model.eval()
+    for head in model.heads.heads:
+        torch.nn.init.zeros_(head.weight)
+        torch.nn.init.zeros_(head.bias)
+    with torch.no_grad():
+        embeddings = [_embed_all(model, table, d, batch_size, device)
+                      for d in range(table.n_datasets)]
+    for d, head in enumerate(model.heads.heads):
+        x, y = embeddings[d], table.labels[d].to(device)
+        opt = torch.optim.Adam(head.parameters(), lr=lr)
+        c = classification[d].to(device)
+        for _ in range(epochs):
+            order = torch.as_tensor(rng.permutation(len(x)), device=device)
+            for start in range(0, len(x), batch_size):
+                idx = order[start:start + batch_size]
+                yb = y[idx]
+                labelled = ~torch.isnan(yb)
+                if not labelled.any():
+                    continue
+                pred = head(x[idx])
+                target = torch.where(labelled, yb, torch.zeros_like(yb))
+                per = torch.where(c, F.binary_cross_entropy_with_logits(pred, target,
+                                                                        reduction="none"),
+                                  (pred - target) ** 2)
+                loss = (per * labelled).sum() / labelled.sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+
+def _embed_all(model, table, d, batch_size, device):
+    out = []
+    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+    for start in range(0, table.sizes[d], batch_size):
+        indices = list(empty)
+        indices[d] = np.arange(start, min(start + batch_size, table.sizes[d]))
+        out.append(model.embed(table.batch(indices).to(device)))
+    return torch.cat(out)
+
+
+def fisher_embedding(model, table, dataset, classification, batch_size, n_batches, rng, device):
+    """Monte Carlo diagonal Fisher of the encoder parameters for one dataset of ``table``.
+
+    Parameters
+    ----------
+    model : JointGIN
+        The probe (its head ``dataset`` decodes this dataset).
+    table : GraphTable
+    dataset : int
+        Which dataset of the table.
+    classification : BoolTensor
+        That dataset's classification-task mask.
+    batch_size : int
+    n_batches : int or None
+        Batches to average over (drawn without replacement; None: one pass).
+    rng : numpy.random.Generator
+    device : torch.device
+
+    Returns
+    -------
+    dict of str to Tensor
+        Diagonal Fisher per encoder parameter (same shapes), on the CPU.
+    """
+    params = model.encoder_parameters()
+    fisher = {k: torch.zeros_like(p) for k, p in params.items()}
+    n = table.sizes[dataset]
+    order = rng.permutation(n)
+    starts = list(range(0, n, batch_size))
+    if n_batches is not None:
+        starts = starts[:n_batches]
+    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+    c = classification.to(device)
+    count = 0
+    # Train-mode batch norm (as during training) but without updating the
+    # running statistics or dropout noise: Task2vec measures the trained probe.
+    model.train()
+    with no_dropout(model):
+        for start in starts:
+            indices = list(empty)
+            indices[dataset] = order[start:start + batch_size]
+            batch = table.batch(indices).to(device)
+            pred = model(batch, update_running=False)[dataset]
+            labelled = ~torch.isnan(batch.y[dataset])
+            if not labelled.any():
+                continue
+            with torch.no_grad():
+                sampled = torch.where(c, torch.bernoulli(torch.sigmoid(pred)),
+                                      pred + torch.randn_like(pred))
+            per = torch.where(c, F.binary_cross_entropy_with_logits(pred, sampled,
+                                                                    reduction="none"),
+                              0.5 * (pred - sampled) ** 2)
+            loss = (per * labelled).sum() / labelled.sum()
+            grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+            for (k, _), g in zip(params.items(), grads):
+                if g is not None:
+                    fisher[k] += g.detach() ** 2
+            count += 1
+    return {k: (v / max(count, 1)).cpu() for k, v in fisher.items()}
+
+
+def filter_average(model, fisher):
+    """Average a diagonal Fisher per output unit of each layer; concatenate into one vector.
+
+    An embedding table (atom / bond features) has its output units along
+    columns, so it is averaged over rows; every other parameter has them
+    along its first axis (``nn.Linear`` weight (out, in), biases, batch norm).
+    """
+    tables = {f"encoder.{k}.weight" for k, m in model.encoder.named_modules()
+              if isinstance(m, FeatureEmbedding)}
+    parts = []
+    for name, value in fisher.items():
+        if name in tables:
+            parts.append(value.mean(dim=0))
+        else:
+            parts.append(value.reshape(value.shape[0], -1).mean(dim=1))
+    return torch.cat(parts).double().numpy()
+
+
+def task2vec_distance(a, b, trivial=None, alpha=0.15):
+    """Task2vec distance between two embeddings.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Filter-averaged Fisher embeddings (``a``: source / candidate, ``b``: target).
+    trivial : ndarray, optional
+        Embedding of the trivial task; when given the asymmetric distance
+        ``d_sym(a, b) - alpha * d_sym(a, trivial)`` is returned (the
+        "complexity" of the source is rewarded), otherwise the symmetric one.
+    alpha : float
+        Weight of the complexity term (Task2vec's 0.15).
+
+    Returns
+    -------
+    float
+        The normalised cosine distance ``cos_dist(a / (a + b), b / (a + b))``
+        (in [0, 1] since embeddings are non-negative), minus the complexity
+        term when asymmetric.
+    """
+    def sym(u, v):
+        total = u + v
+        total = np.where(total > 0, total, 1.0)
+        u, v = u / total, v / total
+        denom = np.linalg.norm(u) * np.linalg.norm(v)
+        return float(1.0 - (u @ v) / denom) if denom > 0 else 1.0
+
+    d = sym(a, b)
+    if trivial is not None:
+        d -= alpha * sym(a, trivial)
+    return d

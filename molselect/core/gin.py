@@ -1,0 +1,183 @@
+"""GIN encoder with OGB-style atom and bond embeddings (Xu et al. 2019; Hu et al. 2020).
+
+The layers are written so that a batch holding several datasets can be
+normalised per dataset ("segment"): :func:`segment_batch_norm` computes
+batch-norm statistics separately for each segment.  The routed MolGroup
+encoder runs the target's layers over every dataset's nodes in one pass and
+still gives each dataset its own statistics, as if it had run alone.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+
+__all__ = ["FeatureEmbedding", "GINEncoder", "segment_batch_norm", "segment_sum"]
+
+
+class FeatureEmbedding(nn.Module):
+    """Sum of one embedding per categorical feature (OGB's Atom/BondEncoder).
+
+    The tables are stored as one matrix with per-feature offsets so that a
+    lookup is a single gather.
+
+    Parameters
+    ----------
+    feature_dims : sequence of int
+        Vocabulary size of each feature column.
+    dim : int
+        Embedding size.
+    """
+
+    def __init__(self, feature_dims, dim):
+        super().__init__()
+        offsets = torch.tensor([0, *list(feature_dims)[:-1]]).cumsum(0)
+        self.register_buffer("offsets", offsets, persistent=False)
+        self.weight = nn.Parameter(torch.empty(int(sum(feature_dims)), dim))
+        for start, size in zip(offsets.tolist(), feature_dims):
+            nn.init.xavier_uniform_(self.weight.data[start:start + size])
+
+    def forward(self, features):
+        """Embed integer features of shape (n, n_features) into (n, dim)."""
+        return F.embedding(features + self.offsets, self.weight).sum(dim=1)
+
+
+def segment_sum(values, segment, n_segments):
+    """Sum rows of ``values`` per segment id (differentiable to any order)."""
+    out = values.new_zeros((n_segments,) + values.shape[1:])
+    return out.index_add(0, segment, values)
+
+
+def segment_batch_norm(x, norm, segment=None, n_segments=1, update_segment=0,
+                       update_running=True):
+    """Batch norm with statistics computed separately for each segment of rows.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, channels)
+        Rows to normalise.
+    norm : torch.nn.BatchNorm1d
+        Supplies the affine parameters and the running statistics.
+    segment : LongTensor of shape (n,), optional
+        Segment id per row; ``None`` means one segment (plain batch norm).
+    n_segments : int
+        Number of segments.
+    update_segment : int
+        Only this segment's statistics update the running averages (the
+        target's, so auxiliaries never shift the target's evaluation-time
+        normalisation).
+    update_running : bool
+        Set to False for a virtual forward pass (the meta-gradient's lookahead)
+        so it leaves the running statistics untouched.
+
+    Returns
+    -------
+    Tensor of shape (n, channels)
+    """
+    if not norm.training:
+        return F.batch_norm(x, norm.running_mean, norm.running_var, norm.weight, norm.bias,
+                            False, 0.0, norm.eps)
+    if segment is None or n_segments == 1:
+        track = update_running and norm.track_running_stats
+        return F.batch_norm(
+            x, norm.running_mean if track else None, norm.running_var if track else None,
+            norm.weight, norm.bias, True, norm.momentum, norm.eps,
+        )
+    counts = torch.bincount(segment, minlength=n_segments).clamp_min(1).to(x.dtype)[:, None]
+    mean = segment_sum(x, segment, n_segments) / counts
+    centred = x - mean[segment]
+    var = segment_sum(centred * centred, segment, n_segments) / counts
+    out = centred * torch.rsqrt(var[segment] + norm.eps) * norm.weight + norm.bias
+    if update_running and norm.track_running_stats:
+        with torch.no_grad():
+            n = counts[update_segment, 0]
+            unbiased = var[update_segment] * n / (n - 1).clamp_min(1)
+            norm.running_mean.lerp_(mean[update_segment], norm.momentum)
+            norm.running_var.lerp_(unbiased, norm.momentum)
+            norm.num_batches_tracked.add_(1)
+    return out
+
+
+class GINLayer(nn.Module):
+    """One GIN convolution with edge features: ``MLP((1 + eps) h + sum relu(h_j + e_ij))``.
+
+    The MLP is Linear(H, 2H) -> BN -> ReLU -> Linear(2H, H) and is followed by
+    the layer's outer batch norm, as in OGB's GIN.
+    """
+
+    def __init__(self, dim):
+        super().__init__()
+        self.bond_embedding = FeatureEmbedding(BOND_FEATURE_DIMS, dim)
+        self.eps = nn.Parameter(torch.zeros(1))
+        self.lin1 = nn.Linear(dim, 2 * dim)
+        self.norm1 = nn.BatchNorm1d(2 * dim)
+        self.lin2 = nn.Linear(2 * dim, dim)
+        self.norm2 = nn.BatchNorm1d(dim)
+
+    def forward(self, h, edge_index, edge_attr, segment=None, n_segments=1, update_running=True):
+        src, dst = edge_index
+        messages = F.relu(h[src] + self.bond_embedding(edge_attr))
+        z = (1 + self.eps) * h + segment_sum(messages, dst, h.shape[0])
+        z = segment_batch_norm(self.lin1(z), self.norm1, segment, n_segments,
+                               update_running=update_running)
+        z = self.lin2(F.relu(z))
+        return segment_batch_norm(z, self.norm2, segment, n_segments,
+                                  update_running=update_running)
+
+
+class GINEncoder(nn.Module):
+    """A stack of GIN layers over OGB atom/bond features, mean-pooled per graph.
+
+    Parameters
+    ----------
+    hidden_dim : int, default=300
+        Node embedding size.
+    num_layers : int, default=5
+        Number of message-passing layers.
+    dropout : float, default=0.5
+        Dropout after every layer.
+
+    Notes
+    -----
+    ``forward`` takes a torch_geometric batch (``x``, ``edge_index``,
+    ``edge_attr``, ``batch``, ``num_graphs``) and returns graph embeddings of
+    shape (num_graphs, hidden_dim).  ``segment``/``n_segments`` give every
+    dataset of a mixed batch its own batch-norm statistics.
+    """
+
+    def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.atom_embedding = FeatureEmbedding(ATOM_FEATURE_DIMS, hidden_dim)
+        self.layers = nn.ModuleList(GINLayer(hidden_dim) for _ in range(num_layers))
+
+    def activate(self, h, layer):
+        """ReLU (except after the last layer) then dropout, applied after each layer."""
+        if layer < self.num_layers - 1:
+            h = F.relu(h)
+        return F.dropout(h, self.dropout, self.training)
+
+    def node_embeddings(self, batch, segment=None, n_segments=1, update_running=True):
+        """Node representations after the last layer, shape (n_nodes, hidden_dim)."""
+        h = self.atom_embedding(batch.x)
+        for i, layer in enumerate(self.layers):
+            h = layer(h, batch.edge_index, batch.edge_attr, segment, n_segments, update_running)
+            h = self.activate(h, i)
+        return h
+
+    def forward(self, batch, segment=None, n_segments=1, update_running=True):
+        h = self.node_embeddings(batch, segment, n_segments, update_running)
+        return mean_pool(h, batch.batch, batch.num_graphs)
+
+
+def mean_pool(h, graph_of_node, n_graphs):
+    """Average node rows per graph (a graph with no atoms pools to zeros)."""
+    counts = torch.bincount(graph_of_node, minlength=n_graphs).clamp_min(1).to(h.dtype)
+    return segment_sum(h, graph_of_node, n_graphs) / counts[:, None]

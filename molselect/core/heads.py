@@ -1,0 +1,63 @@
+"""Per-dataset decoder heads and the masked multi-task loss."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+__all__ = ["MultiHead", "masked_loss"]
+
+
+class MultiHead(nn.Module):
+    """One linear decoder per dataset, applied to that dataset's graphs.
+
+    Parameters
+    ----------
+    in_dim : int
+        Size of the graph embeddings.
+    n_tasks : list of int
+        Number of tasks of each dataset, target first.
+    """
+
+    def __init__(self, in_dim, n_tasks):
+        super().__init__()
+        self.heads = nn.ModuleList(nn.Linear(in_dim, int(t)) for t in n_tasks)
+
+    def forward(self, embeddings, graph_counts, first=0):
+        """Split ``embeddings`` by ``graph_counts`` and decode each block with its head.
+
+        ``first`` is the dataset id of the first block (1 when decoding only
+        the auxiliaries).
+        """
+        blocks = torch.split(embeddings, list(graph_counts))
+        return [self.heads[first + d](block) for d, block in enumerate(blocks)]
+
+
+def masked_loss(pred, y, classification):
+    """Mean loss over the labelled entries: BCE-with-logits or MSE per task.
+
+    Parameters
+    ----------
+    pred : Tensor of shape (n, n_tasks)
+        Logits (classification tasks) or values (regression tasks).
+    y : Tensor of shape (n, n_tasks)
+        Labels, NaN where missing.
+    classification : BoolTensor of shape (n_tasks,)
+        Which tasks are classification tasks.
+
+    Returns
+    -------
+    loss : Tensor (scalar)
+        Zero (still attached to ``pred``) when nothing is labelled.
+    n_labelled : Tensor (scalar)
+        Number of labelled entries, so callers can skip empty blocks.
+    """
+    labelled = ~torch.isnan(y)
+    target = torch.where(labelled, y, torch.zeros_like(y))
+    bce = F.binary_cross_entropy_with_logits(pred, target, reduction="none")
+    mse = (pred - target) ** 2
+    per_entry = torch.where(classification, bce, mse)
+    n = labelled.sum()
+    loss = torch.where(labelled, per_entry, torch.zeros_like(per_entry)).sum() / n.clamp_min(1)
+    return loss, n

@@ -1,0 +1,176 @@
+"""MolGroup's bi-level training step and one filtering round (paper eq. 6-9, algorithm 1).
+
+Per step, on one mixed batch:
+
+1. gate values a_m from g(.) and the losses of every dataset with the routed encoder;
+2. ``theta_T' = theta_T - meta_lr * grad_theta_T(mean auxiliary loss)``, kept
+   differentiable with respect to the gate (``create_graph=True``);
+3. the target loss on the target's graphs at ``theta_T'`` (a virtual forward
+   through :func:`torch.func.functional_call` that leaves batch-norm running
+   statistics alone) -> its gradient reaches only the gate parameters (the
+   meta-gradient, scaled by ``meta_scale`` as in the reference code);
+4. the ordinary update of every other parameter with the unweighted mean of
+   all datasets' losses.
+
+The gradients of step 2 are reused for the ordinary update of step 4, and the
+target's part of the graph is kept apart from the auxiliaries', so a step
+costs three backward passes over the auxiliaries' part and one over the target's.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from .gate import Gate
+from .heads import MultiHead, masked_loss
+from .routed import RoutedGIN
+
+__all__ = ["MolGroupModel", "MolGroupStep"]
+
+
+class MolGroupModel(nn.Module):
+    """Routed encoder, per-dataset heads and the gate.
+
+    Parameters
+    ----------
+    n_tasks : list of int
+        Tasks per dataset, target first (so M = len(n_tasks) - 1).
+    hidden_dim, num_layers, dropout
+        Encoder size (paper: 300, 5, 0.5).
+    fingerprint_dim, embedding_dim, balance, temperature
+        Gate settings (see :class:`~molselect.core.gate.Gate`).
+    """
+
+    def __init__(self, n_tasks, hidden_dim=300, num_layers=5, dropout=0.5, fingerprint_dim=167,
+                 embedding_dim=16, balance=0.9, temperature=0.1):
+        super().__init__()
+        n_aux = len(n_tasks) - 1
+        self.routed = RoutedGIN(n_aux, hidden_dim, num_layers, dropout)
+        self.heads = MultiHead(hidden_dim, n_tasks)
+        self.gate = Gate(n_aux, fingerprint_dim, embedding_dim, balance, temperature)
+
+    def gate_parameters(self):
+        """Parameters of g(.), updated by the meta-gradient only."""
+        return list(self.gate.parameters())
+
+    def model_parameters(self):
+        """Every other parameter (encoders and heads)."""
+        return list(self.routed.parameters()) + list(self.heads.parameters())
+
+
+class MolGroupStep:
+    """One bi-level MolGroup update (a step for :func:`~molselect.core.training.train`).
+
+    Parameters
+    ----------
+    model : MolGroupModel
+    classification : list of BoolTensor
+        Per dataset, which tasks are classification tasks.
+    lr : float
+        Adam learning rate of the model and of the gate.
+    meta_lr : float, optional
+        Step size of the virtual SGD step (default: ``lr``, as the reference).
+    meta_scale : float
+        Factor on the meta-gradient (1e3 in the reference code).
+    warmup_epochs : int
+        Epochs trained without the gate and meta-gradient, each dataset on
+        its own parameters (the reference's warm-up).
+    """
+
+    def __init__(self, model, classification, lr=1e-3, meta_lr=None, meta_scale=1e3,
+                 warmup_epochs=1):
+        self.model = model
+        self.classification = classification
+        self.meta_lr = lr if meta_lr is None else meta_lr
+        self.meta_scale = meta_scale
+        self.warmup_epochs = warmup_epochs
+        self.optimizer = torch.optim.Adam(model.model_parameters(), lr=lr)
+        self.gate_optimizer = torch.optim.Adam(model.gate_parameters(), lr=lr)
+        self._target_names = [n for n, _ in model.routed.target.named_parameters()]
+        self._target_params = [p for _, p in model.routed.target.named_parameters()]
+        target_ids = {id(p) for p in self._target_params}
+        self._other_params = [p for p in model.model_parameters() if id(p) not in target_ids]
+
+    def _losses(self, preds, ys, first=0):
+        out = [masked_loss(p, y, self.classification[first + d])
+               for d, (p, y) in enumerate(zip(preds, ys))]
+        return torch.stack([l for l, _ in out]), torch.stack([n > 0 for _, n in out])
+
+    def __call__(self, batch, epoch=0):
+        model = self.model
+        model.train()
+        meta = epoch >= self.warmup_epochs
+        gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
+        emb_t, emb_a = model.routed(batch, gate if meta else None)
+        target_loss, target_present = self._losses(
+            model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])
+        aux_losses, aux_present = self._losses(
+            model.heads(emb_a, batch.graph_counts[1:], first=1), batch.y[1:], first=1)
+        target_loss, target_present = target_loss[0], target_present[0]
+        n_present = aux_present.sum()
+        aux_mean = (aux_losses * aux_present).sum() / n_present.clamp_min(1)
+        n_total = n_present + target_present
+
+        # Ordinary update: gradient of mean(all losses) = (target + n_present * aux_mean) / n_total.
+        aux_grads = torch.autograd.grad(aux_mean, self._target_params + self._other_params,
+                                        create_graph=meta, allow_unused=True)
+        target_grads = torch.autograd.grad(target_loss, self._target_params + self._other_params,
+                                           allow_unused=True)
+        if meta and bool(target_present) and bool(n_present > 0):
+            self._meta_update(batch, aux_grads[:len(self._target_params)])
+        scale_aux = (n_present / n_total.clamp_min(1)).detach()
+        scale_target = (target_present / n_total.clamp_min(1)).detach()
+        for p, ga, gt in zip(self._target_params + self._other_params, aux_grads, target_grads):
+            grad = None
+            if ga is not None:
+                grad = ga.detach() * scale_aux
+            if gt is not None:
+                grad = gt * scale_target if grad is None else grad + gt * scale_target
+            p.grad = grad
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = (target_loss * target_present + aux_mean * n_present) / n_total.clamp_min(1)
+        # Affinities are averaged only over the steps in which an auxiliary had graphs.
+        present = torch.tensor([float(c > 0) for c in batch.graph_counts[1:]], device=gate.device)
+        return {
+            "loss": loss.detach(), "target_loss": target_loss.detach(), "present": present,
+            "gate": gate.detach() * present, "task_affinity": task_aff.detach() * present,
+            "structure_affinity": struct_aff.detach() * present,
+        }
+
+    def virtual_target_loss(self, batch, target_grads):
+        """Target loss at ``theta_T - meta_lr * target_grads`` (no running-stat updates)."""
+        virtual = {name: p if g is None else p - self.meta_lr * g
+                   for name, p, g in zip(self._target_names, self._target_params, target_grads)}
+        emb = functional_call(self.model.routed.target, virtual, (batch.select(0, 1),),
+                              {"update_running": False})
+        pred = self.model.heads.heads[0](emb)
+        loss, _ = masked_loss(pred, batch.y[0], self.classification[0])
+        return loss
+
+    def meta_gradients(self, batch, target_grads):
+        """Gradient of the virtual-step target loss with respect to the gate parameters.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+        target_grads : list of Tensor
+            ``grad_theta_T`` of the mean auxiliary loss, built with
+            ``create_graph=True`` so it still depends on the gate.
+
+        Returns
+        -------
+        list of Tensor or None
+            One per gate parameter (unscaled).
+        """
+        meta_loss = self.virtual_target_loss(batch, target_grads)
+        return torch.autograd.grad(meta_loss, self.model.gate_parameters(), allow_unused=True)
+
+    def _meta_update(self, batch, target_grads):
+        gate_params = self.model.gate_parameters()
+        for p, g in zip(gate_params, self.meta_gradients(batch, target_grads)):
+            p.grad = None if g is None else g * self.meta_scale
+        self.gate_optimizer.step()
+        self.gate_optimizer.zero_grad(set_to_none=True)

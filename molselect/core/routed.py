@@ -1,0 +1,179 @@
+"""The routed multi-dataset GIN of MolGroup (paper section 4.1, eq. 2).
+
+Every dataset owns a full copy of the encoder parameters.  The target runs on
+its own parameters theta_T.  Auxiliary m runs, at every layer,
+``z = a_m * f(theta_T)(z) + (1 - a_m) * f(theta_m)(z)``.
+
+A step's batch holds all datasets at once, sorted by dataset (target first).
+The target's layers run once over every node (statistics per dataset); the
+auxiliaries' own layers run once over all auxiliary nodes with their
+parameters stacked in tensors of leading size M and applied per segment
+(a grouped matmul), so a routed step costs about two plain joint forwards,
+whatever M is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+from .gin import GINEncoder, mean_pool, segment_sum
+
+__all__ = ["RoutedGIN", "grouped_linear"]
+
+
+def grouped_linear(x, counts, weight, bias):
+    """Apply ``weight[m]``/``bias[m]`` to the m-th contiguous block of rows of ``x``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, in)
+        Rows sorted by group.
+    counts : list of int
+        Rows per group (``sum(counts) == n``).
+    weight : Tensor of shape (groups, in, out)
+    bias : Tensor of shape (groups, out)
+
+    Returns
+    -------
+    Tensor of shape (n, out)
+    """
+    blocks = torch.split(x, counts)
+    return torch.cat([torch.addmm(bias[m], block, weight[m]) for m, block in enumerate(blocks)])
+
+
+def _segment_norm(x, segment, n_segments, weight, bias, eps=1e-5):
+    # Batch-norm statistics per auxiliary, each with its own affine parameters.
+    counts = torch.bincount(segment, minlength=n_segments).clamp_min(1).to(x.dtype)[:, None]
+    mean = segment_sum(x, segment, n_segments) / counts
+    centred = x - mean[segment]
+    var = segment_sum(centred * centred, segment, n_segments) / counts
+    return centred * torch.rsqrt(var[segment] + eps) * weight[segment] + bias[segment]
+
+
+def _stacked_embedding(n_copies, feature_dims, dim):
+    table = torch.empty(n_copies, int(sum(feature_dims)), dim)
+    start = 0
+    for size in feature_dims:
+        for m in range(n_copies):
+            nn.init.xavier_uniform_(table[m, start:start + size])
+        start += size
+    return nn.Parameter(table)
+
+
+def _stacked_linear(n_copies, fan_in, fan_out):
+    # Same initialisation as torch.nn.Linear, one independent copy per dataset.
+    bound = 1.0 / math.sqrt(fan_in)
+    weight = nn.Parameter(torch.empty(n_copies, fan_in, fan_out).uniform_(-bound, bound))
+    bias = nn.Parameter(torch.empty(n_copies, fan_out).uniform_(-bound, bound))
+    return weight, bias
+
+
+class _StackedGINLayer(nn.Module):
+    """M copies of a GIN layer's parameters, applied per auxiliary segment."""
+
+    def __init__(self, n_copies, dim):
+        super().__init__()
+        self.bond_embedding = _stacked_embedding(n_copies, BOND_FEATURE_DIMS, dim)
+        self.register_buffer("bond_offsets", _offsets(BOND_FEATURE_DIMS), persistent=False)
+        self.eps = nn.Parameter(torch.zeros(n_copies, 1))
+        self.w1, self.b1 = _stacked_linear(n_copies, dim, 2 * dim)
+        self.norm1_weight = nn.Parameter(torch.ones(n_copies, 2 * dim))
+        self.norm1_bias = nn.Parameter(torch.zeros(n_copies, 2 * dim))
+        self.w2, self.b2 = _stacked_linear(n_copies, 2 * dim, dim)
+        self.norm2_weight = nn.Parameter(torch.ones(n_copies, dim))
+        self.norm2_bias = nn.Parameter(torch.zeros(n_copies, dim))
+
+    def forward(self, h, edge_index, edge_attr, edge_segment, segment, counts):
+        n_copies = self.eps.shape[0]
+        vocab = self.bond_embedding.shape[1]
+        flat = self.bond_embedding.reshape(n_copies * vocab, -1)
+        bond = F.embedding(edge_attr + self.bond_offsets + edge_segment[:, None] * vocab, flat).sum(1)
+        src, dst = edge_index
+        messages = F.relu(h[src] + bond)
+        z = (1 + self.eps[segment]) * h + segment_sum(messages, dst, h.shape[0])
+        z = _segment_norm(grouped_linear(z, counts, self.w1, self.b1), segment, n_copies,
+                          self.norm1_weight, self.norm1_bias)
+        z = grouped_linear(F.relu(z), counts, self.w2, self.b2)
+        return _segment_norm(z, segment, n_copies, self.norm2_weight, self.norm2_bias)
+
+
+def _offsets(dims):
+    return torch.tensor([0, *list(dims)[:-1]]).cumsum(0)
+
+
+class RoutedGIN(nn.Module):
+    """Target GIN plus M auxiliary GINs, mixed per layer by the gate (eq. 2).
+
+    Parameters
+    ----------
+    n_auxiliaries : int
+        Number of auxiliary datasets M.
+    hidden_dim, num_layers, dropout
+        As :class:`~molselect.core.gin.GINEncoder`.
+
+    Attributes
+    ----------
+    target : GINEncoder
+        theta_T; also the encoder that the meta-gradient's virtual step
+        updates through :func:`torch.func.functional_call`.
+    """
+
+    def __init__(self, n_auxiliaries, hidden_dim=300, num_layers=5, dropout=0.5):
+        super().__init__()
+        if n_auxiliaries < 1:
+            raise ValueError("RoutedGIN needs at least one auxiliary dataset")
+        self.n_auxiliaries = n_auxiliaries
+        self.target = GINEncoder(hidden_dim, num_layers, dropout)
+        self.aux_atom_embedding = _stacked_embedding(n_auxiliaries, ATOM_FEATURE_DIMS, hidden_dim)
+        self.register_buffer("atom_offsets", _offsets(ATOM_FEATURE_DIMS), persistent=False)
+        self.aux_layers = nn.ModuleList(
+            _StackedGINLayer(n_auxiliaries, hidden_dim) for _ in range(num_layers)
+        )
+
+    def forward(self, batch, gate):
+        """Graph embeddings of a mixed batch: the target's, then the auxiliaries'.
+
+        The two parts are computed separately (the target never sees the
+        gate), so the target loss can be differentiated without walking the
+        auxiliaries' graph.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+            Graphs sorted by dataset, target (dataset 0) first.
+        gate : Tensor of shape (M,) or None
+            The gate value a_m of each auxiliary for this step; ``None`` runs
+            every auxiliary on its own parameters only (the warm-up epoch).
+
+        Returns
+        -------
+        target_embeddings : Tensor of shape (graph_counts[0], hidden_dim)
+        auxiliary_embeddings : Tensor of shape (sum(graph_counts[1:]), hidden_dim)
+        """
+        return self.target(batch.select(0, 1)), self.forward_auxiliaries(batch.select(1), gate)
+
+    def forward_auxiliaries(self, view, gate):
+        """Embeddings of the auxiliaries' graphs ``view`` (ids 0..M-1), routed by ``gate``."""
+        segment, counts = view.node_dataset, view.node_counts
+        edge_segment = segment[view.edge_index[0]]
+        vocab = self.aux_atom_embedding.shape[1]
+        flat = self.aux_atom_embedding.reshape(self.n_auxiliaries * vocab, -1)
+        h = F.embedding(view.x + self.atom_offsets + segment[:, None] * vocab, flat).sum(1)
+        if gate is not None:
+            a = gate[segment][:, None]
+            h = a * self.target.atom_embedding(view.x) + (1 - a) * h
+        for i, (layer, aux_layer) in enumerate(zip(self.target.layers, self.aux_layers)):
+            own = aux_layer(h, view.edge_index, view.edge_attr, edge_segment, segment, counts)
+            if gate is not None:
+                # The target's layer sees each auxiliary with that auxiliary's own batch
+                # statistics and never moves the target's running averages.
+                shared = layer(h, view.edge_index, view.edge_attr, segment, self.n_auxiliaries,
+                               update_running=False)
+                own = a * shared + (1 - a) * own
+            h = self.target.activate(own, i)
+        return mean_pool(h, view.batch, view.num_graphs)

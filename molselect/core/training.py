@@ -1,0 +1,203 @@
+"""The one training loop shared by every selector and estimator.
+
+A *step* is any callable ``step(batch) -> dict`` that updates a model on one
+:class:`~molselect.core.data.MixedBatch` and returns detached tensors to log.
+:func:`train` draws balanced batches, runs the step, averages the logs per
+epoch (on the device: one host sync per epoch, not per step), calls an
+optional per-epoch callback (validation, best-epoch tracking) and shows a
+tqdm bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .heads import masked_loss
+from .sampler import BalancedSampler
+
+__all__ = ["resolve_device", "seed_everything", "train", "JointStep", "predict"]
+
+
+def resolve_device(device="auto"):
+    """``"auto"`` -> CUDA when available, else CPU; anything else goes to ``torch.device``."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was requested but CUDA is not available")
+    return device
+
+
+def seed_everything(seed):
+    """Seed torch, numpy and random from ``seed``; return a numpy Generator for sampling."""
+    seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is not None else None
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    torch.manual_seed(seed)
+    random.seed(seed)
+    return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def deterministic(device):
+    """Use torch's deterministic kernels on the CPU for the duration of a fit.
+
+    On two or more threads some CPU scatter kernels (``index_add``) reduce in
+    a varying order; the deterministic ones make a seeded fit repeat exactly.
+    On CUDA it is left alone: deterministic scatters there are much slower.
+    """
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    previous = torch.are_deterministic_algorithms_enabled()
+    previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous, warn_only=previous_warn)
+
+
+def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoch_end=None,
+          verbose=False, desc="train", start_epoch=0):
+    """Run ``epochs`` epochs of balanced mixed batches through ``step``.
+
+    Parameters
+    ----------
+    table : GraphTable
+        The datasets (target first).
+    step : callable
+        ``step(batch, epoch) -> dict of str to Tensor``; every value is averaged
+        over the epoch's steps (vector values element-wise).
+    epochs : int
+    batch_size : int
+    rng : numpy.random.Generator
+    device : torch.device
+    n_draws : int, optional
+        Draws per epoch (default: target size x number of datasets).
+    on_epoch_end : callable, optional
+        ``on_epoch_end(epoch, logs) -> dict`` of extra figures to record and show.
+    verbose : bool
+        Show a progress bar.
+    desc : str
+        Progress-bar label.
+    start_epoch : int
+        Number given to the first epoch (for logging only).
+
+    Returns
+    -------
+    list of dict
+        Per-epoch averages of the step's logs plus the callback's figures.
+    """
+    sampler = BalancedSampler(table.sizes, batch_size, rng, n_draws=n_draws)
+    bar = tqdm(total=epochs * len(sampler), desc=desc, disable=not verbose, leave=False,
+               dynamic_ncols=True)
+    try:
+        with deterministic(device):
+            history = _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar,
+                                  start_epoch)
+    finally:
+        bar.close()
+    return history
+
+
+def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_epoch):
+    history = []
+    for epoch in range(start_epoch, start_epoch + epochs):
+        sums, counts = {}, {}
+        for indices in sampler:
+            batch = table.batch(indices).to(device)
+            logs = step(batch, epoch)
+            for key, value in logs.items():
+                value = value.detach()
+                if key in sums:
+                    sums[key] = sums[key] + value
+                    counts[key] += 1
+                else:
+                    sums[key], counts[key] = value.clone(), 1
+            bar.update(1)
+        record = {k: (v / counts[k]).cpu().numpy() for k, v in sums.items()}
+        record = {k: (float(v) if v.ndim == 0 else v) for k, v in record.items()}
+        record["epoch"] = epoch
+        if on_epoch_end is not None:
+            record.update(on_epoch_end(epoch, record) or {})
+        history.append(record)
+        bar.set_postfix({k: round(v, 4) for k, v in record.items()
+                         if isinstance(v, float) and k != "epoch"})
+    return history
+
+
+class JointStep:
+    """Plain multi-dataset training: one shared encoder, one head per dataset.
+
+    The loss is the unweighted mean of the datasets' masked losses (the
+    paper's "unweighted mean of the losses for all included tasks"), or a
+    weighted mean when ``loss_weights`` (a tensor or a callable returning
+    one, e.g. GradNorm's) is given.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``model(batch) -> list of per-dataset predictions``.
+    classification : list of BoolTensor
+        Per dataset, which tasks are classification tasks.
+    optimizer : torch.optim.Optimizer
+    """
+
+    def __init__(self, model, classification, optimizer):
+        self.model = model
+        self.classification = classification
+        self.optimizer = optimizer
+
+    def losses(self, batch):
+        """Masked loss of every dataset in ``batch`` and whether it had labels."""
+        preds = self.model(batch)
+        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
+        losses = torch.stack([loss for loss, _ in out])
+        present = torch.stack([n > 0 for _, n in out])
+        return losses, present
+
+    def __call__(self, batch, epoch=None):
+        self.model.train()
+        losses, present = self.losses(batch)
+        loss = (losses * present).sum() / present.sum().clamp_min(1)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": loss, "target_loss": losses[0]}
+
+
+@torch.no_grad()
+def predict(model, table, dataset=0, batch_size=512, device="cpu"):
+    """Predictions of ``model`` for every molecule of one dataset of ``table``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        ``model(batch) -> list of per-dataset predictions`` (as for :class:`JointStep`).
+    table : GraphTable
+    dataset : int
+        Which dataset of the table to predict.
+    batch_size : int
+    device : torch.device
+
+    Returns
+    -------
+    Tensor of shape (n, n_tasks) on the CPU
+        Raw outputs (logits for classification tasks).
+    """
+    model.eval()
+    outputs = []
+    n = table.sizes[dataset]
+    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+    for start in range(0, n, batch_size):
+        indices = list(empty)
+        indices[dataset] = np.arange(start, min(start + batch_size, n))
+        batch = table.batch(indices).to(device)
+        outputs.append(model(batch)[dataset].float().cpu())
+    return torch.cat(outputs) if outputs else torch.zeros(0)

@@ -1,0 +1,47 @@
+"""Molecule datasets: the MolGroup registry, loaders, splits and user data.
+
+>>> from molselect.datasets import load_dataset
+>>> bbbp = load_dataset("bbbp")          # bundled, scaffold split   # doctest: +SKIP
+>>> bbbp.train, bbbp.valid, bbbp.test                               # doctest: +SKIP
+"""
+
+from ._base import (
+    CLASSIFICATION,
+    REGRESSION,
+    DatasetGroup,
+    MoleculeDataset,
+    as_dataset,
+    as_group,
+    infer_task_types,
+    name_datasets,
+)
+from ._download import DownloadError, get_data_home
+from ._io import from_csv, from_frame
+from ._leakage import canonical_keys, find_overlap
+from ._loaders import DatasetSplits, load_dataset
+from ._registry import DatasetInfo, get_dataset_info, list_datasets
+from ._split import random_split, scaffold_split
+
+__all__ = [
+    "MoleculeDataset",
+    "DatasetGroup",
+    "DatasetInfo",
+    "DatasetSplits",
+    "DownloadError",
+    "as_dataset",
+    "as_group",
+    "list_datasets",
+    "load_dataset",
+    "get_dataset_info",
+    "get_data_home",
+    "from_csv",
+    "from_frame",
+    "scaffold_split",
+    "random_split",
+    "find_overlap",
+    "canonical_keys",
+    "name_datasets",
+    "infer_task_types",
+    "CLASSIFICATION",
+    "REGRESSION",
+]

@@ -1,0 +1,243 @@
+"""User data in: ``from_frame`` / ``from_csv``, and the shared SMILES validity check."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._base import MoleculeDataset
+
+__all__ = ["from_csv", "from_frame", "parse_smiles"]
+
+_SHOWN = 10
+
+
+class MissingColumnError(KeyError, ValueError):
+    """A requested column is not in the table (a KeyError and a ValueError)."""
+
+    def __str__(self):
+        # KeyError's str() is the repr of its argument, which quotes the message.
+        return str(self.args[0]) if self.args else ""
+
+
+def parse_smiles(smiles):
+    """Parse SMILES once with RDKit, silencing its error log.
+
+    Parameters
+    ----------
+    smiles : sequence of str
+        The SMILES strings; ``None``/NaN/empty count as invalid.
+
+    Returns
+    -------
+    mols : list of rdkit.Chem.Mol or None
+        One entry per input, ``None`` where RDKit cannot parse it.
+    invalid : ndarray of bool
+        True where the SMILES is invalid.
+    """
+    from rdkit import Chem
+    from rdkit.rdBase import BlockLogs
+
+    # BlockLogs restores RDKit's previous log settings when released, unlike
+    # RDLogger.DisableLog, which would change them for the whole process.
+    block = BlockLogs()
+    try:
+        mols = [Chem.MolFromSmiles(s) if isinstance(s, str) and s else None for s in smiles]
+    finally:
+        del block
+    invalid = np.fromiter((m is None for m in mols), dtype=bool, count=len(mols))
+    return mols, invalid
+
+
+def _describe_rows(rows, smiles=None):
+    rows = list(rows)
+    parts = []
+    for r in rows[:_SHOWN]:
+        parts.append(f"{r} ({smiles[r]!r})" if smiles is not None else str(r))
+    more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
+    return ", ".join(parts) + more
+
+
+def _handle_invalid(smiles, invalid, on_invalid, source):
+    """Raise or warn about invalid SMILES; return the dropped row numbers."""
+    rows = np.flatnonzero(invalid)
+    if rows.size == 0:
+        return rows
+    if on_invalid == "raise":
+        raise ValueError(
+            f"{source}: {rows.size} SMILES could not be parsed by RDKit, at rows "
+            f"(0-based, header excluded) {_describe_rows(rows, smiles)}. Fix them, or pass "
+            "on_invalid='drop' to drop them."
+        )
+    warnings.warn(
+        f"{source}: dropped {rows.size} SMILES that RDKit cannot parse (rows "
+        f"{_describe_rows(rows)}); their row numbers are in .dropped_rows",
+        UserWarning, stacklevel=4,
+    )
+    return rows
+
+
+def _numeric_labels(frame, task_cols, source):
+    import pandas as pd
+
+    columns = []
+    for col in task_cols:
+        raw = frame[col]
+        if raw.dtype == bool:
+            columns.append(raw.to_numpy(dtype=float))
+            continue
+        values = pd.to_numeric(raw, errors="coerce")
+        present = raw.notna().to_numpy()
+        if raw.dtype == object or str(raw.dtype) == "string":
+            present &= (raw.astype("string").str.strip() != "").fillna(False).to_numpy(bool)
+        bad = np.flatnonzero(values.isna().to_numpy() & present)
+        if bad.size:
+            row = int(bad[0])
+            raise ValueError(
+                f"{source}: column {col!r} has a non-numeric label {raw.iloc[row]!r} at row "
+                f"{row} ({bad.size} such value(s)); labels must be numbers, empty = missing"
+            )
+        columns.append(values.to_numpy(dtype=float))
+    return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+
+
+def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=None,
+               metric=None, on_invalid="raise", source=None):
+    """Build a :class:`MoleculeDataset` from a pandas DataFrame.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per molecule.
+    smiles_col : str, default "smiles"
+        The column holding SMILES.
+    task_cols : str or sequence of str, optional
+        Label columns; ``None`` takes every column but ``smiles_col``.
+    task_types : str or sequence of str, optional
+        ``"classification"`` / ``"regression"``; inferred (binary labels mean
+        classification) when omitted.
+    name : str, optional
+        Dataset name.
+    metric : str, optional
+        Metric; defaults to ROC-AUC for classification, RMSE otherwise.
+    on_invalid : {"raise", "drop"}, default "raise"
+        What to do with SMILES RDKit cannot parse (and empty SMILES):
+        raise a ValueError naming the rows, or drop them with a warning and
+        record their row numbers in ``dropped_rows``.
+    source : str, optional
+        How to name the data in error messages (``from_csv`` passes the file
+        name).
+
+    Returns
+    -------
+    MoleculeDataset
+
+    Raises
+    ------
+    KeyError
+        A requested column is missing (the message lists the available
+        ones); the exception is also a ValueError.
+    ValueError
+        No task column, no rows, a non-numeric label, or invalid SMILES with
+        ``on_invalid="raise"``.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"from_frame expects a pandas DataFrame, got {type(df).__name__}")
+    if on_invalid not in ("raise", "drop"):
+        raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
+    source = source or (f"dataset {name!r}" if name else "DataFrame")
+    available = [str(c) for c in df.columns]
+    if smiles_col not in df.columns:
+        raise MissingColumnError(
+            f"{source}: no SMILES column {smiles_col!r}; available columns: {available}"
+        )
+    if task_cols is None:
+        task_cols = [c for c in df.columns if c != smiles_col]
+    elif isinstance(task_cols, str):
+        task_cols = [task_cols]
+    else:
+        task_cols = list(task_cols)
+    missing = [c for c in task_cols if c not in df.columns]
+    if missing:
+        raise MissingColumnError(
+            f"{source}: task column(s) {missing} not found; available columns: {available}"
+        )
+    if smiles_col in task_cols:
+        raise ValueError(f"{source}: the SMILES column {smiles_col!r} cannot also be a task")
+    if not task_cols:
+        raise ValueError(
+            f"{source}: no task columns (only {smiles_col!r} is present); a dataset needs at "
+            "least one label column"
+        )
+    if len(df) == 0:
+        raise ValueError(f"{source}: the table has no rows")
+    y = _numeric_labels(df, task_cols, source)
+    raw = df[smiles_col]
+    smiles = np.array(
+        [s.strip() if isinstance(s, str) else "" for s in raw.astype(object)], dtype=object
+    )
+    empty = np.flatnonzero(smiles == "")
+    if empty.size and on_invalid == "raise":
+        raise ValueError(
+            f"{source}: {empty.size} empty SMILES in column {smiles_col!r} at rows (0-based) "
+            f"{_describe_rows(empty)}; fill or remove them, or pass on_invalid='drop'"
+        )
+    _, invalid = parse_smiles(smiles)
+    dropped = _handle_invalid(smiles, invalid, on_invalid, source)
+    keep = ~invalid
+    data = MoleculeDataset(
+        smiles[keep], y[keep], tasks=[str(c) for c in task_cols], task_types=task_types,
+        metric=metric, name=name,
+    )
+    data.dropped_rows = dropped.astype(np.int64)
+    return data
+
+
+def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=None,
+             metric=None, on_invalid="raise", **read_csv_kwargs):
+    """Build a :class:`MoleculeDataset` from a CSV file (optionally compressed).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; compression is inferred from the suffix (``.gz``...).
+    smiles_col, task_cols, task_types, metric, on_invalid
+        As in :func:`from_frame`.
+    name : str, optional
+        Dataset name; defaults to the file name without suffixes.
+    **read_csv_kwargs
+        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``).
+
+    Returns
+    -------
+    MoleculeDataset
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        The file is empty, or any error listed in :func:`from_frame`; every
+        message names the file.
+    """
+    import pandas as pd
+
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"no such CSV file: {path}")
+    try:
+        frame = pd.read_csv(path, **read_csv_kwargs)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path}: the file is empty (no header, no rows)") from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: could not parse the CSV: {exc}") from exc
+    if name is None:
+        name = path.name.split(".")[0]
+    return from_frame(frame, smiles_col=smiles_col, task_cols=task_cols,
+                      task_types=task_types, name=name, metric=metric,
+                      on_invalid=on_invalid, source=str(path))

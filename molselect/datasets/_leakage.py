@@ -1,0 +1,156 @@
+"""Molecule identity across datasets, to keep a target's valid/test molecules
+out of the auxiliaries it is trained with."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+__all__ = ["canonical_keys", "find_overlap"]
+
+# SMILES -> identity key.  Leakage checks run the same large auxiliaries
+# against several targets, and an InChIKey costs ~0.2 ms, so keys are memoised.
+_KEY_CACHE: dict = {}
+# SMILES -> heavy-atom composition (None if invalid), so that repeated checks
+# of a large auxiliary against new targets skip parsing it again.
+_COMPOSITION_CACHE: dict = {}
+_CACHE_LIMIT = 2_000_000
+
+
+def _smiles_of(data):
+    ids = getattr(data, "ids", None)
+    if ids is not None:
+        data = ids
+    if isinstance(data, str):
+        raise TypeError("expected a sequence of SMILES or a dataset, got a single string")
+    return [s.strip() if isinstance(s, str) else s for s in data]
+
+
+def _key(mol):
+    from rdkit import Chem
+
+    try:
+        key = Chem.MolToInchiKey(mol)
+    except Exception:  # noqa: BLE001 - any InChI failure falls back to SMILES
+        key = ""
+    # An empty InChIKey means InChI gave up (e.g. some organometallics).
+    return key if key else "smiles:" + Chem.MolToSmiles(mol)
+
+
+def canonical_keys(smiles):
+    """An identity key per molecule: InChIKey, else canonical SMILES.
+
+    Parameters
+    ----------
+    smiles : sequence of str or dataset
+        The molecules (a dataset's ``ids`` are used).
+
+    Returns
+    -------
+    ndarray of object
+        The standard InChIKey where RDKit can compute one, otherwise
+        ``"smiles:" +`` the canonical SMILES; ``None`` for SMILES RDKit cannot
+        parse.  Keys are memoised per SMILES string.
+    """
+    from rdkit import Chem
+    from rdkit.rdBase import BlockLogs
+
+    smiles = _smiles_of(smiles)
+    out = np.empty(len(smiles), dtype=object)
+    block = BlockLogs()
+    try:
+        for i, s in enumerate(smiles):
+            if s in _KEY_CACHE:
+                out[i] = _KEY_CACHE[s]
+                continue
+            mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
+            key = None if mol is None else _key(mol)
+            out[i] = key
+            if len(_KEY_CACHE) < _CACHE_LIMIT and isinstance(s, str):
+                _KEY_CACHE[s] = key
+    finally:
+        del block
+    return out
+
+
+def _heavy_composition(mol):
+    # Equal InChIKeys imply equal heavy-atom composition (InChI only moves
+    # hydrogens and charges), so this cheap signature rules most pairs out.
+    return frozenset(Counter(a.GetAtomicNum() for a in mol.GetAtoms()
+                             if a.GetAtomicNum() > 1).items())
+
+
+def find_overlap(reference, other, return_indices=False):
+    """Which molecules of ``other`` also occur in ``reference``.
+
+    Identity is the key of :func:`canonical_keys` (InChIKey, else canonical
+    SMILES), so different spellings of one molecule match.  Invalid SMILES
+    never match.
+
+    Parameters
+    ----------
+    reference : sequence of str or dataset
+        Molecules to protect (e.g. a target's valid and test sets).
+    other : sequence of str or dataset
+        Molecules to check (e.g. an auxiliary).
+    return_indices : bool, default False
+        Return the sorted indices instead of a mask.
+
+    Returns
+    -------
+    ndarray of bool, shape (len(other),), or ndarray of int
+        The mask (or the indices) of the molecules of ``other`` found in
+        ``reference``.
+    """
+    from rdkit import Chem
+    from rdkit.rdBase import BlockLogs
+
+    ref_smiles = _smiles_of(reference)
+    other_smiles = _smiles_of(other)
+    ref_keys = {k for k in canonical_keys(ref_smiles) if k is not None}
+    mask = np.zeros(len(other_smiles), dtype=bool)
+    if not ref_keys or not other_smiles:
+        return np.flatnonzero(mask) if return_indices else mask
+    ref_set = set(ref_smiles)
+    compositions = None
+    block = BlockLogs()
+    try:
+        for i, s in enumerate(other_smiles):
+            if s in ref_set:
+                # A SMILES in the reference maps to a key in ref_keys unless it
+                # is invalid, in which case it must not match.
+                mask[i] = _KEY_CACHE.get(s) is not None if s in _KEY_CACHE else \
+                    canonical_keys([s])[0] is not None
+                continue
+            key = _KEY_CACHE.get(s, False) if isinstance(s, str) else None
+            if key is False:
+                if compositions is None:
+                    compositions = _reference_compositions(ref_smiles)
+                composition = _COMPOSITION_CACHE.get(s, False)
+                mol = None
+                if composition is False:
+                    mol = Chem.MolFromSmiles(s) if s else None
+                    composition = None if mol is None else _heavy_composition(mol)
+                    if len(_COMPOSITION_CACHE) < _CACHE_LIMIT:
+                        _COMPOSITION_CACHE[s] = composition
+                if composition is None or composition not in compositions:
+                    continue
+                key = _key(mol if mol is not None else Chem.MolFromSmiles(s))
+                if len(_KEY_CACHE) < _CACHE_LIMIT:
+                    _KEY_CACHE[s] = key
+            mask[i] = key is not None and key in ref_keys
+    finally:
+        del block
+    return np.flatnonzero(mask) if return_indices else mask
+
+
+def _reference_compositions(smiles):
+    from rdkit import Chem
+
+    out = set()
+    for s in smiles:
+        mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
+        if mol is not None:
+            out.add(_heavy_composition(mol))
+    return out

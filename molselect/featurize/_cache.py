@@ -1,0 +1,176 @@
+"""Content-keyed, checksummed, atomically written disk cache for numpy arrays."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import rdkit
+
+__all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_key", "load_or_build"]
+
+FEATURIZER_VERSION = "1"
+"""Bump when any cached representation changes, so stale files are never reused."""
+
+# RDKit's perception (aromaticity, stereo, ring info) can change between releases,
+# and the features are derived from it, so its version is part of every key.
+_KEY_VERSION = f"molselect-features-{FEATURIZER_VERSION}|rdkit-{rdkit.__version__}"
+_META = "__molselect_meta__"
+_KIND_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def cache_dir() -> Path:
+    """Return the feature cache folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$MOLSELECT_CACHE`` if set, else ``~/.cache/molselect/features``. It is read
+        at every call so that tests (and users) can redirect it at run time.
+    """
+    env = os.environ.get("MOLSELECT_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "molselect" / "features"
+
+
+def cache_key(kind: str, key_parts: Iterable[str]) -> str:
+    """Hash ``kind``, the featurizer version and ``key_parts`` into a hex digest.
+
+    Parameters
+    ----------
+    kind : str
+        Namespace of the cached object (e.g. ``"ogb_graphs"``).
+    key_parts : iterable of str
+        Everything the cached content depends on, typically the SMILES in order.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest.
+    """
+    h = hashlib.sha256()
+    h.update(f"{_KEY_VERSION}\x00{kind}\x00".encode())
+    parts = [str(p) for p in key_parts]
+    # The count plus a NUL separator (absent from SMILES) keeps the key unambiguous:
+    # ["ab", "c"] and ["a", "bc"] hash differently.
+    h.update(f"{len(parts)}\x00".encode())
+    h.update("\x00".join(parts).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}\x00".encode())
+        h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
+def _validate(arrays: dict) -> dict[str, np.ndarray]:
+    if not isinstance(arrays, dict) or not arrays:
+        raise TypeError("build() must return a non-empty dict of str -> numpy.ndarray")
+    out = {}
+    for name, arr in arrays.items():
+        arr = np.asarray(arr)
+        if not isinstance(name, str) or name == _META or arr.dtype == object:
+            raise TypeError(f"cannot cache entry {name!r}: names must be str and arrays "
+                            "must have a numeric dtype (object arrays need pickle)")
+        out[name] = arr
+    return out
+
+
+def _read(path: Path, key: str) -> dict[str, np.ndarray]:
+    """Load and verify one cache file; raise ``ValueError`` if it is not trustworthy."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(bytes(arrays.pop(_META)).decode())
+    if meta.get("key") != key:
+        raise ValueError("key mismatch")
+    if meta.get("checksum") != _checksum(arrays):
+        raise ValueError("checksum mismatch")
+    return arrays
+
+
+def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = json.dumps({"key": key, "version": _KEY_VERSION, "checksum": _checksum(arrays)})
+    payload = dict(arrays)
+    payload[_META] = np.frombuffer(meta.encode(), dtype=np.uint8)
+    # Write beside the target and rename: readers (other processes included) then
+    # see either the old file or the complete new one, never a partial write.
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_or_build(kind: str, key_parts: Iterable[str],
+                  build: Callable[[], dict[str, np.ndarray]],
+                  cache: bool = True) -> dict[str, np.ndarray]:
+    """Return cached arrays for ``(kind, key_parts)``, building and storing them on a miss.
+
+    Parameters
+    ----------
+    kind : str
+        Namespace of the cached object, letters, digits, ``_``, ``-`` and ``.`` only
+        (it becomes part of the file name), e.g. ``"ogb_graphs"`` or
+        ``"graphormer_spd"``.
+    key_parts : iterable of str
+        Everything the content depends on (e.g. the SMILES, plus any parameters).
+        The key is the SHA-256 of ``kind``, the featurizer and RDKit versions and
+        these parts.
+    build : callable
+        Called with no argument on a miss; returns a dict of str to numeric
+        numpy arrays.
+    cache : bool, default=True
+        If False, just call ``build()`` (no read, no write).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The arrays, either loaded from ``cache_dir()/<kind>/<key>.npz`` or built.
+
+    Warns
+    -----
+    RuntimeWarning
+        When a cache file exists but is unreadable, truncated, or fails its key or
+        checksum test; it is then rebuilt and overwritten. Also when the cache cannot
+        be written (the built arrays are still returned).
+
+    Notes
+    -----
+    Files are written to a temporary name and moved into place with ``os.replace``,
+    so concurrent writers and readers never see partial files.
+    """
+    if not isinstance(kind, str) or not _KIND_RE.match(kind):
+        raise ValueError(f"kind must match {_KIND_RE.pattern}, got {kind!r}")
+    if not cache:
+        return _validate(build())
+    key = cache_key(kind, key_parts)
+    path = cache_dir() / kind / f"{key}.npz"
+    if path.exists():
+        try:
+            return _read(path, key)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
+                json.JSONDecodeError, UnicodeDecodeError) as exc:
+            warnings.warn(f"molselect cache file {path} is corrupted ({exc!s:.80}); "
+                          "rebuilding it", RuntimeWarning, stacklevel=2)
+    arrays = _validate(build())
+    try:
+        _write(path, key, arrays)
+    except OSError as exc:
+        warnings.warn(f"could not write molselect cache file {path}: {exc}",
+                      RuntimeWarning, stacklevel=2)
+    return arrays

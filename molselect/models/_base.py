@@ -1,0 +1,574 @@
+"""What the four downstream estimators share: input checks, fitting, prediction, pickling.
+
+An architecture subclass says how to build its encoder, its optimiser and
+its batch inputs; a kind mixin (:class:`GraphClassifierMixin`,
+:class:`GraphRegressorMixin`) says how outputs become predictions and
+scores.  Fitting is the core's one training loop
+(:func:`molselect.core.train` with :class:`~molselect.core.JointStep` or the
+GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..core import JointStep, MultiHead, predict, resolve_device, seed_everything, train
+from ..core.prepare import LabelScaler, build_table
+from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
+from ..metrics import evaluate, is_better, to_score
+from ._gradnorm import GradNormStep
+
+__all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
+
+LOSS_WEIGHTINGS = ("uniform", "gradnorm")
+_CHECKPOINT_FORMAT = "molselect-encoder-v1"
+
+
+class _Network(torch.nn.Module):
+    """Shared encoder + one linear head per member: ``forward(batch) -> list of predictions``."""
+
+    def __init__(self, encoder, n_tasks, dense_inputs):
+        super().__init__()
+        self.encoder = encoder
+        self.heads = MultiHead(encoder.hidden_dim, n_tasks)
+        self.dense_inputs = dense_inputs
+
+    def forward(self, batch):
+        embeddings = self.encoder(batch.extra if self.dense_inputs else batch)
+        return self.heads(embeddings, batch.graph_counts)
+
+
+def _is_dataset(obj):
+    return hasattr(obj, "ids") and hasattr(obj, "y") and not isinstance(obj, (str, bytes))
+
+
+def _wrong_type(obj, what):
+    return TypeError(
+        f"{what} must be a dataset (molselect or DeepChem-style, SMILES in .ids, labels in .y) "
+        f"or a union of them (a DatasetGroup or mapping name -> dataset, target first); got "
+        f"{type(obj).__name__}. Build one with molselect.datasets.from_frame / from_csv."
+    )
+
+
+def as_members(X, what="X"):
+    """The union's members as an ordered dict name -> MoleculeDataset, target first.
+
+    Parameters
+    ----------
+    X : dataset, DatasetGroup, mapping of str to dataset, or list of datasets
+        One dataset, or a union whose first member is the target.
+    what : str
+        Name of the argument, for error messages.
+
+    Returns
+    -------
+    dict of str to MoleculeDataset
+
+    Raises
+    ------
+    TypeError
+        For strings, arrays, data frames and unions whose first member is not
+        a dataset.
+    ValueError
+        For an empty union, an empty member or one without any label.
+    """
+    if isinstance(X, (str, bytes, np.ndarray, pd.DataFrame)):
+        raise _wrong_type(X, what)
+    if isinstance(X, Mapping):
+        items = [(str(k), v) for k, v in X.items()]
+    elif isinstance(X, Sequence):
+        items = [(getattr(d, "name", None) or f"dataset{i}", d) for i, d in enumerate(X)]
+    elif _is_dataset(X):
+        items = [(getattr(X, "name", None) or "target", X)]
+    else:
+        raise _wrong_type(X, what)
+    if not items:
+        raise ValueError(f"{what} is an empty union: it needs at least the target dataset")
+    if not _is_dataset(items[0][1]):
+        raise TypeError(
+            f"the first member of the union ({items[0][0]!r}) must be the target dataset "
+            f"(SMILES in .ids, labels in .y), got {type(items[0][1]).__name__}: a union lists "
+            "the target first, then its auxiliaries")
+    members = {}
+    for name, data in items:
+        if not _is_dataset(data):
+            raise TypeError(f"member {name!r} of the union is a {type(data).__name__}, "
+                            "not a dataset")
+        if name in members:
+            raise ValueError(f"two members of the union are named {name!r}")
+        data = as_dataset(data, name=name)
+        if len(data) == 0:
+            raise ValueError(f"dataset {name!r} is empty")
+        if np.isnan(data.y).all():
+            raise ValueError(f"dataset {name!r} has no labels (all missing)")
+        members[name] = data
+    return members
+
+
+_DEFAULT_TASK = re.compile(r"(task)?\d+")
+
+
+def _check_eval_set(eval_set, target):
+    if eval_set is None:
+        return None
+    if isinstance(eval_set, (list, tuple)):
+        if not eval_set:
+            return None
+        eval_set = eval_set[0]  # like the selectors: the first held-out set is the validation set
+    if isinstance(eval_set, (Mapping, DatasetGroup)) or not _is_dataset(eval_set):
+        raise TypeError(f"eval_set must be one dataset (the target's validation split), got "
+                        f"{type(eval_set).__name__}")
+    valid = as_dataset(eval_set, name="eval_set")
+    named = all(not _DEFAULT_TASK.fullmatch(t) for t in valid.tasks + target.tasks)
+    if (valid.n_tasks != target.n_tasks or list(valid.task_types) != list(target.task_types)
+            or (named and list(valid.tasks) != list(target.tasks))):
+        raise ValueError(
+            f"eval_set's tasks {valid.tasks[:5]} ({valid.n_tasks}) do not match the target "
+            f"{target.name!r}'s tasks {target.tasks[:5]} ({target.n_tasks}): eval_set must be "
+            "the target's validation split (is the union's first member the target?)")
+    if len(valid) == 0:
+        raise ValueError("eval_set is empty")
+    return valid
+
+
+class BaseGraphEstimator(BaseEstimator):
+    """Base of the GIN / Graphormer estimators (not for direct use).
+
+    Subclasses define ``_build_encoder()``, ``_make_optimizer(parameters)``,
+    ``_shared_parameter(encoder)`` (the last shared layer's weight, for
+    GradNorm), ``_make_extra(datasets)`` (encoder-specific batch inputs),
+    the class attributes ``_encoder_name``, ``_shape_params`` (hyper-parameters
+    that fix the encoder's tensor shapes) and ``_dense_inputs``, and
+    ``_check_arch_params()``.
+    """
+
+    # With scikit-learn's metadata routing on, a pipeline's eval_set reaches the
+    # estimator (best epoch) as well as the selector (leakage guard).
+    __metadata_request__fit = {"eval_set": True}
+    _kind = None
+
+    # -- fitting ------------------------------------------------------------------
+    def fit(self, X, y=None, eval_set=None):
+        """Train on a dataset or a union (target first, then auxiliaries).
+
+        Parameters
+        ----------
+        X : dataset, DatasetGroup, mapping of str to dataset, or list of datasets
+            The target's training data alone, or the union a selector's
+            ``fit_transform`` returns.  Each member keeps its own decoder
+            head; the loss is the mean of the members' masked losses
+            (weighted by ``loss_weighting``); every member is drawn equally
+            often and an epoch is ``len(target) x n_members`` molecules.
+        y : None
+            Ignored: the labels live in the datasets.  Present because
+            scikit-learn pipelines pass ``y`` positionally.
+        eval_set : dataset or list of datasets, optional
+            The target's validation split (for a list, the first one).  The
+            epoch with the best validation metric is kept; without it, the
+            last epoch.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, eval_set, check_kind=True)
+
+    def _fit(self, X, eval_set, check_kind):
+        self._check_params()
+        members = as_members(X)
+        datasets = list(members.values())
+        target = datasets[0]
+        valid = _check_eval_set(eval_set, target)
+        if check_kind:
+            self._check_target(target)
+        device = resolve_device(self.device)
+        rng = seed_everything(self.random_state)
+        table, classification, scalers = build_table(datasets, extra=self._make_extra(datasets))
+        model = self._build_network([d.n_tasks for d in datasets]).to(device)
+        if self.pretrained is not None:
+            self._load_encoder(model.encoder, self.pretrained)
+        classification = [c.to(device) for c in classification]
+        step = self._make_step(model, classification)
+
+        self.members_ = list(members)
+        self.tasks_ = list(target.tasks)
+        self.n_tasks_ = target.n_tasks
+        self.task_types_ = list(target.task_types)
+        self.metric_ = target.metric
+        self.label_scaler_ = scalers[0]
+        self.model_ = model
+
+        best = {"score": None, "epoch": None, "state": None}
+        on_epoch_end = None
+        if valid is not None:
+            valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
+                                            extra=self._make_extra([valid]))
+
+            def on_epoch_end(epoch, logs):
+                score = evaluate(valid.y, self._outputs(valid_table, device), self.metric_,
+                                 self.task_types_)
+                if is_better(score, best["score"], self.metric_):
+                    best.update(score=score, epoch=epoch,
+                                state={k: v.detach().to("cpu", copy=True)
+                                       for k, v in model.state_dict().items()})
+                return {"valid_metric": score}
+
+        logs = train(table, step, self.epochs, self.batch_size, rng, device,
+                     on_epoch_end=on_epoch_end, verbose=self.verbose,
+                     desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
+        if best["state"] is not None:
+            model.load_state_dict(best["state"])
+            self.best_epoch_ = best["epoch"] + 1
+        else:
+            self.best_epoch_ = self.epochs
+        self.best_score_ = best["score"] if valid is not None else None
+        model.eval()
+        self.history_ = self._history(logs)
+        weights = getattr(step, "weights", None)
+        self.loss_weights_ = pd.Series(
+            np.ones(len(datasets)) if weights is None else weights.detach().cpu().numpy(),
+            index=self.members_, name="loss_weight")
+        return self
+
+    def _history(self, logs):
+        rows = []
+        for record in logs:
+            row = {"epoch": record["epoch"] + 1}
+            for key, value in record.items():
+                if key == "epoch":
+                    continue
+                if np.ndim(value):
+                    row.update({f"weight[{m}]": float(v) for m, v in zip(self.members_, value)})
+                else:
+                    row[key] = value
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _build_network(self, n_tasks):
+        return _Network(self._build_encoder(), n_tasks, self._dense_inputs)
+
+    def _make_step(self, model, classification):
+        optimizer = self._make_optimizer(model.parameters())
+        if self.loss_weighting == "gradnorm":
+            return GradNormStep(model, classification, optimizer,
+                                self._shared_parameter(model.encoder))
+        return JointStep(model, classification, optimizer)
+
+    def _check_params(self):
+        for name in ("hidden_dim", "num_layers", "batch_size", "epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if self.loss_weighting not in LOSS_WEIGHTINGS:
+            raise ValueError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, "
+                             f"got {self.loss_weighting!r}")
+        self._check_arch_params()
+
+    def _check_target(self, target):
+        kind = self._kind
+        wrong = [t for t, k in zip(target.tasks, target.task_types) if k != kind]
+        if wrong:
+            other = {"classification": "Regressor", "regression": "Classifier"}[kind]
+            suggestion = type(self).__name__.replace(
+                "Classifier" if kind == CLASSIFICATION else "Regressor", other)
+            raise ValueError(
+                f"{type(self).__name__} needs {kind} tasks, but the target {target.name!r} has "
+                f"{len(wrong)} other task(s) ({wrong[:3]}); use {suggestion}")
+        if kind == CLASSIFICATION:
+            values = target.y[~np.isnan(target.y)]
+            if not np.isin(values, (0.0, 1.0)).all():
+                raise ValueError(f"the target {target.name!r} has classification labels other "
+                                 "than 0 and 1")
+
+    # -- prediction ---------------------------------------------------------------
+    def _as_predict_dataset(self, X, labelled):
+        check_is_fitted(self, "model_")
+        if isinstance(X, (Mapping, DatasetGroup)):
+            raise TypeError("predict and score take the target's data (one dataset), not a "
+                            "union; pass union.target or the target's test split")
+        if _is_dataset(X):
+            return as_dataset(X, name="X")
+        if (not labelled and isinstance(X, (Sequence, np.ndarray)) and not isinstance(X, str)
+                and all(isinstance(s, str) for s in X)):
+            smiles = np.asarray(X, dtype=object).reshape(-1)
+            return MoleculeDataset(smiles, np.full((len(smiles), self.n_tasks_), np.nan),
+                                   task_types=self.task_types_, tasks=self.tasks_)
+        what = "score needs a labelled dataset" if labelled else (
+            "predict needs a dataset or a 1-D sequence of SMILES strings")
+        raise TypeError(f"{what}; got {type(X).__name__}")
+
+    def _outputs(self, table, device):
+        """Target-head outputs of every molecule of ``table``: probabilities or label units."""
+        raw = predict(self.model_, table, 0, self.batch_size, device).numpy().astype(np.float64)
+        raw = raw.reshape(table.sizes[0], self.n_tasks_)
+        out = self.label_scaler_.inverse_transform(raw)
+        clf = np.array([t == CLASSIFICATION for t in self.task_types_])
+        out[:, clf] = 1.0 / (1.0 + np.exp(-raw[:, clf]))
+        return out
+
+    def _predict_outputs(self, X, labelled=False):
+        data = self._as_predict_dataset(X, labelled)
+        if len(data) == 0:
+            return data, np.zeros((0, self.n_tasks_))
+        if data.n_tasks != self.n_tasks_:
+            raise ValueError(f"X has {data.n_tasks} task(s) but the estimator was fitted on "
+                             f"{self.n_tasks_}")
+        device = next(self.model_.parameters()).device
+        identity = LabelScaler(np.zeros(self.n_tasks_), np.ones(self.n_tasks_))
+        table, _, _ = build_table([data], scalers=[identity], extra=self._make_extra([data]))
+        return data, self._outputs(table, device)
+
+    def _score(self, X, sample_weight=None):
+        if sample_weight is not None:
+            raise TypeError("score does not support sample_weight; the metric weighs every "
+                            "labelled molecule equally")
+        data, out = self._predict_outputs(X, labelled=True)
+        value = evaluate(data.y, out, self.metric_, self.task_types_)
+        return to_score(value, self.metric_)
+
+    # -- pre-training ---------------------------------------------------------------
+    @classmethod
+    def pretrain(cls, datasets, path, *, eval_set=None, **params):
+        """Pre-train the encoder on large labelled dataset(s) and save it for ``pretrained=``.
+
+        This is the "Pretrain-Finetune" recipe with the data you have: the
+        paper pre-trains on PCQM4Mv2, whose weights were never released and
+        are not shipped with molselect.  Pre-training here is supervised
+        multi-dataset training with the same loop as :meth:`fit` (one head
+        per dataset, balanced sampling), mixing classification and regression
+        datasets freely (e.g. hiv, muv, qm9 and chembl, or a target's
+        candidate auxiliaries).
+
+        Parameters
+        ----------
+        datasets : dataset, DatasetGroup, mapping or list of datasets
+            The pre-training data; the first one sets the epoch length
+            (``len(first) x n_datasets`` molecules).
+        path : str or path-like
+            Where to save the checkpoint (:meth:`save_encoder`).
+        eval_set : dataset, optional
+            Validation split of the first dataset (best-epoch selection).
+        **params
+            Hyper-parameters of the estimator (``hidden_dim``, ``epochs``, ...).
+            Fine-tune with the same ``hidden_dim``, ``num_layers`` (and, for
+            Graphormer, ``num_heads``, ``max_nodes``, ``max_dist``).
+
+        Returns
+        -------
+        estimator
+            The fitted pre-training estimator (its ``history_`` shows the
+            pre-training curve); its prediction methods serve the first dataset.
+
+        Examples
+        --------
+        >>> pre = GraphormerClassifier.pretrain(pool, "encoder.pt", epochs=5)   # doctest: +SKIP
+        >>> clf = GraphormerClassifier(pretrained="encoder.pt").fit(target)     # doctest: +SKIP
+        """
+        estimator = cls(**params)
+        estimator._fit(datasets, eval_set, check_kind=False)
+        estimator.save_encoder(path)
+        return estimator
+
+    def save_encoder(self, path):
+        """Save the fitted encoder (state dict and shape hyper-parameters) to ``path``.
+
+        The file is read back by ``pretrained=path`` in an estimator of the
+        same architecture; the decoder heads are not saved (fine-tuning gives
+        each member a new head).
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({
+            "format": _CHECKPOINT_FORMAT,
+            "encoder": self._encoder_name,
+            "config": {name: getattr(self, name) for name in self._shape_params},
+            "state_dict": {k: v.detach().cpu()
+                           for k, v in self.model_.encoder.state_dict().items()},
+        }, path)
+        return path
+
+    def _load_encoder(self, encoder, path):
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"pretrained encoder file {str(path)!r} does not exist") from None
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != _CHECKPOINT_FORMAT:
+            raise ValueError(f"{str(path)!r} is not an encoder saved by molselect "
+                             "(save one with pretrain() or save_encoder())")
+        if checkpoint["encoder"] != self._encoder_name:
+            raise ValueError(f"{str(path)!r} holds a {checkpoint['encoder']} encoder; "
+                             f"{type(self).__name__} needs a {self._encoder_name} encoder")
+        mismatch = {k: (v, getattr(self, k)) for k, v in checkpoint["config"].items()
+                    if getattr(self, k) != v}
+        if mismatch:
+            detail = ", ".join(f"{k}={saved!r} (here {mine!r})"
+                               for k, (saved, mine) in mismatch.items())
+            raise ValueError(f"the pretrained encoder {str(path)!r} was saved with {detail}; "
+                             "set the same hyper-parameters to fine-tune it")
+        try:
+            encoder.load_state_dict(checkpoint["state_dict"])
+        except RuntimeError as exc:
+            raise ValueError(f"the pretrained encoder {str(path)!r} does not fit this "
+                             f"architecture: {exc}") from None
+
+    # -- pickling -------------------------------------------------------------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        model = state.get("model_")
+        if isinstance(model, torch.nn.Module):
+            # CPU tensors, so a model fitted on CUDA unpickles on a CPU-only machine
+            state["model_"] = {
+                "n_tasks": [h.out_features for h in model.heads.heads],
+                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            }
+        return state
+
+    def __setstate__(self, state):
+        model = state.get("model_")
+        super().__setstate__(state)
+        if isinstance(model, dict):
+            network = self._build_network(model["n_tasks"])
+            network.load_state_dict(model["state_dict"])
+            self.model_ = network.eval()
+
+
+class GraphClassifierMixin(ClassifierMixin):
+    """Predictions and score of the classifiers (every task binary).
+
+    Output shapes follow scikit-learn for a single task and stay
+    two-dimensional for several: ``predict_proba`` gives (n, 2) columns
+    ``[P(0), P(1)]`` for one task and (n, n_tasks) positive-class
+    probabilities for several; ``predict`` gives (n,) labels for one task and
+    (n, n_tasks) for several.
+    """
+
+    _kind = CLASSIFICATION
+
+    @property
+    def classes_(self):
+        """ndarray: the class labels of every task, ``[0, 1]``."""
+        check_is_fitted(self, "model_")
+        return np.array([0, 1])
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : dataset or sequence of str
+            The target's data (or SMILES strings).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2) for one task, (n_samples, n_tasks) for several
+            For one task, ``[P(0), P(1)]``; for several, ``P(1)`` per task.
+        """
+        _, proba = self._predict_outputs(X)
+        if self.n_tasks_ == 1:
+            return np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
+        return proba
+
+    def predict(self, X):
+        """Class labels (probability of class 1 at least 0.5).
+
+        Parameters
+        ----------
+        X : dataset or sequence of str
+
+        Returns
+        -------
+        ndarray of int, shape (n_samples,) for one task, (n_samples, n_tasks) for several
+        """
+        _, proba = self._predict_outputs(X)
+        labels = (proba >= 0.5).astype(np.int64)
+        return labels[:, 0] if self.n_tasks_ == 1 else labels
+
+    def score(self, X, y=None, sample_weight=None):
+        """The target's metric on labelled data (greater is better).
+
+        ``sample_weight`` is not supported (a ``TypeError`` if given).
+
+        ROC-AUC (or average precision, when that is the target's metric)
+        per task over its labelled rows, averaged over the tasks that have
+        both classes; see :func:`molselect.metrics.evaluate`.
+
+        Parameters
+        ----------
+        X : dataset
+            Target-only labelled data (e.g. the test split).
+        y : None
+            Ignored (labels live in ``X``); present for scikit-learn's API.
+        sample_weight : None
+            Not supported.
+
+        Returns
+        -------
+        float
+            NaN when no task has both classes.
+        """
+        return self._score(X, sample_weight)
+
+
+class GraphRegressorMixin(RegressorMixin):
+    """Predictions and score of the regressors."""
+
+    _kind = REGRESSION
+
+    def predict(self, X):
+        """Predicted values in label units.
+
+        Parameters
+        ----------
+        X : dataset or sequence of str
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for one task, (n_samples, n_tasks) for several
+        """
+        _, out = self._predict_outputs(X)
+        return out[:, 0] if self.n_tasks_ == 1 else out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Negative RMSE or MAE (the target's metric) on labelled data: greater is better.
+
+        Like scikit-learn's ``neg_root_mean_squared_error`` /
+        ``neg_mean_absolute_error`` scorers, computed per task over the
+        labelled rows and averaged over tasks; this is *not* R^2, unlike
+        scikit-learn's ``RegressorMixin.score``.
+
+        Parameters
+        ----------
+        X : dataset
+            Target-only labelled data.
+        y : None
+            Ignored.
+        sample_weight : None
+            Not supported (a ``TypeError`` if given).
+
+        Returns
+        -------
+        float
+        """
+        return self._score(X, sample_weight)

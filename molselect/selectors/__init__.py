@@ -1,0 +1,28 @@
+"""Auxiliary-dataset selectors: MolGroup and the paper's baselines."""
+
+from .beam_search import BeamSearchSelector
+from .molgroup import MolGroupSelector, filter_candidates
+from .mtdnn import MTDNNSelector
+from .simple import (
+    AllAuxiliariesSelector,
+    FingerprintSimilaritySelector,
+    RandomSelector,
+    fingerprint_distribution,
+    fingerprint_kl,
+)
+from .tag import TAGSelector
+from .task2vec import Task2VecSelector
+
+__all__ = [
+    "AllAuxiliariesSelector",
+    "BeamSearchSelector",
+    "FingerprintSimilaritySelector",
+    "MTDNNSelector",
+    "MolGroupSelector",
+    "RandomSelector",
+    "TAGSelector",
+    "Task2VecSelector",
+    "filter_candidates",
+    "fingerprint_distribution",
+    "fingerprint_kl",
+]

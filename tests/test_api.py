@@ -1,0 +1,53 @@
+"""scikit-learn API conventions for every public estimator and selector.
+
+``ALL_ESTIMATORS`` is the one list of public estimators: add each new
+selector or model here (an instance with default parameters) and every
+check below runs on it.
+"""
+
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import (
+    check_do_not_raise_errors_in_init_or_set_params,
+    check_estimator_cloneable,
+    check_estimator_repr,
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+import molselect as ms
+
+ALL_ESTIMATORS = [
+    ms.MolGroupSelector(),
+    ms.GINClassifier(),
+    ms.GINRegressor(),
+    ms.GraphormerClassifier(),
+    ms.GraphormerRegressor(),
+]
+
+CHECKS = [
+    check_get_params_invariance, check_set_params, check_estimator_cloneable,
+    check_estimator_repr, check_parameters_default_constructible,
+    check_no_attributes_set_in_init, check_do_not_raise_errors_in_init_or_set_params,
+]
+
+
+def _name(obj):
+    return getattr(obj, "__name__", None) or type(obj).__name__
+
+
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=_name)
+@pytest.mark.parametrize("check", CHECKS, ids=_name)
+def test_sklearn_api_check(estimator, check):
+    check(type(estimator).__name__, clone(estimator))
+
+
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=_name)
+def test_clone_get_set_params_repr(estimator):
+    params = estimator.get_params()
+    assert params and "random_state" in params
+    other = clone(estimator).set_params(random_state=7)
+    assert other.get_params()["random_state"] == 7 and estimator.random_state is None
+    assert type(estimator).__name__ in repr(other) and "random_state=7" in repr(other)

@@ -1,0 +1,214 @@
+"""The torch core: gate, routing, meta-gradient, batch norm, sampling, batching."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from molselect.core import (BalancedSampler, Gate, GINEncoder, MolGroupModel, MolGroupStep,
+                            masked_loss)
+from molselect.core.prepare import build_table
+from molselect.core.routed import grouped_linear
+from molselect.datasets._base import MoleculeDataset
+from molselect.featurize import featurize
+from molselect.selectors.molgroup import filter_candidates
+
+
+def _datasets(smiles, n_aux=2, seed=0):
+    rng = np.random.default_rng(seed)
+    target = MoleculeDataset(smiles, rng.integers(0, 2, (len(smiles), 1)), name="t")
+    aux = [MoleculeDataset(smiles[::-1], rng.normal(size=(len(smiles), 2)), name=f"a{i}",
+                           task_types="regression") for i in range(n_aux)]
+    return [target] + aux
+
+
+def _tiny(smiles, n_aux=2, dtype=torch.float64, dropout=0.0):
+    data = _datasets(smiles, n_aux)
+    table, clf, _ = build_table(data, fingerprints=True)
+    torch.manual_seed(0)
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim=8, num_layers=2,
+                          dropout=dropout).to(dtype)
+    sizes = [len(d) for d in data]
+    batch = table.batch([np.arange(n) for n in sizes])
+    batch.fingerprints = batch.fingerprints.to(dtype)
+    batch.y = [y.to(dtype) for y in batch.y]
+    return model, clf, batch
+
+
+def test_gate_starts_at_half_with_zero_task_cosine():
+    gate = Gate(n_auxiliaries=4, balance=1.0)
+    fp = torch.rand(10, 167)
+    ids = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    a, task, _ = gate(fp, ids)
+    assert torch.allclose(task, torch.zeros(4), atol=1e-6)
+    assert torch.allclose(a, torch.full((4,), 0.5), atol=1e-6)
+    # Every auxiliary starts from the same task embedding.
+    assert torch.equal(gate.task_embedding[1], gate.task_embedding[4])
+
+
+def test_gate_fuses_task_and_structure_with_temperature():
+    gate = Gate(n_auxiliaries=2, balance=0.9, temperature=0.1)
+    a, task, struct = gate(torch.rand(6, 167), torch.tensor([0, 0, 1, 1, 2, 2]))
+    expected = torch.sigmoid((0.9 * task + 0.1 * struct) / 0.1)
+    assert torch.allclose(a, expected)
+    assert ((struct >= -1 - 1e-6) & (struct <= 1 + 1e-6)).all()
+
+
+def test_grouped_linear_matches_blockwise_matmul():
+    torch.manual_seed(0)
+    x = torch.randn(9, 4)
+    w, b = torch.randn(3, 4, 5), torch.randn(3, 5)
+    counts = [2, 0, 7]
+    out = grouped_linear(x, counts, w, b)
+    expected = torch.cat([x[:2] @ w[0] + b[0], x[2:] @ w[2] + b[2]])
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_open_gate_routes_auxiliary_through_target_parameters(small_smiles):
+    model, _, batch = _tiny(small_smiles, n_aux=1)
+    model.eval()
+    model.routed.train()  # batch statistics, as in training
+    open_gate = torch.ones(1, dtype=torch.float64)
+    _, emb_aux = model.routed(batch, open_gate)
+    view = batch.select(1)
+    expected = model.routed.target(view, update_running=False)
+    assert torch.allclose(emb_aux, expected, atol=1e-8)
+
+
+def test_closed_gate_makes_auxiliary_independent_of_target(small_smiles):
+    model, _, batch = _tiny(small_smiles)
+    _, emb_aux = model.routed(batch, torch.zeros(2, dtype=torch.float64))
+    grads = torch.autograd.grad(emb_aux.sum(), list(model.routed.target.parameters()),
+                                allow_unused=True)
+    assert all(g is None or torch.count_nonzero(g) == 0 for g in grads)
+
+
+def _meta_objective(model, step, batch):
+    gate, _, _ = model.gate(batch.fingerprints, batch.graph_dataset)
+    _, emb_aux = model.routed(batch, gate)
+    preds = model.heads(emb_aux, batch.graph_counts[1:], first=1)
+    losses = [masked_loss(p, y, c)[0] for p, y, c in zip(preds, batch.y[1:], step.classification[1:])]
+    aux_mean = torch.stack(losses).mean()
+    grads = torch.autograd.grad(aux_mean, step._target_params, create_graph=True)
+    return grads
+
+
+def test_meta_gradient_matches_finite_differences(small_smiles):
+    model, clf, batch = _tiny(small_smiles)
+    step = MolGroupStep(model, clf, lr=1e-3, meta_lr=0.5)
+    grads = _meta_objective(model, step, batch)
+    analytic = step.meta_gradients(batch, grads)
+    params = model.gate_parameters()
+
+    def objective():
+        g = _meta_objective(model, step, batch)
+        return step.virtual_target_loss(batch, g).item()
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for p, a in zip(params, analytic):
+        assert a is not None
+        flat = p.data.view(-1)
+        for k in rng.choice(flat.numel(), size=min(3, flat.numel()), replace=False):
+            old = flat[k].item()
+            eps = 1e-5
+            flat[k] = old + eps
+            up = objective()
+            flat[k] = old - eps
+            down = objective()
+            flat[k] = old
+            numeric = (up - down) / (2 * eps)
+            assert numeric == pytest.approx(a.view(-1)[k].item(), rel=1e-4, abs=1e-9)
+            checked += 1
+    assert checked >= 6
+    # The meta-gradient is not trivially zero: the gate does steer the target loss.
+    assert any(torch.count_nonzero(a) > 0 for a in analytic)
+
+
+def test_virtual_step_leaves_batch_norm_statistics_alone(small_smiles):
+    model, clf, batch = _tiny(small_smiles)
+    step = MolGroupStep(model, clf)
+    grads = _meta_objective(model, step, batch)
+    buffers = {k: v.clone() for k, v in model.routed.target.named_buffers()}
+    step.virtual_target_loss(batch, grads)
+    for name, value in model.routed.target.named_buffers():
+        assert torch.equal(value, buffers[name]), name
+
+
+def test_auxiliaries_do_not_move_target_running_statistics(small_smiles):
+    model, clf, batch = _tiny(small_smiles)
+    target_only = GINEncoder(8, 2, 0.0).to(torch.float64)
+    target_only.load_state_dict(model.routed.target.state_dict())
+    model.routed(batch, torch.full((2,), 0.7, dtype=torch.float64))
+    target_only(batch.select(0, 1))
+    for (name, a), (_, b) in zip(model.routed.target.named_buffers(), target_only.named_buffers()):
+        assert torch.allclose(a, b), name
+
+
+def test_molgroup_step_updates_gate_only_after_warmup(small_smiles):
+    model, clf, batch = _tiny(small_smiles, dtype=torch.float32)
+    batch.fingerprints = batch.fingerprints.float()
+    batch.y = [y.float() for y in batch.y]
+    model = model.float()
+    step = MolGroupStep(model, clf, warmup_epochs=1)
+    before = [p.detach().clone() for p in model.gate_parameters()]
+    logs = step(batch, epoch=0)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.gate_parameters()))
+    step(batch, epoch=1)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.gate_parameters()))
+    assert set(logs) >= {"loss", "target_loss", "gate", "task_affinity", "structure_affinity"}
+
+
+def test_balanced_sampler_draws_n_target_times_datasets():
+    sampler = BalancedSampler([50, 400, 10], batch_size=16, rng=np.random.default_rng(0))
+    counts = np.zeros(3)
+    seen_target = set()
+    for step in sampler:
+        counts += [len(i) for i in step]
+        seen_target.update(step[0].tolist())
+        assert all((i < n).all() for i, n in zip(step, [50, 400, 10]))
+    assert counts.sum() == 50 * 3
+    assert len(sampler) == int(np.ceil(150 / 16))
+    assert counts.min() > 25  # each dataset about a third of the draws
+    assert len(seen_target) > 35  # the target is walked through, not sampled with replacement
+
+
+def test_graph_table_batch_matches_per_dataset_batches(small_smiles):
+    graphs = [featurize(small_smiles[:8]), featurize(small_smiles[8:])]
+    from molselect.core.data import GraphTable
+
+    table = GraphTable(graphs, [np.zeros((8, 1)), np.ones((12, 2))])
+    idx = [np.array([3, 0, 5]), np.array([11, 2])]
+    batch = table.batch(idx)
+    parts = [g.batch(i) for g, i in zip(graphs, idx)]
+    assert torch.equal(batch.x, torch.cat([p.x for p in parts]))
+    offset = parts[0].num_nodes
+    assert torch.equal(batch.edge_index, torch.cat([parts[0].edge_index,
+                                                    parts[1].edge_index + offset], 1))
+    assert batch.graph_counts == [3, 2]
+    assert batch.y[1].shape == (2, 2)
+    view = batch.select(1)
+    assert torch.equal(view.x, parts[1].x)
+    assert torch.equal(view.edge_index, parts[1].edge_index)
+
+
+def test_masked_loss_ignores_missing_labels():
+    pred = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
+    y = torch.tensor([[1.0, float("nan")], [float("nan"), 3.0]])
+    loss, n = masked_loss(pred, y, torch.tensor([True, False]))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(0.0), torch.tensor(1.0))
+    assert n == 2
+    assert loss.item() == pytest.approx((bce.item() + 16.0) / 2)
+
+
+@pytest.mark.parametrize("affinity, final, top_k, survivors, dropped", [
+    ({"a": 0.9, "b": 0.5, "c": 0.7}, False, 3, ["a", "c"], ["b"]),      # threshold
+    ({"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.65}, False, 3, ["a", "b", "c"], ["d"]),  # drop lowest
+    ({"a": 0.9, "b": 0.8, "c": 0.7}, False, 3, ["a", "b", "c"], []),   # never below top_k
+    ({"a": 0.7, "b": 0.9, "c": 0.8, "d": 0.95}, True, 3, ["d", "b", "c"], ["a"]),  # top_k
+    ({"a": 0.1, "b": 0.2}, True, 3, [], ["b", "a"]),                    # none helps
+])
+def test_filter_candidates(affinity, final, top_k, survivors, dropped):
+    kept, out = filter_candidates(pd.Series(affinity), 0.6, final, top_k)
+    assert kept == survivors
+    assert sorted(out) == sorted(dropped)

@@ -1,0 +1,219 @@
+"""The downstream estimators: fitting unions, outputs, GradNorm, pre-training, pickling, errors."""
+
+import pickle
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+from molselect.datasets import DatasetGroup, load_dataset
+from molselect.metrics import evaluate
+from molselect.models import GINClassifier, GINRegressor, GraphormerClassifier, GraphormerRegressor
+from molselect.models._gradnorm import GradNormStep
+
+TINY = dict(hidden_dim=16, num_layers=2, epochs=1, batch_size=32, random_state=0, device="cpu")
+TINY_GRAPHORMER = dict(TINY, num_heads=2)
+
+
+def tiny(cls, **kw):
+    params = TINY_GRAPHORMER if cls.__name__.startswith("Graphormer") else TINY
+    return cls(**{**params, **kw})
+
+
+@pytest.fixture(scope="module")
+def data():
+    bace, esol, clintox = (load_dataset(n) for n in ("bace", "esol", "clintox"))
+    # evenly spaced rows: scaffold splits are ordered, so a prefix can hold one class only
+    take = lambda d, n: d.subset(np.linspace(0, len(d) - 1, n).astype(int))  # noqa: E731
+    return SimpleNamespace(
+        bace=take(bace.train, 60), bace_valid=take(bace.valid, 40), bace_test=take(bace.test, 40),
+        esol=take(esol.train, 60), esol_valid=take(esol.valid, 30), esol_test=take(esol.test, 30),
+        clintox=take(clintox.train, 40),
+    )
+
+
+def union_for(data, target):
+    aux = {"clintox": data.clintox, "esol": data.esol} if target is data.bace else {
+        "clintox": data.clintox, "bace": data.bace}
+    return DatasetGroup([(target.name, target), *aux.items()])
+
+
+CASES = [
+    (GINClassifier, "bace"), (GraphormerClassifier, "bace"),
+    (GINRegressor, "esol"), (GraphormerRegressor, "esol"),
+]
+
+
+@pytest.mark.parametrize("cls,target_name", CASES, ids=[c.__name__ for c, _ in CASES])
+def test_fit_union_predict_score_pickle(cls, target_name, data):
+    target = getattr(data, target_name)
+    valid, test = getattr(data, f"{target_name}_valid"), getattr(data, f"{target_name}_test")
+    est = tiny(cls, epochs=2).fit(union_for(data, target), None, eval_set=valid)
+    assert est.members_[0] == target_name and len(est.members_) == 3
+    assert est.n_tasks_ == 1 and est.tasks_ == target.tasks and est.metric_ == target.metric
+    assert list(est.history_["epoch"]) == [1, 2]
+    assert {"loss", "target_loss", "valid_metric"} <= set(est.history_.columns)
+    best = est.history_["valid_metric"]
+    best = best.idxmax() if target.metric == "roc_auc" else best.idxmin()
+    assert est.best_epoch_ == est.history_["epoch"][best]
+    assert est.best_score_ == pytest.approx(est.history_["valid_metric"][best])
+
+    pred = est.predict(test)
+    assert pred.shape == (len(test),)
+    score = est.score(test)
+    if cls._kind == "classification":
+        proba = est.predict_proba(test)
+        assert proba.shape == (len(test), 2)
+        np.testing.assert_allclose(proba.sum(1), 1.0)
+        assert set(np.unique(pred)) <= {0, 1}
+        np.testing.assert_array_equal(pred, proba[:, 1] >= 0.5)
+        assert score == pytest.approx(evaluate(test.y, proba[:, 1], "roc_auc"))
+    else:
+        assert score == pytest.approx(-evaluate(test.y, pred, "rmse"))
+    # the same validation score again, computed by score()
+    assert abs(est.score(valid)) == pytest.approx(est.best_score_, rel=1e-5)
+
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(clone.predict(test), pred)
+    assert all(t.device.type == "cpu" for t in clone.model_.state_dict().values())
+
+
+def test_single_dataset_smiles_and_duck_typed_input(data):
+    duck = SimpleNamespace(ids=data.bace.ids, y=data.bace.y.ravel(), w=np.ones(len(data.bace)))
+    est = tiny(GINClassifier).fit(duck)
+    assert est.members_ == ["target"] and est.best_epoch_ == 1 and est.best_score_ is None
+    assert "valid_metric" not in est.history_
+    smiles = list(data.bace_test.ids[:5])
+    np.testing.assert_allclose(est.predict_proba(smiles), est.predict_proba(data.bace_test)[:5])
+    assert est.predict([]).shape == (0,)
+
+
+def test_multitask_target_with_missing_labels():
+    tox21 = load_dataset("tox21")
+    train, test = tox21.train.subset(np.arange(80)), tox21.test.subset(np.arange(60))
+    assert np.isnan(train.y).any()
+    est = tiny(GINClassifier).fit(train, eval_set=tox21.valid.subset(np.arange(60)))
+    assert est.n_tasks_ == 12
+    assert est.predict_proba(test).shape == (60, 12)
+    assert est.predict(test).shape == (60, 12)
+    assert np.isfinite(est.score(test))
+
+
+def test_seeded_fits_repeat(data):
+    a = tiny(GINRegressor).fit(data.esol).predict(data.esol_test)
+    b = tiny(GINRegressor).fit(data.esol).predict(data.esol_test)
+    np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize("cls", [GINClassifier, GraphormerClassifier])
+def test_gradnorm_weights_move_stay_positive_and_sum_to_members(cls, data):
+    est = tiny(cls, loss_weighting="gradnorm", epochs=2).fit(union_for(data, data.bace))
+    w = est.loss_weights_
+    assert list(w.index) == est.members_
+    assert (w > 0).all() and w.sum() == pytest.approx(3.0, rel=1e-4)
+    assert not np.allclose(w, 1.0)
+    cols = [f"weight[{m}]" for m in est.members_]
+    np.testing.assert_allclose(est.history_[cols].sum(axis=1), 3.0, rtol=1e-4)
+    uniform = tiny(cls).fit(union_for(data, data.bace))
+    assert (uniform.loss_weights_ == 1).all()
+
+
+def test_gradnorm_step_on_its_own():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(4, 4)
+    heads = torch.nn.ModuleList([torch.nn.Linear(4, 1), torch.nn.Linear(4, 1)])
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer, self.heads = layer, heads
+
+        def forward(self, batch):
+            h = self.layer(batch.x)
+            return [self.heads[0](h[:8]), 10 * self.heads[1](h[8:])]
+
+    model = Model()
+    step = GradNormStep(model, [torch.tensor([False])] * 2,
+                        torch.optim.SGD(model.parameters(), lr=0.01), layer.weight)
+    batch = SimpleNamespace(x=torch.randn(16, 4), y=[torch.randn(8, 1), torch.randn(8, 1)])
+    for _ in range(20):
+        logs = step(batch)
+    w = logs["weights"]
+    assert (w > 0).all() and float(w.sum()) == pytest.approx(2.0, rel=1e-5)
+    assert w[1] < w[0]  # the member with 10x larger gradients is weighted down
+
+
+def test_pretrain_save_and_finetune(tmp_path, data):
+    path = tmp_path / "enc" / "graphormer.pt"
+    pre = GraphormerRegressor.pretrain({"esol": data.esol, "clintox": data.clintox}, path,
+                                       **TINY_GRAPHORMER)
+    assert path.exists() and list(pre.members_) == ["esol", "clintox"]
+    est = tiny(GraphormerClassifier, pretrained=str(path))
+    network = est._build_network([1])
+    est._load_encoder(network.encoder, path)
+    saved = pre.model_.encoder.state_dict()
+    for k, v in network.encoder.state_dict().items():
+        torch.testing.assert_close(v, saved[k].cpu())
+    assert np.isfinite(est.fit(data.bace).score(data.bace_test))
+
+    with pytest.raises(ValueError, match=r"hidden_dim=16 \(here 32\)"):
+        tiny(GraphormerClassifier, hidden_dim=32, pretrained=path).fit(data.bace)
+    with pytest.raises(ValueError, match="graphormer encoder"):
+        tiny(GINClassifier, pretrained=path).fit(data.bace)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        tiny(GINClassifier, pretrained=tmp_path / "nope.pt").fit(data.bace)
+    GINClassifier.pretrain([data.bace, data.esol], tmp_path / "gin.pt", **TINY)
+    tiny(GINRegressor, pretrained=tmp_path / "gin.pt").fit(data.esol)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fit_unpickles_on_cpu(data, monkeypatch):
+    est = tiny(GINClassifier, device="cuda").fit(data.bace)
+    blob = pickle.dumps(est)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    clone = pickle.loads(blob)
+    assert next(clone.model_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(clone.predict_proba(data.bace_test),
+                               est.predict_proba(data.bace_test), atol=1e-4)
+
+
+def test_clear_errors(data):
+    est = tiny(GINClassifier)
+    with pytest.raises(NotFittedError):
+        est.predict(data.bace_test)
+    with pytest.raises(ValueError, match="empty"):
+        est.fit(data.bace.subset(np.arange(0)))
+    nan_only = data.bace.subset(np.arange(5))
+    nan_only.y[:] = np.nan
+    with pytest.raises(ValueError, match="no labels"):
+        est.fit(nan_only)
+    with pytest.raises(TypeError, match="first member"):
+        est.fit({"bace": "bace.csv", "esol": data.esol})
+    with pytest.raises(TypeError, match="first member"):
+        est.fit(list(data.bace.ids))
+    with pytest.raises(TypeError, match="str"):
+        est.fit("bace")
+    with pytest.raises(TypeError, match="ndarray"):
+        est.fit(np.zeros((5, 3)))
+    with pytest.raises(TypeError, match="DataFrame"):
+        est.fit(pd.DataFrame({"smiles": ["CCO"], "y": [1]}))
+    with pytest.raises(ValueError, match="do not match the target"):
+        est.fit(DatasetGroup({"esol": data.esol, "bace": data.bace}), eval_set=data.bace_valid)
+    with pytest.raises(ValueError, match="use GINRegressor"):
+        est.fit(data.esol)
+    with pytest.raises(ValueError, match="use GraphormerClassifier"):
+        tiny(GraphormerRegressor).fit(data.bace)
+    with pytest.raises(ValueError, match="loss_weighting"):
+        tiny(GINClassifier, loss_weighting="mean").fit(data.bace)
+    with pytest.raises(ValueError, match="num_heads=3"):
+        tiny(GraphormerClassifier, num_heads=3).fit(data.bace)
+    est.fit(data.bace)
+    with pytest.raises(TypeError, match="not a union"):
+        est.predict(DatasetGroup({"bace": data.bace_test}))
+    with pytest.raises(TypeError, match="labelled dataset"):
+        est.score(list(data.bace_test.ids))
+    with pytest.raises(TypeError, match="SMILES"):
+        est.predict(np.zeros(3))

@@ -1,0 +1,62 @@
+"""Selector + estimator as one scikit-learn pipeline, end to end on small data."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.pipeline import make_pipeline
+
+from molselect import GINClassifier, MolGroupSelector
+from molselect.datasets import load_dataset
+
+
+def spaced(d, n):
+    return d.subset(np.linspace(0, len(d) - 1, n).astype(int))
+
+
+@pytest.fixture(scope="module")
+def data():
+    bace = load_dataset("bace")
+    pool = {"esol": spaced(load_dataset("esol").train, 80),
+            "clintox": spaced(load_dataset("clintox").train, 80)}
+    return spaced(bace.train, 200), spaced(bace.valid, 60), spaced(bace.test, 60), pool
+
+
+def make():
+    selector = MolGroupSelector(n_rounds=1, epochs=2, warmup_epochs=1, top_k=1, hidden_dim=16,
+                                num_layers=2, batch_size=32, random_state=0, device="cpu")
+    model = GINClassifier(hidden_dim=16, num_layers=2, epochs=2, batch_size=32,
+                          random_state=0, device="cpu")
+    return make_pipeline(selector, model)
+
+
+def check_fitted(pipe, test):
+    selector, model = pipe.steps[0][1], pipe.steps[-1][1]
+    assert len(selector.selected_) == 1
+    assert model.members_ == ["bace"] + selector.selected_
+    proba = pipe.predict_proba(test)
+    assert proba.shape == (len(test), 2)
+    assert pipe.predict(test).shape == (len(test),)
+    assert 0.0 <= pipe.score(test) <= 1.0
+    return proba
+
+
+def test_pipeline_with_step_parameters(data):
+    target, valid, test, pool = data
+    pipe = make().fit(target, molgroupselector__auxiliaries=pool,
+                      ginclassifier__eval_set=valid)
+    check_fitted(pipe, test)
+    assert pipe.steps[-1][1].best_score_ is not None
+
+
+def test_pipeline_with_metadata_routing(data):
+    target, valid, test, pool = data
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make().fit(target, auxiliaries=pool)
+        proba = check_fitted(pipe, test)
+        assert pipe.steps[-1][1].best_score_ is None
+        # eval_set reaches both steps: the leakage guard and the best epoch
+        routed = make().fit(target, auxiliaries=pool, eval_set=valid)
+        assert routed.steps[-1][1].best_score_ is not None
+        assert routed.steps[0][1].n_leaked_ is not None
+    np.testing.assert_allclose(proba, make().fit(
+        target, molgroupselector__auxiliaries=pool).predict_proba(test))

@@ -1,0 +1,278 @@
+"""The paper's baseline selectors: shared API, bad input, and each one's defining behaviour.
+
+Models are tiny (hidden 16, 2 layers, 1-3 epochs) and datasets a few hundred
+molecules, so the whole file runs in about a minute on two CPU cores.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import make_pipeline
+
+from molselect.datasets import DatasetGroup, MoleculeDataset, load_dataset
+from molselect.selectors import (
+    AllAuxiliariesSelector,
+    BeamSearchSelector,
+    FingerprintSimilaritySelector,
+    MTDNNSelector,
+    RandomSelector,
+    TAGSelector,
+    Task2VecSelector,
+    fingerprint_distribution,
+    fingerprint_kl,
+)
+
+TINY = dict(hidden_dim=16, num_layers=2, batch_size=32, random_state=0, device="cpu")
+
+SELECTORS = {
+    "all": lambda: AllAuxiliariesSelector(),
+    "fingerprint": lambda: FingerprintSimilaritySelector(top_k=2),
+    "random": lambda: RandomSelector(top_k=2, random_state=0),
+    "beam_p": lambda: BeamSearchSelector(epochs=1, beam_width=2, depth=2, **TINY),
+    "beam_ps": lambda: BeamSearchSelector(criterion="performance+structure", epochs=1,
+                                          beam_width=2, depth=2, **TINY),
+    "tag": lambda: TAGSelector(epochs=1, lookahead_every=2, **TINY),
+    "task2vec": lambda: Task2VecSelector(probe_epochs=1, head_epochs=1, fisher_samples=64,
+                                         **TINY),
+    "mtdnn": lambda: MTDNNSelector(epochs=1, **TINY),
+}
+
+BAD_PARAMS = {
+    "all": [],
+    "fingerprint": [dict(top_k=0), dict(smoothing=0)],
+    "random": [dict(top_k=-1)],
+    "beam_p": [dict(criterion="structure"), dict(beam_width=0), dict(depth=1.5), dict(lr=0)],
+    "beam_ps": [dict(epochs=0)],
+    "tag": [dict(lookahead_every=0), dict(lookahead_lr=-1.0), dict(dropout=1.0)],
+    "task2vec": [dict(distance="euclidean"), dict(probe_epochs=-1), dict(fisher_samples=0),
+                 dict(alpha=-0.1)],
+    "mtdnn": [dict(threshold=1.5), dict(discriminator_weight=0), dict(hidden_dim=0)],
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    bbbp = load_dataset("bbbp")
+    target = bbbp.train.subset(np.arange(0, 1600, 8), name="bbbp")    # 200 molecules
+    valid = bbbp.valid.subset(np.arange(80))
+    pool = {n: load_dataset(n).train.subset(np.arange(100), name=n)
+            for n in ("bace", "esol", "clintox")}
+    return target, valid, pool
+
+
+class _Recorder(BaseEstimator):
+    """A final pipeline step that records what it was fitted on."""
+
+    def fit(self, X, y=None):
+        self.seen_ = X
+        return self
+
+
+@pytest.mark.parametrize("key", list(SELECTORS))
+def test_shared_api(key, data):
+    target, valid, pool = data
+    pipe = make_pipeline(SELECTORS[key](), _Recorder())
+    step = pipe.steps[0][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # leakage-guard reports
+        pipe.fit(target, **{f"{step}__auxiliaries": pool, f"{step}__eval_set": valid})
+    sel = pipe[0]
+    names = list(pool)
+    assert isinstance(sel.affinity_, pd.Series)
+    assert list(sel.affinity_.index) == names
+    assert np.isfinite(sel.affinity_).all()
+    assert sorted(sel.ranking_) == sorted(names)
+    assert sel.affinity_[sel.ranking_[0]] == sel.affinity_.max()
+    assert set(sel.selected_) <= set(names)
+    assert list(sel.feature_names_in_) == names
+    support = sel.get_support()
+    assert support.dtype == bool and support.sum() == len(sel.selected_)
+    assert list(np.asarray(names)[sel.get_support(indices=True)]) == [
+        n for n in names if n in sel.selected_]
+    union = pipe[-1].seen_
+    assert isinstance(union, DatasetGroup)
+    assert list(union) == ["bbbp"] + list(sel.selected_)
+    assert sel.transform(valid) is valid
+    # Unfitted clone with identical parameters (scikit-learn conventions).
+    assert clone(sel).get_params() == sel.get_params()
+
+
+def _single_class(target):
+    y = np.ones_like(target.y)
+    return MoleculeDataset(target.ids, y, task_types="classification", name="bbbp")
+
+
+@pytest.mark.parametrize("key", list(SELECTORS))
+def test_bad_input(key, data):
+    target, valid, pool = data
+    make = SELECTORS[key]
+    with pytest.raises(ValueError, match="no auxiliary"):
+        make().fit(target)
+    with pytest.raises(ValueError, match="empty"):
+        make().fit(target, {})
+    with pytest.raises(ValueError, match="empty"):
+        make().fit(target.subset(np.zeros(0, dtype=int)), pool)
+    with pytest.raises(ValueError, match="only one"):
+        make().fit(_single_class(target), pool)
+    with pytest.raises(ValueError, match="same name as the target"):
+        make().fit(target, {"bbbp": pool["bace"]})
+    with pytest.raises(TypeError):
+        make().fit("not a dataset", pool)
+    with pytest.raises(TypeError):
+        make().fit(target, pool, pool)
+    for bad in BAD_PARAMS[key]:
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make().set_params(**bad).fit(target, pool, eval_set=valid)
+
+
+# --- training-free selectors -------------------------------------------------------------
+
+
+def test_fingerprint_kl_and_identity(data):
+    target, _, pool = data
+    p = fingerprint_distribution(target.ids)
+    assert p.shape == (167,) and np.isclose(p.sum(), 1) and (p > 0).all()
+    assert fingerprint_kl(p, p) == pytest.approx(0.0, abs=1e-12)
+    q = fingerprint_distribution(pool["esol"].ids)
+    assert fingerprint_kl(p, q) > 0 and fingerprint_kl(p, q) != fingerprint_kl(q, p)
+    twin = target.subset(np.arange(len(target)), name="twin")
+    sel = FingerprintSimilaritySelector(top_k=1).fit(target, {**pool, "twin": twin})
+    assert sel.selected_ == ["twin"] and sel.affinity_["twin"] == pytest.approx(0.0, abs=1e-12)
+    assert (sel.divergence_ == -sel.affinity_).all()
+
+
+def test_all_and_random(data):
+    target, _, pool = data
+    assert AllAuxiliariesSelector().fit(target, pool).selected_ == list(pool)
+    a = RandomSelector(top_k=2, random_state=3).fit(target, pool)
+    b = RandomSelector(top_k=2, random_state=3).fit(target, pool)
+    assert a.selected_ == b.selected_ and len(a.selected_) == 2
+    picks = {tuple(RandomSelector(top_k=1, random_state=s).fit(target, pool).selected_)
+             for s in range(10)}
+    assert len(picks) > 1
+
+
+# --- beam search -------------------------------------------------------------------------
+
+
+def _expected_counts(history, names, width):
+    """Rebuild how many combinations each depth must evaluate from the recorded beams."""
+    expected = {0: 1, 1: len(names)}
+    for depth in range(2, history["depth"].max() + 1):
+        beam = history[(history["depth"] == depth - 1) & history["in_beam"]]["combination"]
+        assert len(beam) == min(width, (history["depth"] == depth - 1).sum())
+        expected[depth] = len({frozenset(c + (n,)) for c in beam for n in names if n not in c})
+    return expected
+
+
+@pytest.mark.parametrize("criterion", ["performance", "performance+structure"])
+def test_beam_search_explores_width_by_depth(criterion, data):
+    target, valid, pool = data
+    # Smaller data here: this test trains up to 14 combinations.
+    target = target.subset(np.arange(60))
+    pool = {n: d.subset(np.arange(30)) for n, d in pool.items()}
+    pool["sider"] = load_dataset("sider").train.subset(np.arange(30), name="sider")
+    sel = BeamSearchSelector(criterion=criterion, beam_width=2, depth=3, epochs=1, **TINY)
+    sel.fit(target, pool, eval_set=valid)
+    h = sel.history_
+    counts = h.groupby("depth").size().to_dict()
+    assert counts == _expected_counts(h, list(pool), 2)
+    assert counts[2] <= 2 * 3 and counts[3] <= 2 * 2   # beams x remaining candidates
+    assert h["combination"].map(frozenset).is_unique
+    best = h.loc[h["score"].idxmax(), "combination"]
+    assert sel.selected_ == list(best)
+    for name in pool:
+        assert sel.affinity_[name] == h[h["combination"].map(lambda c: name in c)]["score"].max()
+    if criterion == "performance":
+        assert (h["score"] == -h["val_loss"]).all()
+    else:
+        assert h.loc[0, "score"] == pytest.approx(-(0.5 + 0.5 * np.nanmean(
+            h[h["depth"] == 1]["structure_divergence"])
+            / h[h["depth"] == 1]["structure_divergence"].max()))
+    assert sel.validation_source_ == "eval_set"
+
+
+def test_beam_search_holdout_and_reproducible(data):
+    target, _, pool = data
+    target = target.subset(np.arange(80))
+    pool = {n: d.subset(np.arange(30)) for n, d in list(pool.items())[:2]}
+    kw = dict(beam_width=1, depth=1, epochs=1, **TINY)
+    with pytest.warns(UserWarning, match="scaffold"):
+        a = BeamSearchSelector(**kw).fit(target, pool)
+    assert a.validation_source_ == "scaffold holdout"
+    with pytest.warns(UserWarning, match="scaffold"):
+        b = BeamSearchSelector(**kw, n_jobs=2).fit(target, pool)   # loky worker processes
+    # Same search in worker processes; only float round-off may differ (workers
+    # run torch on fewer threads, so reductions can be ordered differently).
+    assert list(a.history_["combination"]) == list(b.history_["combination"])
+    np.testing.assert_allclose(a.history_["val_loss"], b.history_["val_loss"], rtol=1e-2)
+
+
+# --- TAG -----------------------------------------------------------------------------------
+
+
+def test_tag_affinity_follows_planted_helpful_and_harmful(data):
+    target, _, _ = data
+    rng = np.random.default_rng(0)
+    copy = target.subset(np.arange(len(target)), name="copy")
+    noise = MoleculeDataset(target.ids, rng.integers(0, 2, size=target.y.shape).astype(float),
+                            task_types="classification", name="noise")
+    # A copy's own head must first align with the target's for its encoder
+    # gradient to help, hence a larger learning rate for this short training.
+    sel = TAGSelector(epochs=3, lookahead_every=2, top_k=None, **{**TINY, "lr": 1e-2})
+    sel.fit(target, {"noise": noise, "copy": copy})
+    assert sel.affinity_["copy"] > 0
+    assert sel.affinity_["copy"] > sel.affinity_["noise"]
+    assert sel.selected_[0] == "copy"
+    assert all(sel.affinity_[n] > 0 for n in sel.selected_)
+    assert set(sel.history_.columns) == {"epoch", "candidate", "affinity", "target_loss"}
+    assert len(sel.history_) == 3 * 2
+    assert abs(sel.affinity_["noise"]) < sel.affinity_["copy"]
+
+
+# --- Task2vec ------------------------------------------------------------------------------
+
+
+def test_task2vec_self_distance_is_smallest(data):
+    target, _, pool = data
+    twin = target.subset(np.arange(len(target)), name="twin")
+    sel = Task2VecSelector(distance="cosine", probe_epochs=1, head_epochs=2, top_k=1, **TINY)
+    sel.fit(target, {**pool, "twin": twin})
+    assert sel.distance_.idxmin() == "twin"
+    assert sel.selected_ == ["twin"]
+    assert (sel.distance_ >= 0).all() and (sel.distance_ <= 1).all()
+    assert list(sel.embeddings_.index) == ["bbbp", *pool, "twin"]
+    assert (sel.embeddings_.to_numpy() >= 0).all()
+    asym = Task2VecSelector(probe_epochs=1, head_epochs=2, **TINY).fit(target, pool)
+    assert np.allclose(asym.affinity_, -asym.distance_)
+
+
+# --- MTDNN ---------------------------------------------------------------------------------
+
+
+def test_mtdnn_keeps_only_instances_above_threshold(data):
+    target, _, pool = data
+    pool = {"esol": pool["esol"], "bace": pool["bace"]}
+    sel = MTDNNSelector(epochs=3, threshold=0.4, **{**TINY, "lr": 1e-2})
+    union = sel.fit_transform(target, pool)
+    kept_any = False
+    probs = np.concatenate(list(sel.probabilities_.values()))
+    assert 0 < (probs > 0.4).sum() < len(probs)   # the threshold really splits
+    for name in pool:
+        p = sel.probabilities_[name]
+        assert p.shape == (len(pool[name]),) and ((p >= 0) & (p <= 1)).all()
+        np.testing.assert_array_equal(sel.kept_[name], p > 0.4)
+        assert sel.n_kept_[name] == sel.kept_[name].sum()
+        assert sel.affinity_[name] == pytest.approx(p.mean())
+        if name in sel.selected_:
+            kept_any = True
+            assert len(union[name]) == sel.kept_[name].sum()
+            assert list(union[name].ids) == list(pool[name].ids[sel.kept_[name]])
+        else:
+            assert sel.n_kept_[name] == 0
+    assert kept_any
+    assert len(union["bbbp"]) == len(target)
+    assert list(sel.history_.columns) == ["epoch", "loss", "target_loss", "discriminator_loss"]

@@ -1,0 +1,113 @@
+"""Scaffold split = official OGB split files; random split; leakage helpers."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from molselect.datasets import (canonical_keys, find_overlap, load_dataset, random_split,
+                                scaffold_split)
+from molselect.datasets._registry import DATA_DIR
+
+OGB = Path(__file__).parent / "fixtures" / "ogb_splits"
+
+
+def _ogb(name, part):
+    return pd.read_csv(OGB / name / f"{part}.csv.gz", header=None)[0].to_numpy()
+
+
+@pytest.mark.parametrize("name", ["bace", "bbbp", "esol", "freesolv"])
+def test_scaffold_split_reproduces_ogb(name):
+    # The bundled copies are byte-identical to the OGB mapping files.
+    smiles = pd.read_csv(DATA_DIR / f"{name}.csv.gz")["smiles"].tolist()
+    parts = scaffold_split(smiles)
+    for got, part in zip(parts, ("train", "valid", "test")):
+        np.testing.assert_array_equal(got, _ogb(name, part))
+        assert got.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("name", ["bbbp", "freesolv"])
+def test_load_dataset_uses_ogb_split(name, tmp_path, monkeypatch):
+    monkeypatch.delenv("MOLSELECT_DATA", raising=False)
+    splits = load_dataset(name, data_home=tmp_path)
+    for part in ("train", "valid", "test"):
+        np.testing.assert_array_equal(splits.indices[part], _ogb(name, part))
+        np.testing.assert_array_equal(getattr(splits, part).ids,
+                                      splits.full.ids[_ogb(name, part)])
+
+
+def test_scaffold_split_groups_never_straddle(small_smiles):
+    train, valid, test = scaffold_split(small_smiles)
+    assert sorted(np.concatenate([train, valid, test]).tolist()) == list(range(20))
+    from molselect.datasets._split import murcko_scaffolds
+    scaffolds = np.array(murcko_scaffolds(small_smiles), dtype=object)
+    assert not set(scaffolds[train]) & set(scaffolds[test])
+
+
+def test_scaffold_split_accepts_dataset_and_rejects_invalid(small_smiles):
+    train, _, _ = scaffold_split(load_dataset("freesolv", data_home="/nonexistent").full)
+    assert len(train) == 513
+    with pytest.raises(ValueError, match=r"1 SMILES cannot be parsed.*1 \('C1CC'\)"):
+        scaffold_split(["CCO", "C1CC", "CCN"])
+    with pytest.raises(ValueError, match="fractions"):
+        scaffold_split(small_smiles, 0.8, 0.1, 0.2)
+
+
+def test_random_split():
+    train, valid, test = random_split(100, (0.8, 0.1, 0.1), random_state=0)
+    assert (len(train), len(valid), len(test)) == (80, 10, 10)
+    assert sorted(np.concatenate([train, valid, test]).tolist()) == list(range(100))
+    assert np.all(np.diff(train) > 0)
+    again = random_split(list(range(100)), random_state=0)
+    for a, b in zip((train, valid, test), again):
+        np.testing.assert_array_equal(a, b)
+    other = random_split(100, random_state=1)
+    assert not np.array_equal(other[0], train)
+    with pytest.raises(ValueError):
+        random_split(10, (0.5, 0.5, 0.5))
+
+
+def test_scaffold_cache_speeds_up_repeat_split(data_home):
+    # A 5k slice keeps this quick; the full hiv timing is in the lead's report.
+    smiles = pd.read_csv(data_home / "hiv.csv.gz")["smiles"].tolist()[:5000]
+    from molselect.datasets._io import parse_smiles
+    from molselect.datasets._split import _SCAFFOLD_CACHE
+    mols, invalid = parse_smiles(smiles)
+    valid = [s for s, bad in zip(smiles, invalid) if not bad]
+    for s in valid:
+        _SCAFFOLD_CACHE.pop(s, None)
+    start = time.perf_counter()
+    first = scaffold_split(valid, mols=[m for m in mols if m is not None])
+    elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    second = scaffold_split(valid)
+    assert time.perf_counter() - start < elapsed
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_canonical_keys():
+    keys = canonical_keys(["CCO", "OCC", "C(C)O", "c1ccccc1", "C1=CC=CC=C1", "nope", ""])
+    assert keys[0] == keys[1] == keys[2] == "LFQSCWFLJHTTHZ-UHFFFAOYSA-N"
+    assert keys[3] == keys[4] != keys[0]
+    assert keys[5] is None and keys[6] is None
+
+
+def test_find_overlap_matches_spellings():
+    reference = ["OCC", "c1ccccc1", "invalid("]
+    other = ["CCO", "CCN", "C1=CC=CC=C1", "invalid(", "CCCO", "OCC"]
+    mask = find_overlap(reference, other)
+    assert mask.tolist() == [True, False, True, False, False, True]
+    assert find_overlap(reference, other, return_indices=True).tolist() == [0, 2, 5]
+    assert not find_overlap([], other).any()
+
+
+def test_find_overlap_with_datasets(tmp_path, monkeypatch):
+    monkeypatch.delenv("MOLSELECT_DATA", raising=False)
+    bbbp = load_dataset("bbbp", data_home=tmp_path)
+    mask = find_overlap(bbbp.test, bbbp.full)
+    # Every test molecule occurs in full (some may also appear as duplicates elsewhere).
+    assert mask[bbbp.indices["test"]].all()
+    assert mask.sum() >= len(bbbp.test)
