@@ -120,6 +120,32 @@ def main(argv=None):
     load_s = time.perf_counter() - t0
     print(f"loaded {len(names)} datasets in {load_s:.1f}s", flush=True)
 
+    def write(results):
+        config = {
+            "preset": preset, "device": args.device, "max_molecules": limit,
+            "candidates": pool_names, "targets": args.targets, "seed": args.seed,
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count(), "load_seconds": round(load_s, 1),
+            "note": ("light preset: hidden 32, 2 layers, 1 epoch (MolGroup 2 with 1 warm-up), "
+                     f"every dataset subsampled to <= {limit} molecules; relative costs only"
+                     if preset == "light" else "paper configuration"),
+        }
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(json.dumps({"config": config, "results": results},
+                                                       indent=2))
+        lines = ["# Selector wall time (paper figure 5b)", "",
+                 f"Preset **{preset}** on `{args.device}` ({config['note']}); candidates: "
+                 f"{', '.join(pool_names)} (minus the target). torch {torch.__version__}, "
+                 f"{config['torch_threads']} threads, {os.cpu_count()} CPUs (shared).", "",
+                 "| target | selector | seconds | selected |", "|---|---|---:|---|"]
+        for r in results:
+            lines.append(f"| {r['target']} | {r['selector']} | {r['seconds']:.1f} | "
+                         f"{', '.join(r['selected']) or '(none)'} |")
+        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        return out
+
     results = []
     for target_name in args.targets:
         target = subsample(splits[target_name].train, limit, args.seed)
@@ -151,30 +177,9 @@ def main(argv=None):
             results.append(row)
             print(f"{target_name:6s} {label:16s} {seconds:8.1f}s  selected={row['selected']}",
                   flush=True)
+            write(results)   # a cut-short run still leaves its figures
 
-    config = {
-        "preset": preset, "device": args.device, "max_molecules": limit,
-        "candidates": pool_names, "targets": args.targets, "seed": args.seed,
-        "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(), "machine": platform.machine(),
-        "cpu_count": os.cpu_count(), "load_seconds": round(load_s, 1),
-        "note": ("light preset: hidden 32, 2 layers, 1 epoch (MolGroup 2 with 1 warm-up), "
-                 f"every dataset subsampled to <= {limit} molecules; relative costs only"
-                 if preset == "light" else "paper configuration"),
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"config": config, "results": results},
-                                                   indent=2))
-    lines = ["# Selector wall time (paper figure 5b)", "",
-             f"Preset **{preset}** on `{args.device}` ({config['note']}); candidates: "
-             f"{', '.join(pool_names)} (minus the target). torch {torch.__version__}, "
-             f"{config['torch_threads']} threads, {os.cpu_count()} CPUs (shared).", "",
-             "| target | selector | seconds | selected |", "|---|---|---:|---|"]
-    for r in results:
-        lines.append(f"| {r['target']} | {r['selector']} | {r['seconds']:.1f} | "
-                     f"{', '.join(r['selected']) or '(none)'} |")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    out = write(results)
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")
 
 

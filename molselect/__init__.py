@@ -14,11 +14,14 @@ __version__ = "0.1.0.dev0"
 
 _EXPORTS = {
     "BaseAuxiliarySelector": "molselect.base",
-    "MolGroupSelector": "molselect.selectors",
-    "GINClassifier": "molselect.models",
-    "GINRegressor": "molselect.models",
-    "GraphormerClassifier": "molselect.models",
-    "GraphormerRegressor": "molselect.models",
+    **{name: "molselect.selectors" for name in (
+        "MolGroupSelector", "BeamSearchSelector", "TAGSelector", "Task2VecSelector",
+        "MTDNNSelector", "AllAuxiliariesSelector", "FingerprintSimilaritySelector",
+        "RandomSelector",
+    )},
+    **{name: "molselect.models" for name in (
+        "GINClassifier", "GINRegressor", "GraphormerClassifier", "GraphormerRegressor",
+    )},
     "get_preset": "molselect.presets",
     "PRESETS": "molselect.presets",
 }

@@ -1,14 +1,367 @@
-"""The ``molselect`` command line."""
+"""The ``molselect`` command line.
+
+Four subcommands:
+
+``molselect datasets``
+    List the dataset registry and what is available locally.
+``molselect select``
+    Score candidate auxiliaries for a target with MolGroup or a baseline,
+    print a ranked table, optionally write JSON + history CSV.
+``molselect evaluate``
+    Train a downstream GIN / Graphormer on the target alone and on the
+    target + auxiliaries over several seeds and compare the test metric.
+``molselect demo``
+    A small MolGroup selection on bundled data (what ``make demo`` runs).
+
+Every command runs offline on the bundled datasets.  ``main`` returns the
+exit code instead of calling :func:`sys.exit`, so that tests and notebooks
+can call it in-process.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+import time
+import warnings
+from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "SELECTORS", "ESTIMATOR_PRESETS"]
 
 DEMO_TARGET = "bbbp"
 DEMO_CANDIDATES = ["bace", "clintox", "esol", "freesolv", "lipo", "sider", "tox21"]
+
+#: ``--method`` name -> (selector class name in :mod:`molselect.selectors`, fixed keyword
+#: arguments).  Class names rather than classes, so ``molselect --help`` does not import torch.
+SELECTORS = {
+    "molgroup": ("MolGroupSelector", {}),
+    "beam-search": ("BeamSearchSelector", {"criterion": "performance"}),
+    "beam-search-ps": ("BeamSearchSelector", {"criterion": "performance+structure"}),
+    "tag": ("TAGSelector", {}),
+    "task2vec": ("Task2VecSelector", {}),
+    "mtdnn": ("MTDNNSelector", {}),
+    "all": ("AllAuxiliariesSelector", {}),
+    "fingerprint": ("FingerprintSimilaritySelector", {}),
+    "random": ("RandomSelector", {}),
+}
+
+#: Downstream-model sizes per preset.  ``molselect.presets`` holds MolGroup's
+#: parameters; the estimators train longer (every epoch is one pass, not a
+#: round of filtering), so the CLI keeps their own, lighter "fast" sizes here.
+ESTIMATOR_PRESETS = {
+    "paper": {"gin": {}, "graphormer": {}},
+    "fast": {
+        "gin": {"hidden_dim": 64, "num_layers": 3, "epochs": 20},
+        "graphormer": {"hidden_dim": 64, "num_layers": 3, "num_heads": 4, "epochs": 10},
+    },
+}
+
+# Only these preset keys describe the shared GIN backbone; MolGroup's epoch counts mean
+# something else for a baseline (beam search trains per combination), so they stay put.
+_BACKBONE_KEYS = ("hidden_dim", "num_layers")
+
+
+class CLIError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+# -- inputs ------------------------------------------------------------------------------
+def _split_list(values):
+    """Accept ``a,b c`` as well as ``a b`` and ``a,b``: users type both."""
+    out = []
+    for value in values or []:
+        out.extend(part.strip() for part in str(value).split(",") if part.strip())
+    return out
+
+
+def _is_csv(spec):
+    name = str(spec).lower()
+    return name.endswith((".csv", ".csv.gz", ".tsv", ".txt")) or Path(spec).is_file()
+
+
+def _subsample(data, limit, seed):
+    """At most ``limit`` molecules of ``data``, seeded, in their original order."""
+    import numpy as np
+
+    if limit is None or len(data) <= limit:
+        return data
+    rng = np.random.default_rng(seed)
+    return data.subset(np.sort(rng.choice(len(data), size=limit, replace=False)))
+
+
+def _read_csv(spec, smiles_col, task_cols):
+    from .datasets import from_csv
+
+    task_cols = _split_list([task_cols]) if task_cols else None
+    # Invalid SMILES are dropped with a warning rather than aborting: a command-line run
+    # over someone's spreadsheet should report and go on, as the registry loaders do.
+    return from_csv(spec, smiles_col=smiles_col, task_cols=task_cols, on_invalid="drop")
+
+
+def _load_target(spec, args):
+    """The target's train / valid / test splits, from the registry or a CSV file."""
+    from .datasets import load_dataset, scaffold_split
+
+    if _is_csv(spec):
+        full = _read_csv(spec, args.smiles_col, args.task_cols)
+        if len(full) < 10:
+            raise CLIError(f"{spec}: {len(full)} molecules are too few to split into "
+                           "train / valid / test (need at least 10)")
+        train, valid, test = (full.subset(i) for i in scaffold_split(full.ids))
+    else:
+        train, valid, test = load_dataset(spec)
+    return _subsample(train, args.max_molecules, args.seed), valid, test
+
+
+def _load_candidates(specs, args, target_name):
+    from .datasets import load_dataset
+
+    if not specs:
+        raise CLIError("no candidates given: pass --candidates NAME[,NAME...] (see "
+                       "`molselect datasets`) or CSV files")
+    pool = {}
+    for spec in specs:
+        if _is_csv(spec):
+            data = _read_csv(spec, args.smiles_col, args.candidate_task_cols)
+        else:
+            data = load_dataset(spec).train
+        if data.name in pool:
+            raise CLIError(f"candidate {data.name!r} is given twice")
+        if data.name == target_name:
+            raise CLIError(f"candidate {data.name!r} is the target itself; leave it out")
+        pool[data.name] = _subsample(data, args.max_molecules, args.seed)
+    return pool
+
+
+# -- selectors / estimators --------------------------------------------------------------
+def _make_selector(args):
+    from . import selectors
+    from .presets import get_preset
+
+    if args.method not in SELECTORS:
+        raise CLIError(f"unknown method {args.method!r}; choose one of {', '.join(SELECTORS)}")
+    class_name, fixed = SELECTORS[args.method]
+    cls = getattr(selectors, class_name, None)
+    if cls is None:  # pragma: no cover - only while a baseline is being written
+        raise CLIError(f"method {args.method!r} ({class_name}) is not available in this "
+                       "version of molselect")
+    accepted = cls().get_params()
+    preset = get_preset(args.preset)
+    if args.method != "molgroup":
+        preset = {k: v for k, v in preset.items() if k in _BACKBONE_KEYS}
+    params = {k: v for k, v in preset.items() if k in accepted}
+    params.update(fixed)
+    overrides = {"epochs": args.epochs, "hidden_dim": args.hidden_dim,
+                 "num_layers": args.num_layers, "n_rounds": args.rounds, "top_k": args.top_k,
+                 "threshold": args.threshold, "device": args.device,
+                 "random_state": args.seed, "verbose": not args.quiet}
+    for key, value in overrides.items():
+        if value is not None and key in accepted:
+            params[key] = value
+    if params.get("epochs") is not None and "warmup_epochs" in accepted:
+        # A tiny --epochs must still leave one epoch that trains the gate.
+        warmup = params.get("warmup_epochs", accepted["warmup_epochs"])
+        params["warmup_epochs"] = min(warmup, params["epochs"] - 1)
+    return cls(**params)
+
+
+def _make_estimator(model, target, args, seed):
+    from . import models
+
+    family = {"gin": "GIN", "graphormer": "Graphormer"}[model]
+    kind = "Classifier" if target.is_classification else "Regressor"
+    if not (target.is_classification or all(t == "regression" for t in target.task_types)):
+        raise CLIError(f"target {target.name!r} mixes classification and regression tasks; "
+                       "the downstream estimators need one kind")
+    cls = getattr(models, family + kind)
+    params = dict(ESTIMATOR_PRESETS[args.preset][model])
+    for key in ("epochs", "hidden_dim", "num_layers", "device"):
+        value = getattr(args, key)
+        if value is not None:
+            params[key] = value
+    return cls(random_state=seed, **params)
+
+
+def _jsonable(value):
+    """Parameters as JSON: numbers, strings, None; NaN as null; anything else by repr."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item"):
+        return _jsonable(value.item())
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _format_table(frame):
+    return frame.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-")
+
+
+# -- commands ----------------------------------------------------------------------------
+def _datasets(args):
+    from .datasets import get_data_home, list_datasets
+
+    table = list_datasets(data_home=args.data_home)
+    table = table.rename(columns={"task_type": "type"})
+    table["available"] = table["available"].map({True: "yes", False: "download"})
+    columns = ["name", "molecules", "tasks", "type", "metric", "split", "available"]
+    if args.long:
+        columns.append("description")
+    print(table[columns].to_string(index=False))
+    print(f"\ndata home: {get_data_home(args.data_home)} (set MOLSELECT_DATA to change it)")
+    return 0
+
+
+def _selection_table(selector):
+    import pandas as pd
+
+    table = pd.DataFrame({"affinity": selector.affinity_})
+    for attr, column in (("task_affinity_", "task"), ("structure_affinity_", "structure")):
+        if hasattr(selector, attr):
+            table[column] = getattr(selector, attr)
+    dropped = getattr(selector, "round_dropped_", None)
+    status = []
+    for name in table.index:
+        if name in selector.selected_:
+            status.append(f"selected #{selector.selected_.index(name) + 1}")
+        elif dropped is not None and not pd.isna(dropped.get(name)):
+            status.append(f"dropped in round {int(dropped[name])}")
+        else:
+            status.append("not selected")
+    table["status"] = status
+    table = table.loc[selector.ranking_]
+    table.index.name = "candidate"
+    return table
+
+
+def _select(args):
+    from . import __version__
+
+    start = time.perf_counter()
+    train, valid, test = _load_target(args.target, args)
+    pool = _load_candidates(_split_list(args.candidates), args, train.name)
+    if not args.quiet:
+        print("target   ", train.summary())
+        for data in pool.values():
+            print("candidate", data.summary())
+    selector = _make_selector(args)
+    selector.fit(train, pool, eval_set=[valid, test])
+    elapsed = time.perf_counter() - start
+    table = _selection_table(selector)
+    print(f"\n{args.method} ranking of {len(pool)} candidates for target {train.name!r} "
+          f"({elapsed:.1f} s):")
+    print(_format_table(table))
+    print("\nselected:", ", ".join(selector.selected_) or "(none)")
+
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result = {
+            "target": train.name,
+            "method": args.method,
+            "selected": list(selector.selected_),
+            "ranking": list(selector.ranking_),
+            "affinity": _jsonable(selector.affinity_.to_dict()),
+            "table": _jsonable(table.reset_index().to_dict(orient="records")),
+            "sources": {name: spec for name, spec in
+                        zip(pool, _split_list(args.candidates))},
+            "parameters": _jsonable(selector.get_params()),
+            "preset": args.preset,
+            "seed": args.seed,
+            "max_molecules": args.max_molecules,
+            "elapsed_s": round(elapsed, 2),
+            "molselect_version": __version__,
+        }
+        for attr in ("task_affinity_", "structure_affinity_", "round_dropped_"):
+            if hasattr(selector, attr):
+                result[attr.rstrip("_")] = _jsonable(getattr(selector, attr).to_dict())
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+        history = getattr(selector, "history_", None)
+        if history is not None:
+            history_path = out.with_name(out.stem + ".history.csv")
+            history.to_csv(history_path, index=False)
+            print(f"wrote {history_path}")
+    return 0
+
+
+def _auxiliaries_from(specs):
+    """``--with`` values: names / CSV files, or a JSON written by ``select --out``."""
+    names = []
+    for spec in _split_list(specs):
+        if spec.lower().endswith(".json"):
+            path = Path(spec)
+            if not path.is_file():
+                raise FileNotFoundError(f"no such selection file: {path}")
+            result = json.loads(path.read_text())
+            if "selected" not in result:
+                raise CLIError(f"{path} has no 'selected' list; write it with "
+                               "`molselect select --out`")
+            sources = result.get("sources", {})
+            names.extend(sources.get(n, n) for n in result["selected"])
+        else:
+            names.append(spec)
+    return names
+
+
+def _evaluate(args):
+    import numpy as np
+    import pandas as pd
+
+    from .base import validate_auxiliaries
+    from .selectors import AllAuxiliariesSelector
+
+    train, valid, test = _load_target(args.target, args)
+    specs = _auxiliaries_from(args.with_)
+    pool = _load_candidates(specs, args, train.name) if specs else {}
+    union = train
+    if pool:
+        validate_auxiliaries(pool, train.name)
+        # The "select everything" selector builds the union with the leakage guard.
+        guard = AllAuxiliariesSelector()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            union = guard.fit_transform(train, pool, eval_set=[valid, test])
+        leaked = sum(guard.n_leaked_.values())
+        if leaked and not args.quiet:
+            print(f"leakage guard: removed {leaked} auxiliary molecule(s) found in the "
+                  f"target's valid/test splits ({guard.n_leaked_})")
+    settings = [("target only", train)]
+    if pool:
+        settings.append(("target + " + ", ".join(pool), union))
+    rows, metric = [], test.metric
+    for label, data in settings:
+        scores = []
+        for seed in args.seeds:
+            est = _make_estimator(args.model, train, args, seed)
+            est.fit(data, eval_set=valid)
+            value = float(est.score(test))
+            # score() is greater-is-better (an RMSE comes back negated); report the metric.
+            scores.append(abs(value) if metric in ("rmse", "mae") else value)
+            if not args.quiet:
+                print(f"  {label:<40s} seed {seed}: {metric} {scores[-1]:.4f}", flush=True)
+        rows.append({"training data": label, "mean": np.mean(scores),
+                     "std": np.std(scores, ddof=1) if len(scores) > 1 else 0.0,
+                     "seeds": " ".join(f"{s:.3f}" for s in scores)})
+    table = pd.DataFrame(rows).set_index("training data")
+    print(f"\n{args.model} on {train.name!r}: test {metric} over seeds {args.seeds}")
+    print(_format_table(table))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({
+            "target": train.name, "model": args.model, "metric": metric,
+            "auxiliaries": list(pool), "seeds": list(args.seeds), "preset": args.preset,
+            "results": _jsonable(table.reset_index().to_dict(orient="records")),
+        }, indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
 
 
 def _demo(args):
@@ -35,31 +388,186 @@ def _demo(args):
     return 0
 
 
+# -- parser ------------------------------------------------------------------------------
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_data_options(parser):
+    group = parser.add_argument_group("CSV input")
+    group.add_argument("--smiles-col", default="smiles", metavar="COL",
+                       help="SMILES column of CSV inputs (default: %(default)s)")
+    group.add_argument("--task-cols", metavar="COL[,COL...]",
+                       help="label columns of a CSV target (default: every other column)")
+    group.add_argument("--candidate-task-cols", metavar="COL[,COL...]",
+                       help="label columns of CSV candidates (default: every other column)")
+
+
+def _add_size_options(parser, rounds=True):
+    group = parser.add_argument_group(
+        "size", "override the preset, e.g. to make a quick trial run tiny")
+    group.add_argument("--max-molecules", type=_positive_int, metavar="N",
+                       help="use at most N training molecules of the target and of each "
+                            "auxiliary (seeded subsample)")
+    group.add_argument("--epochs", type=_positive_int, metavar="N", help="training epochs")
+    group.add_argument("--hidden-dim", type=_positive_int, metavar="N",
+                       help="embedding size of the network")
+    group.add_argument("--num-layers", type=_positive_int, metavar="N",
+                       help="message-passing layers")
+    if rounds:
+        group.add_argument("--rounds", type=_positive_int, metavar="N",
+                           help="MolGroup filtering rounds")
+    group.add_argument("--device", metavar="DEV",
+                       help="'cpu', 'cuda', 'cuda:1' ... (default: CUDA when available)")
+
+
 def build_parser():
-    """The argument parser of the ``molselect`` command (exposed for the docs and tests)."""
+    """Build the argument parser of the ``molselect`` command.
+
+    Exposed so that the documentation and the tests can inspect the options.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    from .presets import PRESETS
+
     parser = argparse.ArgumentParser(
         prog="molselect",
-        description="Choose the auxiliary molecule datasets that help a target dataset.",
+        description="Choose the auxiliary molecule datasets that help a target dataset "
+                    "(MolGroup, NeurIPS 2023), and train GIN / Graphormer models on them.",
+        epilog="Run `molselect COMMAND --help` for the options of each command.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a small MolGroup selection on bundled data (offline)")
-    demo.add_argument("--target", default=DEMO_TARGET)
-    demo.add_argument("--candidates", nargs="+", default=DEMO_CANDIDATES)
-    demo.add_argument("--preset", default="fast")
-    demo.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    datasets = sub.add_parser(
+        "datasets", help="list the registered datasets and which are available offline",
+        description="List the registered datasets: size, tasks, task type, metric, split and "
+                    "whether they load without a download (bundled or in the data home).")
+    datasets.add_argument("--data-home", metavar="DIR",
+                          help="data home to check (default: $MOLSELECT_DATA or "
+                               "~/.cache/molselect)")
+    datasets.add_argument("--long", action="store_true", help="add a description column")
+    datasets.set_defaults(func=_datasets)
+
+    select = sub.add_parser(
+        "select", help="rank candidate auxiliaries for a target and select some",
+        description="Score candidate auxiliary datasets for a target with MolGroup (or a "
+                    "baseline) and print the ranked candidates. Datasets are registry names "
+                    "(see `molselect datasets`) or CSV files.",
+        epilog="example: molselect select --target bbbp --candidates bace,esol,tox21 "
+               "--preset fast --out result.json")
+    select.add_argument("--target", required=True, metavar="NAME|CSV",
+                        help="target dataset: a registry name or a CSV file (scaffold-split)")
+    select.add_argument("--candidates", required=True, nargs="+", metavar="NAME|CSV",
+                        help="candidate auxiliaries, comma- or space-separated; registry "
+                             "names use their training split")
+    select.add_argument("--method", default="molgroup", choices=list(SELECTORS),
+                        help="selection method (default: %(default)s)")
+    select.add_argument("--preset", default="fast", choices=sorted(PRESETS),
+                        help="'fast' (CPU-sized surrogate) or 'paper' (the paper's "
+                             "configuration; for a GPU) (default: %(default)s)")
+    select.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    select.add_argument("--top-k", type=_positive_int, metavar="K",
+                        help="number of auxiliaries to select")
+    select.add_argument("--threshold", type=float, metavar="T",
+                        help="affinity below which a candidate is dropped (MolGroup: 0.6)")
+    select.add_argument("--out", metavar="FILE.json",
+                        help="write the result as JSON, and the history as "
+                             "FILE.history.csv next to it")
+    select.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
+    _add_data_options(select)
+    _add_size_options(select)
+    select.set_defaults(func=_select)
+
+    evaluate = sub.add_parser(
+        "evaluate", help="train a downstream model with and without auxiliaries",
+        description="Train a GIN or Graphormer on the target alone and on the target plus "
+                    "the given auxiliaries (leakage-guarded union), over several seeds, and "
+                    "print the target's test metric (mean and std).",
+        epilog="example: molselect evaluate --target bbbp --with bace,tox21 --model gin "
+               "--seeds 0 1 2 --preset fast")
+    evaluate.add_argument("--target", required=True, metavar="NAME|CSV",
+                          help="target dataset: a registry name or a CSV file")
+    evaluate.add_argument("--with", dest="with_", nargs="*", default=[], metavar="NAME|CSV|JSON",
+                          help="auxiliaries to add: names, CSV files, or the JSON written by "
+                               "`molselect select --out` (its selection); none: target only")
+    evaluate.add_argument("--model", default="gin", choices=["gin", "graphormer"],
+                          help="downstream model (default: %(default)s)")
+    evaluate.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="SEED",
+                          help="seeds to average over (default: 0)")
+    evaluate.add_argument("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
+                          help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="seed of the --max-molecules subsample (default: 0)")
+    evaluate.add_argument("--out", metavar="FILE.json", help="write the results as JSON")
+    evaluate.add_argument("--quiet", action="store_true", help="print the final table only")
+    _add_data_options(evaluate)
+    _add_size_options(evaluate, rounds=False)
+    evaluate.set_defaults(func=_evaluate)
+
+    demo = sub.add_parser(
+        "demo", help="run a small MolGroup selection on bundled data (offline)",
+        description="A small MolGroup selection for BBBP on bundled data, as `make demo` "
+                    "runs it.")
+    demo.add_argument("--target", default=DEMO_TARGET, help="default: %(default)s")
+    demo.add_argument("--candidates", nargs="+", default=DEMO_CANDIDATES,
+                      help="default: %(default)s")
+    demo.add_argument("--preset", default="fast", choices=sorted(PRESETS),
+                      help="default: %(default)s")
+    demo.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     demo.set_defaults(func=_demo)
     return parser
 
 
 def main(argv=None):
-    """Entry point of the ``molselect`` console script; returns the exit code."""
+    """Run the ``molselect`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 for bad arguments or input data (argparse's
+        convention), 1 for a failure while running.
+    """
+    from .datasets import DownloadError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, KeyError, FileNotFoundError, TypeError) as exc:
-        print(f"molselect: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("molselect: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, KeyError, FileNotFoundError, TypeError) as exc:
+        if args.debug:
+            raise
+        print(f"molselect {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
+    except (DownloadError, OSError, RuntimeError) as exc:
+        if args.debug:
+            raise
+        print(f"molselect {args.command}: failed: {_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def _message(exc):
+    # KeyError's str() is the repr of its argument, quotes included.
+    if isinstance(exc, KeyError) and type(exc) is KeyError and exc.args:
+        return str(exc.args[0])
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ from .gin import GINEncoder, mean_pool, segment_sum
 __all__ = ["RoutedGIN", "grouped_linear"]
 
 
-def grouped_linear(x, counts, weight, bias):
+def grouped_linear(x, counts, weight, bias=None):
     """Apply ``weight[m]``/``bias[m]`` to the m-th contiguous block of rows of ``x``.
 
     Parameters
@@ -36,23 +36,26 @@ def grouped_linear(x, counts, weight, bias):
     counts : list of int
         Rows per group (``sum(counts) == n``).
     weight : Tensor of shape (groups, in, out)
-    bias : Tensor of shape (groups, out)
+    bias : Tensor of shape (groups, out), optional
 
     Returns
     -------
     Tensor of shape (n, out)
     """
-    blocks = torch.split(x, counts)
+    blocks = torch.split(x, list(counts))
+    if bias is None:
+        return torch.cat([block @ weight[m] for m, block in enumerate(blocks)])
     return torch.cat([torch.addmm(bias[m], block, weight[m]) for m, block in enumerate(blocks)])
 
 
-def _segment_norm(x, segment, n_segments, weight, bias, eps=1e-5):
+def _segment_norm(x, counts, weight, bias, eps=1e-5):
     # Batch-norm statistics per auxiliary, each with its own affine parameters.
-    counts = torch.bincount(segment, minlength=n_segments).clamp_min(1).to(x.dtype)[:, None]
-    mean = segment_sum(x, segment, n_segments) / counts
-    centred = x - mean[segment]
-    var = segment_sum(centred * centred, segment, n_segments) / counts
-    return centred * torch.rsqrt(var[segment] + eps) * weight[segment] + bias[segment]
+    blocks = torch.split(x, list(counts))
+    return torch.cat([
+        F.batch_norm(block, None, None, weight[m], bias[m], True, 0.0, eps)
+        if block.shape[0] > 0 else block
+        for m, block in enumerate(blocks)
+    ])
 
 
 def _stacked_embedding(n_copies, feature_dims, dim):
@@ -79,7 +82,6 @@ class _StackedGINLayer(nn.Module):
     def __init__(self, n_copies, dim):
         super().__init__()
         self.bond_embedding = _stacked_embedding(n_copies, BOND_FEATURE_DIMS, dim)
-        self.register_buffer("bond_offsets", _offsets(BOND_FEATURE_DIMS), persistent=False)
         self.eps = nn.Parameter(torch.zeros(n_copies, 1))
         self.w1, self.b1 = _stacked_linear(n_copies, dim, 2 * dim)
         self.norm1_weight = nn.Parameter(torch.ones(n_copies, 2 * dim))
@@ -88,22 +90,16 @@ class _StackedGINLayer(nn.Module):
         self.norm2_weight = nn.Parameter(torch.ones(n_copies, dim))
         self.norm2_bias = nn.Parameter(torch.zeros(n_copies, dim))
 
-    def forward(self, h, edge_index, edge_attr, edge_segment, segment, counts):
-        n_copies = self.eps.shape[0]
-        vocab = self.bond_embedding.shape[1]
-        flat = self.bond_embedding.reshape(n_copies * vocab, -1)
-        bond = F.embedding(edge_attr + self.bond_offsets + edge_segment[:, None] * vocab, flat).sum(1)
+    def forward(self, h, edge_index, bonds, edge_counts, segment, counts):
+        bond = grouped_linear(bonds, edge_counts, self.bond_embedding)
         src, dst = edge_index
         messages = F.relu(h[src] + bond)
         z = (1 + self.eps[segment]) * h + segment_sum(messages, dst, h.shape[0])
-        z = _segment_norm(grouped_linear(z, counts, self.w1, self.b1), segment, n_copies,
+        z = _segment_norm(grouped_linear(z, counts, self.w1, self.b1), counts,
                           self.norm1_weight, self.norm1_bias)
         z = grouped_linear(F.relu(z), counts, self.w2, self.b2)
-        return _segment_norm(z, segment, n_copies, self.norm2_weight, self.norm2_bias)
+        return _segment_norm(z, counts, self.norm2_weight, self.norm2_bias)
 
-
-def _offsets(dims):
-    return torch.tensor([0, *list(dims)[:-1]]).cumsum(0)
 
 
 class RoutedGIN(nn.Module):
@@ -130,7 +126,6 @@ class RoutedGIN(nn.Module):
         self.n_auxiliaries = n_auxiliaries
         self.target = GINEncoder(hidden_dim, num_layers, dropout)
         self.aux_atom_embedding = _stacked_embedding(n_auxiliaries, ATOM_FEATURE_DIMS, hidden_dim)
-        self.register_buffer("atom_offsets", _offsets(ATOM_FEATURE_DIMS), persistent=False)
         self.aux_layers = nn.ModuleList(
             _StackedGINLayer(n_auxiliaries, hidden_dim) for _ in range(num_layers)
         )
@@ -160,20 +155,19 @@ class RoutedGIN(nn.Module):
     def forward_auxiliaries(self, view, gate):
         """Embeddings of the auxiliaries' graphs ``view`` (ids 0..M-1), routed by ``gate``."""
         segment, counts = view.node_dataset, view.node_counts
-        edge_segment = segment[view.edge_index[0]]
-        vocab = self.aux_atom_embedding.shape[1]
-        flat = self.aux_atom_embedding.reshape(self.n_auxiliaries * vocab, -1)
-        h = F.embedding(view.x + self.atom_offsets + segment[:, None] * vocab, flat).sum(1)
+        atoms = self.target.atom_embedding.encode(view.x)
+        bonds = self.target.layers[0].bond_embedding.encode(view.edge_attr)
+        h = grouped_linear(atoms, counts, self.aux_atom_embedding)
         if gate is not None:
             a = gate[segment][:, None]
-            h = a * self.target.atom_embedding(view.x) + (1 - a) * h
+            h = a * self.target.atom_embedding(view.x, atoms) + (1 - a) * h
         for i, (layer, aux_layer) in enumerate(zip(self.target.layers, self.aux_layers)):
-            own = aux_layer(h, view.edge_index, view.edge_attr, edge_segment, segment, counts)
+            own = aux_layer(h, view.edge_index, bonds, view.edge_counts, segment, counts)
             if gate is not None:
                 # The target's layer sees each auxiliary with that auxiliary's own batch
                 # statistics and never moves the target's running averages.
                 shared = layer(h, view.edge_index, view.edge_attr, segment, self.n_auxiliaries,
-                               update_running=False)
+                               update_running=False, counts=counts, bonds=bonds)
                 own = a * shared + (1 - a) * own
             h = self.target.activate(own, i)
         return mean_pool(h, view.batch, view.num_graphs)

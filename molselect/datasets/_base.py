@@ -210,6 +210,8 @@ class MoleculeDataset:
         indices = np.asarray(indices)
         if indices.dtype == bool:
             indices = np.flatnonzero(indices)
+        elif indices.size == 0:
+            indices = indices.astype(np.int64)
         X = self.X[indices] if len(self.X) == len(self) else self.X
         return MoleculeDataset(
             self.ids[indices], self.y[indices], self.w[indices], tasks=self.tasks,

@@ -1,0 +1,246 @@
+"""MolGroup speed, memory and surrogate-fidelity benchmark.
+
+Three parts, each optional:
+
+``--steps``      ms per step on the same mixed batches: a plain joint step (one shared GIN,
+                 no gate, no meta-gradient), MolGroup's warm-up step (per-dataset
+                 parameters, no gate: the reference code's "plain" epoch) and the full
+                 bi-level MolGroup step; graphs/s; peak memory.
+``--round``      one full filtering round at the paper configuration (hidden 300, 5 layers,
+                 10 epochs, batch 128, MACCS) for target bace with auxiliaries esol and
+                 freesolv: wall time, RSS after every epoch (it must stay flat).
+``--surrogate``  Kendall tau between the affinities of the ``fast`` preset and of the paper
+                 configuration, over the same pool and seeds (one round, so every candidate
+                 is scored), next to the tau between two seeds of the paper configuration.
+
+Figures are printed and written to ``benchmarks/results/molgroup.json`` (+ ``.md``).
+Run: ``python benchmarks/bench_molgroup.py --steps --round --surrogate [--device cuda]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+from scipy.stats import kendalltau
+
+from molselect import MolGroupSelector
+from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
+                            MultiHead, resolve_device, seed_everything, train)
+from molselect.core.prepare import build_table
+from molselect.datasets import load_dataset
+from molselect.presets import get_preset
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _rss_mb():
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _peak_mb(device):
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class _JointGIN(torch.nn.Module):
+    def __init__(self, n_tasks, hidden_dim, num_layers, dropout):
+        super().__init__()
+        self.encoder = GINEncoder(hidden_dim, num_layers, dropout)
+        self.heads = MultiHead(hidden_dim, n_tasks)
+
+    def forward(self, batch):
+        return self.heads(self.encoder(batch), batch.graph_counts)
+
+
+def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128):
+    data = [load_dataset(n).train for n in names]
+    table, clf, _ = build_table(data, fingerprints=True)
+    clf = [c.to(device) for c in clf]
+    sampler = BalancedSampler(table.sizes, batch_size, np.random.default_rng(0))
+    batches = [table.batch(ix).to(device) for _, ix in zip(range(n_steps + 1), sampler)]
+    n_graphs = sum(b.num_graphs for b in batches[1:])
+    torch.manual_seed(0)
+    joint = _JointGIN([d.n_tasks for d in data], hidden_dim, num_layers, 0.5).to(device)
+    joint_step = JointStep(joint, clf, torch.optim.Adam(joint.parameters(), 1e-3))
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim, num_layers).to(device)
+    molgroup = MolGroupStep(model, clf, warmup_epochs=1)
+    runs = {
+        "plain_joint": lambda b: joint_step(b, 0),
+        "molgroup_warmup": lambda b: molgroup(b, 0),
+        "molgroup": lambda b: molgroup(b, 1),
+    }
+    out = {}
+    # Interleave the three kinds twice so drift on a shared machine hits them alike.
+    for repeat in range(2):
+        for name, run in runs.items():
+            run(batches[0])
+            _sync(device)
+            start = time.perf_counter()
+            for b in batches[1:]:
+                run(b)
+            _sync(device)
+            ms = (time.perf_counter() - start) / n_steps * 1000
+            out[name] = min(out.get(name, np.inf), ms)
+    result = {
+        "datasets": names, "hidden_dim": hidden_dim, "num_layers": num_layers,
+        "batch_size": batch_size, "steps": n_steps, "threads": torch.get_num_threads(),
+        **{f"ms_{k}": round(v, 1) for k, v in out.items()},
+        **{f"graphs_per_s_{k}": round(n_graphs / n_steps / v * 1000, 1) for k, v in out.items()},
+        "ratio_molgroup_vs_plain_joint": round(out["molgroup"] / out["plain_joint"], 2),
+        "ratio_molgroup_vs_warmup": round(out["molgroup"] / out["molgroup_warmup"], 2),
+        "peak_memory_mb": round(_peak_mb(device), 1),
+    }
+    return result
+
+
+def bench_round(device, epochs=10):
+    target = load_dataset("bace").train
+    aux = [load_dataset(n).train for n in ("esol", "freesolv")]
+    start = time.perf_counter()
+    table, clf, _ = build_table([target] + aux, fingerprints=True)
+    featurize_s = time.perf_counter() - start
+    rng = seed_everything(0)
+    model = MolGroupModel([1, 1, 1]).to(device)
+    step = MolGroupStep(model, [c.to(device) for c in clf], warmup_epochs=1)
+    epoch_rss, epoch_peak, epoch_time = [], [], []
+    t0 = [time.perf_counter()]
+
+    def record(epoch, logs):
+        _sync(device)
+        now = time.perf_counter()
+        epoch_time.append(now - t0[0])
+        t0[0] = now
+        epoch_rss.append(round(_rss_mb(), 1))
+        epoch_peak.append(round(_peak_mb(device), 1))
+        return {}
+
+    start = time.perf_counter()
+    history = train(table, step, epochs, 128, rng, device, on_epoch_end=record, verbose=True,
+                    desc="bace + esol + freesolv, paper config")
+    wall = time.perf_counter() - start
+    last = history[-1]
+    return {
+        "target": "bace", "auxiliaries": ["esol", "freesolv"], "epochs": epochs,
+        "featurize_s": round(featurize_s, 2), "round_wall_s": round(wall, 1),
+        "epoch_s": [round(t, 1) for t in epoch_time],
+        "rss_mb_after_epoch": epoch_rss, "peak_mb_after_epoch": epoch_peak,
+        "rss_growth_mb_epoch2_to_last": round(epoch_rss[-1] - epoch_rss[1], 1),
+        "affinity": dict(zip(["esol", "freesolv"],
+                             np.round(last["gate"] / np.maximum(last["present"], 1e-12), 3).tolist())),
+    }
+
+
+def bench_surrogate(device, target_name, candidates, seeds, paper_epochs):
+    target = load_dataset(target_name).train
+    pool = {n: load_dataset(n).train for n in candidates}
+    runs = {}
+    for label, params in (("paper", {"epochs": paper_epochs}), ("fast", get_preset("fast"))):
+        for seed in seeds:
+            start = time.perf_counter()
+            sel = MolGroupSelector(n_rounds=1, top_k=None, random_state=seed, device=device,
+                                   **params).fit(target, pool)
+            runs[(label, seed)] = (sel.affinity_, time.perf_counter() - start)
+            print(f"  {label} seed {seed}: {time.perf_counter() - start:.0f}s "
+                  f"{sel.affinity_.round(3).to_dict()}")
+    taus = {}
+    for seed in seeds:
+        tau, _ = kendalltau(runs[("paper", seed)][0], runs[("fast", seed)][0])
+        taus[f"fast_vs_paper_seed{seed}"] = round(float(tau), 3)
+    if len(seeds) > 1:
+        for label in ("paper", "fast"):
+            tau, _ = kendalltau(runs[(label, seeds[0])][0], runs[(label, seeds[1])][0])
+            taus[f"{label}_seed{seeds[0]}_vs_seed{seeds[1]}"] = round(float(tau), 3)
+    return {
+        "target": target_name, "candidates": candidates, "seeds": seeds,
+        "paper_epochs": paper_epochs, "fast_preset": get_preset("fast"),
+        "kendall_tau": taus,
+        "seconds": {f"{k[0]}_seed{k[1]}": round(v[1], 1) for k, v in runs.items()},
+        "affinity": {f"{k[0]}_seed{k[1]}": v[0].round(4).to_dict() for k, v in runs.items()},
+    }
+
+
+def _markdown(results):
+    lines = ["# MolGroup benchmark", "", f"machine: {results['machine']}", ""]
+    if "steps" in results:
+        s = results["steps"]
+        lines += ["## Step cost (same mixed batches)", "",
+                  "| step | ms | graphs/s |", "|---|---:|---:|"]
+        for k in ("plain_joint", "molgroup_warmup", "molgroup"):
+            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} |")
+        lines += ["", f"MolGroup / plain joint: **{s['ratio_molgroup_vs_plain_joint']}x**; "
+                      f"MolGroup / its own warm-up step: **{s['ratio_molgroup_vs_warmup']}x**; "
+                      f"peak memory {s['peak_memory_mb']} MB", ""]
+    if "round" in results:
+        r = results["round"]
+        lines += ["## One round, paper configuration (bace + esol + freesolv)", "",
+                  f"wall **{r['round_wall_s']} s** for {r['epochs']} epochs "
+                  f"(featurization {r['featurize_s']} s); RSS after each epoch (MB): "
+                  f"{r['rss_mb_after_epoch']}; growth epoch 2 -> last: "
+                  f"{r['rss_growth_mb_epoch2_to_last']} MB", ""]
+    if "surrogate" in results:
+        s = results["surrogate"]
+        lines += ["## Surrogate fidelity (Kendall tau of affinities)", "",
+                  f"target {s['target']}, candidates {', '.join(s['candidates'])}, "
+                  f"fast preset {s['fast_preset']}", "",
+                  "| comparison | tau |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in s["kendall_tau"].items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--steps", action="store_true")
+    parser.add_argument("--round", action="store_true")
+    parser.add_argument("--surrogate", action="store_true")
+    parser.add_argument("--n-steps", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--surrogate-target", default="freesolv")
+    parser.add_argument("--surrogate-candidates",
+                        default="bace,bbbp,clintox,esol,lipo,sider")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--out", default=str(RESULTS / "molgroup.json"))
+    args = parser.parse_args(argv)
+    if not (args.steps or args.round or args.surrogate):
+        args.steps = args.round = True
+    device = resolve_device(args.device)
+    out_path = Path(args.out)
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    results["machine"] = (f"{platform.processor() or platform.machine()}, "
+                          f"{os.cpu_count()} cpus, torch {torch.__version__}, device {device}"
+                          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
+    if args.steps:
+        results["steps"] = bench_steps(device, ["bace", "esol", "freesolv"], 300, 5, args.n_steps)
+        print(json.dumps(results["steps"], indent=1))
+    if args.round:
+        results["round"] = bench_round(device, args.epochs)
+        print(json.dumps(results["round"], indent=1))
+    if args.surrogate:
+        results["surrogate"] = bench_surrogate(
+            device, args.surrogate_target, args.surrogate_candidates.split(","), args.seeds,
+            args.epochs)
+        print(json.dumps(results["surrogate"]["kendall_tau"], indent=1))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(results, indent=1, default=float))
+    out_path.with_suffix(".md").write_text(_markdown(results))
+    print(_markdown(results))
+
+
+if __name__ == "__main__":
+    main()

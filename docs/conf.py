@@ -1,0 +1,120 @@
+"""Sphinx configuration of the molselect documentation.
+
+Build with ``make docs`` (warnings are errors, gallery executed).  Set
+``MOLSELECT_DOCS_PLOT=0`` to build without running the examples (e.g. while
+editing prose); the gallery then shows code without outputs.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import molselect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+project = "molselect"
+author = "molselect developers"
+copyright = "2024-2025, molselect developers"
+version = release = molselect.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+root_doc = "index"
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "generated/backreferences/*.examples"]
+# No intersphinx: the docs must build offline, and an unreachable inventory is a warning.
+
+# -- autodoc / autosummary / numpydoc ----------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_default_options = {"member-order": "bysource"}
+autodoc_typehints = "none"
+# The class template lists methods itself; numpydoc's own member tables would
+# duplicate them and point at stub pages that do not exist.
+numpydoc_show_class_members = False
+numpydoc_show_inherited_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = True
+
+# -- sphinx-gallery ----------------------------------------------------------------------
+_plot = os.environ.get("MOLSELECT_DOCS_PLOT", "1") != "0"
+
+sphinx_gallery_conf = {
+    "examples_dirs": str(ROOT / "examples"),
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "plot_gallery": _plot,
+    # An example that fails must fail the build, not leave a silent gap.
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    "doc_module": ("molselect",),
+    "reference_url": {"molselect": None},
+    "backreferences_dir": "generated/backreferences",
+    "inspect_global_variables": False,
+    "remove_config_comments": True,
+    "image_scrapers": ("matplotlib",),
+    "show_memory": False,
+    "download_all_examples": False,
+    "default_thumb_file": None,
+    "min_reported_time": 1,
+}
+
+# -- MyST (the changelog is Markdown) ----------------------------------------------------
+myst_heading_anchors = 3
+# CHANGELOG.md starts at "#" and steps to "###" under a release heading, as Keep a
+# Changelog does; that is intended, not a broken outline.
+suppress_warnings = ["myst.header"]
+
+# -- HTML --------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"molselect {release}"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 6,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+}
+html_sidebars = {"index": [], "install": [], "quickstart": [], "changelog": []}
+html_show_sourcelink = True
+html_copy_source = False
+
+
+# -- command-line help, generated so the reference never drifts from the parser -----------
+def _write_cli_help():
+    from molselect.cli import build_parser
+
+    out = Path(__file__).resolve().parent / "generated" / "cli"
+    out.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal; fix it for the page
+    try:
+        parser = build_parser()
+        texts = {"molselect": parser.format_help()}
+        subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+        for name, sub in subparsers.choices.items():
+            texts[name] = sub.format_help()
+    finally:
+        if previous is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = previous
+    for name, text in texts.items():
+        path = out / f"{name}.txt"
+        # Rewriting an unchanged file would make Sphinx re-read the pages that include it.
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+
+
+_write_cli_help()

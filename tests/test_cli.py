@@ -1,0 +1,239 @@
+"""The ``molselect`` command line: every command on bundled data, tiny, plus bad arguments."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from molselect.cli import SELECTORS, build_parser, main
+
+# Small enough that a whole selection or evaluation takes seconds on a CPU.
+TINY = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def selection(tmp_path_factory):
+    """One tiny MolGroup selection with --out, shared by the tests that read its files."""
+    out = tmp_path_factory.mktemp("select") / "result.json"
+    code = main(["select", "--target", "bbbp", "--candidates", "bace,esol", "--rounds", "2",
+                 "--top-k", "1", "--seed", "0", "--quiet", "--out", str(out), *TINY])
+    assert code == 0
+    return out
+
+
+@pytest.fixture
+def csv_files(tmp_path):
+    """A CSV target (from BBBP) and a CSV candidate (from ESOL) with unusual column names."""
+    from molselect.datasets import load_dataset
+
+    bbbp = load_dataset("bbbp").full.to_frame().iloc[:120]
+    target = tmp_path / "my_target.csv"
+    bbbp.rename(columns={"smiles": "SMILES", bbbp.columns[1]: "permeable"}).assign(
+        note="x").to_csv(target, index=False)
+    esol = load_dataset("esol").full.to_frame().iloc[:60]
+    candidate = tmp_path / "my_solubility.csv"
+    esol.rename(columns={"smiles": "SMILES"}).to_csv(candidate, index=False)
+    return target, candidate
+
+
+# -- help and the console script -----------------------------------------------------------
+@pytest.mark.parametrize("command", [[], ["datasets"], ["select"], ["evaluate"], ["demo"]])
+def test_help_of_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + ["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: molselect")
+    if command == ["select"]:
+        for option in ("--target", "--candidates", "--method", "--preset", "--out",
+                       "--smiles-col", "--task-cols", "--max-molecules", "--epochs"):
+            assert option in out
+
+
+def test_console_script_runs_and_fails_cleanly():
+    script = Path(sys.executable).with_name("molselect")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "molselect.cli"]
+    ok = subprocess.run(command + ["--help"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "select" in ok.stdout and "evaluate" in ok.stdout
+    bad = subprocess.run(command + ["select", "--target", "nosuchset", "--candidates", "bace"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert "unknown dataset 'nosuchset'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_methods_map_to_existing_selectors():
+    from molselect import selectors
+
+    for method, (class_name, _) in SELECTORS.items():
+        assert hasattr(selectors, class_name), method
+
+
+# -- datasets --------------------------------------------------------------------------------
+def test_datasets_lists_the_registry(capsys, tmp_path):
+    code, out, _ = run(capsys, "datasets", "--data-home", str(tmp_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "molecules", "tasks", "type", "metric", "split",
+                                "available"]
+    rows = {line.split()[0]: line.split() for line in lines[1:] if line.strip()}
+    assert rows["bbbp"][-1] == "yes" and rows["bbbp"][4] == "roc_auc"
+    assert rows["pcba"][-1] == "download"  # not bundled, and the data home is empty
+    assert "data home: " + str(tmp_path) in out
+
+
+def test_datasets_long_has_descriptions(capsys):
+    code, out, _ = run(capsys, "datasets", "--long")
+    assert code == 0 and "Blood-brain barrier" in out
+
+
+# -- select ------------------------------------------------------------------------------------
+def test_select_writes_json_and_history(selection):
+    result = json.loads(selection.read_text())
+    assert result["target"] == "bbbp" and result["method"] == "molgroup"
+    assert set(result["ranking"]) == {"bace", "esol"}
+    assert len(result["selected"]) <= 1
+    assert set(result["affinity"]) == {"bace", "esol"}
+    assert set(result["task_affinity"]) == {"bace", "esol"}
+    params = result["parameters"]
+    assert params["hidden_dim"] == 16 and params["epochs"] == 2 and params["n_rounds"] == 2
+    assert params["random_state"] == 0 and params["warmup_epochs"] == 1
+    assert result["max_molecules"] == 40
+    history = pd.read_csv(selection.with_name("result.history.csv"))
+    assert list(history.columns) == ["round", "epoch", "candidate", "affinity", "task_affinity",
+                                     "structure_affinity", "target_loss"]
+    assert set(history["round"]) <= {1, 2}
+
+
+def test_select_prints_a_ranked_table(capsys):
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
+                         "--rounds", "1", *TINY)
+    assert code == 0
+    assert "target    bbbp: 40 molecules" in out
+    table = out[out.index("candidate "):]
+    for column in ("affinity", "task", "structure", "status"):
+        assert column in table
+    assert "selected #1" in table
+    assert "MolGroup round 1/1" in err  # the progress bar
+
+
+def test_select_baseline_from_csv_files(capsys, csv_files, tmp_path):
+    target, candidate = csv_files
+    out_file = tmp_path / "fp.json"
+    code, out, _ = run(capsys, "select", "--target", str(target), "--candidates",
+                       f"{candidate},bace", "--method", "fingerprint", "--smiles-col", "SMILES",
+                       "--task-cols", "permeable", "--max-molecules", "40", "--quiet",
+                       "--out", str(out_file))
+    assert code == 0, out
+    result = json.loads(out_file.read_text())
+    assert result["target"] == "my_target"
+    assert set(result["ranking"]) == {"my_solubility", "bace"}
+    assert result["sources"]["my_solubility"] == str(candidate)
+    assert not out_file.with_name("fp.history.csv").exists()  # no history for this method
+
+
+def test_select_unknown_dataset_lists_known_names(capsys):
+    code, _, err = run(capsys, "select", "--target", "bbpb", "--candidates", "bace")
+    assert code == 2
+    assert "unknown dataset 'bbpb'" in err and "Did you mean 'bbbp'" in err
+    assert "tox21" in err and "qm9" in err
+
+
+def test_select_unknown_candidate(capsys):
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,toxcats",
+                       "--method", "fingerprint")
+    assert code == 2 and "unknown dataset 'toxcats'" in err
+
+
+def test_select_csv_without_the_named_column(capsys, csv_files):
+    target, _ = csv_files
+    code, _, err = run(capsys, "select", "--target", str(target), "--candidates", "bace",
+                       "--smiles-col", "smi", "--method", "fingerprint")
+    assert code == 2 and "smi" in err and "SMILES" in err  # names the column and what exists
+    code, _, err = run(capsys, "select", "--target", str(target), "--candidates", "bace",
+                       "--smiles-col", "SMILES", "--task-cols", "nope", "--method", "fingerprint")
+    assert code == 2 and "nope" in err
+
+
+def test_select_missing_csv_file(capsys, tmp_path):
+    code, _, err = run(capsys, "select", "--target", str(tmp_path / "absent.csv"),
+                       "--candidates", "bace")
+    assert code == 2 and "absent.csv" in err
+
+
+def test_select_target_among_candidates(capsys):
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,bbbp",
+                       "--method", "fingerprint")
+    assert code == 2 and "target itself" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["select", "--target", "bbbp"],                                      # no candidates
+    ["select", "--target", "bbbp", "--candidates", "bace", "--method", "magic"],
+    ["select", "--target", "bbbp", "--candidates", "bace", "--preset", "huge"],
+    ["select", "--target", "bbbp", "--candidates", "bace", "--epochs", "0"],
+    ["select", "--target", "bbbp", "--candidates", "bace", "--max-molecules", "many"],
+    ["evaluate", "--target", "bbbp", "--model", "transformer"],
+    ["frobnicate"],
+    [],
+])
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+# -- evaluate ----------------------------------------------------------------------------------
+def test_evaluate_target_only_and_union(capsys, tmp_path):
+    out_file = tmp_path / "eval.json"
+    code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", "bace", "--seeds",
+                       "0", "1", "--epochs", "1", "--max-molecules", "40", "--hidden-dim",
+                       "16", "--num-layers", "1", "--out", str(out_file))
+    assert code == 0
+    assert "test roc_auc over seeds [0, 1]" in out
+    assert "target only" in out and "target + bace" in out
+    results = json.loads(out_file.read_text())["results"]
+    assert [r["training data"] for r in results] == ["target only", "target + bace"]
+    for row in results:
+        assert 0.0 <= row["mean"] <= 1.0 and row["std"] >= 0.0
+        assert len(row["seeds"].split()) == 2
+
+
+def test_evaluate_reads_a_selection_json(capsys, selection):
+    code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", str(selection),
+                       "--quiet", "--epochs", "1", "--max-molecules", "30", "--hidden-dim", "16",
+                       "--num-layers", "1")
+    assert code == 0
+    selected = json.loads(selection.read_text())["selected"]
+    expected = "target + " + ", ".join(selected) if selected else "target only"
+    assert expected in out
+
+
+def test_evaluate_regression_graphormer(capsys):
+    code, out, _ = run(capsys, "evaluate", "--target", "freesolv", "--model", "graphormer",
+                       "--quiet", "--epochs", "1", "--max-molecules", "30", "--hidden-dim",
+                       "16", "--num-layers", "1")
+    assert code == 0
+    assert "graphormer on 'freesolv': test rmse" in out
+    mean = float(out.split("target only")[1].split()[0])
+    assert mean > 0  # an RMSE, reported as the metric (not the negated score)
+
+
+def test_evaluate_missing_selection_file(capsys, tmp_path):
+    code, _, err = run(capsys, "evaluate", "--target", "bbbp", "--with",
+                       str(tmp_path / "none.json"))
+    assert code == 2 and "none.json" in err
+
+
+def test_demo_parser_keeps_its_defaults():
+    args = build_parser().parse_args(["demo"])
+    assert args.target == "bbbp" and args.preset == "fast" and "tox21" in args.candidates

@@ -1,0 +1,188 @@
+"""Build the documentation and look at it in headless Chromium.
+
+Slow (it builds the docs with the gallery executed; incremental after the
+first build), so it is marked ``docs``: deselect it with ``-m "not docs"``.
+It skips when Sphinx or Chromium is missing, unless ``MOLSELECT_REQUIRE_DOCS=1``
+(as in CI), where a missing tool is a failure.  Screenshots are saved under
+``docs/_build/screenshots/``.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.docs
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+HTML = DOCS / "_build" / "html"
+SHOTS = DOCS / "_build" / "screenshots"
+
+#: page -> (text it must contain, minimum number of PNG images on it)
+PAGES = {
+    "index.html": ("Choose the auxiliary molecule datasets", 1),
+    "generated/molselect.MolGroupSelector.html": ("Examples using", 1),
+    "auto_examples/plot_quickstart.html": ("Affinity learning curves", 1),
+}
+
+
+def _missing(reason):
+    if os.environ.get("MOLSELECT_REQUIRE_DOCS") == "1":
+        pytest.fail(f"{reason} (MOLSELECT_REQUIRE_DOCS=1 requires the docs check)")
+    pytest.skip(reason)
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sources = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            src = dict(attrs).get("src")
+            if src:
+                self.sources.append(src)
+
+
+def _png_size(path):
+    """(width, height) of a PNG file, from its IHDR chunk; None if it is not a PNG."""
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def _not_blank(path):
+    """Whether a screenshot shows something: several colours, dark and light pixels."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        grey = image.convert("L")
+        low, high = grey.getextrema()
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
+    return high - low > 100 and (colours is None or len(colours) > 20)
+
+
+@pytest.fixture(scope="module")
+def built_docs():
+    """Build the docs as ``make docs`` does: warnings are errors, gallery executed."""
+    try:
+        import numpydoc  # noqa: F401
+        import pydata_sphinx_theme  # noqa: F401
+        import sphinx  # noqa: F401
+        import sphinx_gallery  # noqa: F401
+    except ImportError as exc:
+        _missing(f"the docs extra is not installed ({exc.name}): pip install -e '.[docs]'")
+    if _chromium() is None:
+        _missing("no headless Chromium found (apt-get install -y chromium)")
+    env = dict(os.environ, MPLBACKEND="Agg", MOLSELECT_DOCS_PLOT="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", str(DOCS),
+         str(HTML)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, (
+        "the documentation build failed or warned:\n" + result.stdout[-6000:]
+        + result.stderr[-6000:])
+    return HTML
+
+
+@pytest.fixture(scope="module")
+def server(built_docs):
+    handler = functools.partial(_QuietHandler, directory=str(built_docs))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+def _screenshot(url, path, tmp_path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    command = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        # Give the theme's scripts time to lay the page out before the shot.
+        "--virtual-time-budget=5000",
+        f"--screenshot={path}", "--window-size=1280,2000", url,
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"Chromium did not finish the screenshot of {url} within 180 s")
+    assert path.exists(), f"no screenshot of {url}: {result.stderr[-2000:]}"
+    return path
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_with_its_images(page, server, built_docs, tmp_path):
+    text, min_images = PAGES[page]
+    url = urljoin(server, page)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        html = response.read().decode("utf-8")
+    assert text in html, f"{page} lacks {text!r}"
+
+    parser = _Images()
+    parser.feed(html)
+    pngs = []
+    for src in parser.sources:
+        target = urlparse(urljoin(url, src))
+        if target.netloc != urlparse(server).netloc or not target.path.endswith(".png"):
+            continue
+        local = built_docs / target.path.lstrip("/")
+        assert local.is_file(), f"{page}: image {src} is not in the build"
+        size = _png_size(local)
+        assert size is not None, f"{page}: {src} is not a PNG"
+        assert min(size) >= 50 and local.stat().st_size > 2000, (
+            f"{page}: {src} is a trivial image ({size}, {local.stat().st_size} bytes)")
+        with urllib.request.urlopen(urljoin(url, src), timeout=30) as response:
+            assert response.status == 200
+        pngs.append(src)
+    assert len(pngs) >= min_images, f"{page} shows {len(pngs)} PNG image(s): {parser.sources}"
+
+    shot = SHOTS / (page.replace("/", "_").replace(".html", "") + ".png")
+    _screenshot(url, shot, tmp_path)
+    assert _png_size(shot) == (1280, 2000)
+    assert _not_blank(shot), f"the screenshot of {page} is blank: {shot}"
+
+
+def test_api_page_documents_the_fitted_attributes(built_docs):
+    html = (built_docs / "generated" / "molselect.MolGroupSelector.html").read_text()
+    for name in ("fit_transform", "selected_", "history_", "round_dropped_", "n_rounds"):
+        assert name in html, name
+
+
+def test_cli_reference_is_the_parsers_help(built_docs):
+    html = (built_docs / "cli.html").read_text()
+    for option in ("--max-molecules", "--candidates", "--with", "--seeds"):
+        assert option in html
