@@ -13,6 +13,8 @@ import molselect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# For _gallery_order, which sphinx-gallery imports by name.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 project = "molselect"
 author = "molselect developers"
@@ -54,13 +56,12 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.ExampleOrder",
     "plot_gallery": _plot,
     # An example that fails must fail the build, not leave a silent gap.
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "doc_module": ("molselect",),
-    "reference_url": {"molselect": None},
     "backreferences_dir": "generated/backreferences",
     "inspect_global_variables": False,
     "remove_config_comments": True,

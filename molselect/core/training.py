@@ -136,9 +136,8 @@ class JointStep:
     """Plain multi-dataset training: one shared encoder, one head per dataset.
 
     The loss is the unweighted mean of the datasets' masked losses (the
-    paper's "unweighted mean of the losses for all included tasks"), or a
-    weighted mean when ``loss_weights`` (a tensor or a callable returning
-    one, e.g. GradNorm's) is given.
+    paper's "unweighted mean of the losses for all included tasks");
+    subclasses such as GradNorm's step reweight :meth:`losses`.
 
     Parameters
     ----------
