@@ -9,7 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-import molselect
+# The gallery's models are tiny: intra-op threads do not speed them up, and on a busy
+# machine their spin-waiting slowed the examples down several-fold.  A value set by the
+# caller wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import molselect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

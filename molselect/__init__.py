@@ -24,6 +24,7 @@ _EXPORTS = {
     )},
     "get_preset": "molselect.presets",
     "PRESETS": "molselect.presets",
+    "plot_affinity": "molselect.plotting",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -25,6 +25,14 @@ ALL_ESTIMATORS = [
     ms.GINRegressor(),
     ms.GraphormerClassifier(),
     ms.GraphormerRegressor(),
+    ms.BeamSearchSelector(),
+    ms.BeamSearchSelector(criterion="performance+structure"),
+    ms.TAGSelector(),
+    ms.Task2VecSelector(),
+    ms.MTDNNSelector(),
+    ms.AllAuxiliariesSelector(),
+    ms.FingerprintSimilaritySelector(),
+    ms.RandomSelector(),
 ]
 
 CHECKS = [
@@ -47,7 +55,9 @@ def test_sklearn_api_check(estimator, check):
 @pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=_name)
 def test_clone_get_set_params_repr(estimator):
     params = estimator.get_params()
-    assert params and "random_state" in params
-    other = clone(estimator).set_params(random_state=7)
-    assert other.get_params()["random_state"] == 7 and estimator.random_state is None
-    assert type(estimator).__name__ in repr(other) and "random_state=7" in repr(other)
+    assert params
+    # Deterministic selectors (all auxiliaries, fingerprint similarity) have no seed.
+    name, value = ("random_state", 7) if "random_state" in params else ("leakage_guard", False)
+    other = clone(estimator).set_params(**{name: value})
+    assert other.get_params()[name] == value and params[name] != value
+    assert type(estimator).__name__ in repr(other) and f"{name}={value}" in repr(other)

@@ -14,6 +14,21 @@ from molselect.cli import SELECTORS, build_parser, main
 TINY = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Run the tiny models on one thread, then restore the setting.
+
+    Intra-op threads cannot speed up 16-unit networks on 40 molecules, and on a
+    shared, oversubscribed CI machine their spin-waiting made these tests 4x slower.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def run(capsys, *argv):
     code = main(list(argv))
     out, err = capsys.readouterr()

@@ -109,3 +109,10 @@ def test_rejects_bad_input(history):
 def test_history_without_round_column(history):
     fig = plot_affinity(history.query("round == 1").drop(columns="round"))
     assert len(fig.axes) == 1
+
+
+def test_exported_at_the_top_level():
+    import molselect
+
+    assert molselect.plot_affinity is plot_affinity
+    assert "plot_affinity" in molselect.__all__

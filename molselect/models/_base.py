@@ -221,9 +221,15 @@ class BaseGraphEstimator(BaseEstimator):
                                        for k, v in model.state_dict().items()})
                 return {"valid_metric": score}
 
-        logs = train(table, step, self.epochs, self.batch_size, rng, device,
-                     on_epoch_end=on_epoch_end, verbose=self.verbose,
-                     desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
+        try:
+            logs = train(table, step, self.epochs, self.batch_size, rng, device,
+                         on_epoch_end=on_epoch_end, verbose=self.verbose,
+                         desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
+        except BaseException:
+            # A fit that fails (or is interrupted) midway must not leave the estimator
+            # looking fitted: prediction would silently use a half-trained model.
+            del self.model_
+            raise
         if best["state"] is not None:
             model.load_state_dict(best["state"])
             self.best_epoch_ = best["epoch"] + 1
