@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,7 +25,6 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 docs: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test,docs]"
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
