@@ -177,12 +177,11 @@ class MolGroupSelector(BaseAuxiliarySelector):
         round_dropped = pd.Series(np.nan, index=list(candidates), dtype=float)
         selected = []
         for r in range(self.n_rounds):
-            names = [target.name] + alive
-            table, classification, _ = build_table(
-                [target] + [candidates[n] for n in alive], fingerprints=True)
+            members = [target] + [candidates[n] for n in alive]
+            table, classification, _ = build_table(members, fingerprints=True)
             rng = seed_everything(seeds[r].generate_state(1)[0])
             model = MolGroupModel(
-                [d.n_tasks for d in [target] + [candidates[n] for n in alive]],
+                [d.n_tasks for d in members],
                 self.hidden_dim, self.num_layers, self.dropout, balance=self.balance,
                 temperature=self.temperature,
             ).to(device)
@@ -214,7 +213,6 @@ class MolGroupSelector(BaseAuxiliarySelector):
                 final_aff[name] = affinity[name]
                 parts["task_affinity"][name] = last["task_affinity"][i] / present[i]
                 parts["structure_affinity"][name] = last["structure_affinity"][i] / present[i]
-            del names
             final = r == self.n_rounds - 1
             survivors, dropped = filter_candidates(affinity, self.threshold, final, self.top_k)
             round_dropped[dropped] = r + 1
