@@ -386,12 +386,7 @@ def _demo(args):
     selector = MolGroupSelector(random_state=args.seed, verbose=True, **params)
     selector.fit(target.train, pool, eval_set=[target.valid, target.test])
     print(f"\nMolGroup ({args.preset} preset) affinities for target {args.target!r}:")
-    table = selector.affinity_.to_frame()
-    table["task"] = selector.task_affinity_
-    table["structure"] = selector.structure_affinity_
-    table["dropped_after_round"] = selector.round_dropped_
-    table = table.loc[selector.ranking_]
-    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(_format_table(_selection_table(selector)))
     print("\nselected:", ", ".join(selector.selected_) or "(none: no candidate passed the threshold)")
     return 0
 

@@ -252,3 +252,16 @@ def test_evaluate_missing_selection_file(capsys, tmp_path):
 def test_demo_parser_keeps_its_defaults():
     args = build_parser().parse_args(["demo"])
     assert args.target == "bbbp" and args.preset == "fast" and "tox21" in args.candidates
+
+
+def test_demo_runs_a_selection_and_prints_the_ranking(monkeypatch, capsys):
+    # The real preset takes minutes; a tiny one exercises the same path.
+    from molselect import presets
+
+    monkeypatch.setitem(presets.PRESETS, "tiny", {"hidden_dim": 8, "num_layers": 1, "epochs": 2,
+                                                  "n_rounds": 1, "batch_size": 256})
+    code = main(["demo", "--candidates", "esol", "freesolv", "--preset", "tiny"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "bbbp" in out and "affinity" in out and "selected:" in out
+    assert "esol" in out and "freesolv" in out
