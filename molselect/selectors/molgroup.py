@@ -74,9 +74,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
     temperature : float, default=0.1
         Gate temperature (the reference code's value).
     hidden_dim : int, default=300
+        Size of the GIN's node embeddings (every dataset's copy).
     num_layers : int, default=5
+        Number of GIN layers; the gate mixes the target's and the auxiliary's
+        parameters at each of them.
     dropout : float, default=0.5
+        Dropout after every layer.
     batch_size : int, default=128
+        Molecules per mixed batch, drawn across the datasets with equal probability.
     lr : float, default=1e-3
         Adam learning rate of the model and of the gate.
     meta_lr : float or None, default=None
