@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
 
-__all__ = ["FeatureEmbedding", "GINEncoder", "multi_hot", "segment_batch_norm", "segment_sum"]
+__all__ = ["FeatureEmbedding", "GINEncoder", "blockwise_batch_norm", "multi_hot",
+           "segment_batch_norm", "segment_sum"]
 
 
 def multi_hot(features, offsets, width, dtype):
@@ -111,17 +112,45 @@ def segment_batch_norm(x, norm, segment=None, n_segments=1, update_segment=0,
         )
     if counts is None:
         counts = torch.bincount(segment, minlength=n_segments).tolist()
-    # Native batch-norm kernels per contiguous segment: much faster than scatter-based
-    # statistics, and twice differentiable as the meta-gradient needs.
-    blocks = torch.split(x, list(counts))
     track = update_running and norm.track_running_stats
-    out = [
-        F.batch_norm(block, norm.running_mean if track and i == update_segment else None,
-                     norm.running_var if track and i == update_segment else None,
-                     norm.weight, norm.bias, True, norm.momentum, norm.eps)
-        if block.shape[0] > 0 else block
-        for i, block in enumerate(blocks)
-    ]
+    return blockwise_batch_norm(x, counts, norm.weight, norm.bias, norm.eps,
+                                running=(norm.running_mean, norm.running_var) if track else None,
+                                running_block=update_segment, momentum=norm.momentum)
+
+
+def blockwise_batch_norm(x, counts, weight, bias, eps=1e-5, running=None, running_block=0,
+                         momentum=0.1):
+    """Training-mode batch norm over each contiguous block of rows separately.
+
+    Native batch-norm kernels per block are much faster than scatter-based
+    statistics, and twice differentiable as the meta-gradient needs.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, channels)
+    counts : list of int
+        Rows per block.
+    weight, bias : Tensor of shape (channels,) or (n_blocks, channels)
+        Affine parameters, shared by every block or one row per block.
+    eps : float
+    running : (Tensor, Tensor), optional
+        Running mean and variance that block ``running_block`` updates.
+    running_block : int
+    momentum : float
+
+    Returns
+    -------
+    Tensor of shape (n, channels)
+    """
+    per_block = weight.dim() == 2
+    out = []
+    for i, block in enumerate(torch.split(x, list(counts))):
+        if block.shape[0] == 0:
+            out.append(block)
+            continue
+        mean, var = running if running is not None and i == running_block else (None, None)
+        out.append(F.batch_norm(block, mean, var, weight[i] if per_block else weight,
+                                bias[i] if per_block else bias, True, momentum, eps))
     return torch.cat(out)
 
 

@@ -21,7 +21,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
-from .gin import GINEncoder, mean_pool, segment_sum
+from .gin import GINEncoder, blockwise_batch_norm, mean_pool, segment_sum
 
 __all__ = ["RoutedGIN", "grouped_linear"]
 
@@ -46,16 +46,6 @@ def grouped_linear(x, counts, weight, bias=None):
     if bias is None:
         return torch.cat([block @ weight[m] for m, block in enumerate(blocks)])
     return torch.cat([torch.addmm(bias[m], block, weight[m]) for m, block in enumerate(blocks)])
-
-
-def _segment_norm(x, counts, weight, bias, eps=1e-5):
-    # Batch-norm statistics per auxiliary, each with its own affine parameters.
-    blocks = torch.split(x, list(counts))
-    return torch.cat([
-        F.batch_norm(block, None, None, weight[m], bias[m], True, 0.0, eps)
-        if block.shape[0] > 0 else block
-        for m, block in enumerate(blocks)
-    ])
 
 
 def _stacked_embedding(n_copies, feature_dims, dim):
@@ -95,10 +85,10 @@ class _StackedGINLayer(nn.Module):
         src, dst = edge_index
         messages = F.relu(h[src] + bond)
         z = (1 + self.eps[segment]) * h + segment_sum(messages, dst, h.shape[0])
-        z = _segment_norm(grouped_linear(z, counts, self.w1, self.b1), counts,
-                          self.norm1_weight, self.norm1_bias)
+        z = blockwise_batch_norm(grouped_linear(z, counts, self.w1, self.b1), counts,
+                                 self.norm1_weight, self.norm1_bias)
         z = grouped_linear(F.relu(z), counts, self.w2, self.b2)
-        return _segment_norm(z, counts, self.norm2_weight, self.norm2_bias)
+        return blockwise_batch_norm(z, counts, self.norm2_weight, self.norm2_bias)
 
 
 
