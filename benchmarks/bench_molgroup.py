@@ -1,25 +1,31 @@
 """MolGroup speed, memory and surrogate-fidelity benchmark.
 
-Three parts, each optional:
+Four parts, each optional:
 
 ``--steps``      ms per step on the same mixed batches: a plain joint step (one shared GIN,
                  no gate, no meta-gradient), MolGroup's warm-up step (per-dataset
                  parameters, no gate: the reference code's "plain" epoch) and the full
-                 bi-level MolGroup step; graphs/s; peak memory.
+                 bi-level MolGroup step with the linearized (default) and the exact
+                 meta-gradient; graphs/s; peak memory.
 ``--round``      one full filtering round at the paper configuration (hidden 300, 5 layers,
                  10 epochs, batch 128, MACCS) for target bace with auxiliaries esol and
-                 freesolv: wall time, RSS after every epoch (it must stay flat).
+                 freesolv: wall time, RSS after every epoch (it must stay flat); with
+                 ``--meta-gradient linearized|exact|both`` (default both).
+``--fidelity``   how far the default (linearized) meta-gradient is from the exact one,
+                 next to the exact one's own dropout noise (paper configuration).
 ``--surrogate``  Kendall tau between the affinities of the ``fast`` preset and of the paper
                  configuration, over the same pool and seeds (one round, so every candidate
                  is scored), next to the tau between two seeds of the paper configuration.
 
 Figures are printed and written to ``benchmarks/results/molgroup.json`` (+ ``.md``).
-Run: ``python benchmarks/bench_molgroup.py --steps --round --surrogate [--device cuda]``.
+Run: ``python benchmarks/bench_molgroup.py --steps --round --fidelity --surrogate
+[--device cuda]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -67,7 +73,7 @@ class _JointGIN(torch.nn.Module):
         return self.heads(self.encoder(batch), batch.graph_counts)
 
 
-def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128):
+def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, repeats=3):
     data = [load_dataset(n).train for n in names]
     table, clf, _ = build_table(data, fingerprints=True)
     clf = [c.to(device) for c in clf]
@@ -78,15 +84,17 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128):
     joint = _JointGIN([d.n_tasks for d in data], hidden_dim, num_layers, 0.5).to(device)
     joint_step = JointStep(joint, clf, torch.optim.Adam(joint.parameters(), 1e-3))
     model = MolGroupModel([d.n_tasks for d in data], hidden_dim, num_layers).to(device)
-    molgroup = MolGroupStep(model, clf, warmup_epochs=1)
+    exact = MolGroupStep(model, clf, warmup_epochs=1, meta_gradient="exact")
+    linearized = MolGroupStep(model, clf, warmup_epochs=1, meta_gradient="linearized")
     runs = {
         "plain_joint": lambda b: joint_step(b, 0),
-        "molgroup_warmup": lambda b: molgroup(b, 0),
-        "molgroup": lambda b: molgroup(b, 1),
+        "molgroup_warmup": lambda b: linearized(b, 0),
+        "molgroup_linearized": lambda b: linearized(b, 1),
+        "molgroup_exact": lambda b: exact(b, 1),
     }
     out = {}
-    # Interleave the three kinds twice so drift on a shared machine hits them alike.
-    for repeat in range(2):
+    # Interleave the kinds several times so drift on a shared machine hits them alike.
+    for repeat in range(repeats):
         for name, run in runs.items():
             run(batches[0])
             _sync(device)
@@ -101,14 +109,16 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128):
         "batch_size": batch_size, "steps": n_steps, "threads": torch.get_num_threads(),
         **{f"ms_{k}": round(v, 1) for k, v in out.items()},
         **{f"graphs_per_s_{k}": round(n_graphs / n_steps / v * 1000, 1) for k, v in out.items()},
-        "ratio_molgroup_vs_plain_joint": round(out["molgroup"] / out["plain_joint"], 2),
-        "ratio_molgroup_vs_warmup": round(out["molgroup"] / out["molgroup_warmup"], 2),
+        **{f"ratio_{k}_vs_plain_joint": round(out[k] / out["plain_joint"], 2)
+           for k in ("molgroup_linearized", "molgroup_exact")},
+        **{f"ratio_{k}_vs_warmup": round(out[k] / out["molgroup_warmup"], 2)
+           for k in ("molgroup_linearized", "molgroup_exact")},
         "peak_memory_mb": round(_peak_mb(device), 1),
     }
     return result
 
 
-def bench_round(device, epochs=10):
+def bench_round(device, epochs=10, meta_gradient="linearized"):
     target = load_dataset("bace").train
     aux = [load_dataset(n).train for n in ("esol", "freesolv")]
     start = time.perf_counter()
@@ -116,7 +126,8 @@ def bench_round(device, epochs=10):
     featurize_s = time.perf_counter() - start
     rng = seed_everything(0)
     model = MolGroupModel([1, 1, 1]).to(device)
-    step = MolGroupStep(model, [c.to(device) for c in clf], warmup_epochs=1)
+    step = MolGroupStep(model, [c.to(device) for c in clf], warmup_epochs=1,
+                        meta_gradient=meta_gradient)
     epoch_rss, epoch_peak, epoch_time = [], [], []
     t0 = [time.perf_counter()]
 
@@ -131,11 +142,12 @@ def bench_round(device, epochs=10):
 
     start = time.perf_counter()
     history = train(table, step, epochs, 128, rng, device, on_epoch_end=record, verbose=True,
-                    desc="bace + esol + freesolv, paper config")
+                    desc=f"bace + esol + freesolv, paper config, {meta_gradient}")
     wall = time.perf_counter() - start
     last = history[-1]
     return {
         "target": "bace", "auxiliaries": ["esol", "freesolv"], "epochs": epochs,
+        "meta_gradient": meta_gradient,
         "featurize_s": round(featurize_s, 2), "round_wall_s": round(wall, 1),
         "epoch_s": [round(t, 1) for t in epoch_time],
         "rss_mb_after_epoch": epoch_rss, "peak_mb_after_epoch": epoch_peak,
@@ -145,11 +157,76 @@ def bench_round(device, epochs=10):
     }
 
 
+def _meta_gradient(model, classification, batch, mode, seed):
+    """The gate's meta-gradient on ``batch`` (flattened), dropout masks drawn from ``seed``."""
+    step = MolGroupStep(model, classification, meta_gradient=mode)
+    torch.manual_seed(seed)
+    gate, _, _ = model.gate(batch.fingerprints, batch.graph_dataset)
+    emb_t, emb_a = model.routed(batch, gate)
+    target_loss, _ = step._losses(model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])
+    aux_losses, _ = step._losses(model.heads(emb_a, batch.graph_counts[1:], first=1),
+                                 batch.y[1:], first=1)
+    params = step._target_params
+    aux_grads = torch.autograd.grad(aux_losses.mean(), params, create_graph=True,
+                                    allow_unused=True)
+    target_grads = torch.autograd.grad(target_loss[0], params, allow_unused=True)
+    grads = step.meta_gradients(batch, aux_grads, target_grads)
+    return torch.cat([g.reshape(-1) for g in grads if g is not None])
+
+
+def bench_fidelity(device, n_batches=8):
+    """How far the linearized meta-gradient is from the exact one, next to dropout noise.
+
+    After one warm-up epoch and 10 meta steps of the paper configuration (bace +
+    esol + freesolv), on ``n_batches`` further batches: the cosine between two
+    exact meta-gradients whose virtual forwards draw different dropout masks
+    (the noise the exact method carries anyway), the cosine between the exact
+    and the linearized one, and with dropout off (both deterministic) their
+    relative difference.
+    """
+    data = [load_dataset(n).train for n in ("bace", "esol", "freesolv")]
+    table, clf, _ = build_table(data, fingerprints=True)
+    clf = [c.to(device) for c in clf]
+    sampler = BalancedSampler(table.sizes, 128, np.random.default_rng(0))
+    batches = [table.batch(ix).to(device) for _ in range(3) for ix in sampler]
+    warmup = len(sampler)
+    torch.manual_seed(0)
+    model = MolGroupModel([1, 1, 1]).to(device)
+    step = MolGroupStep(model, clf, meta_gradient="exact")
+    for b in batches[:warmup]:
+        step(b, 0)
+    for b in batches[warmup:warmup + 10]:
+        step(b, 1)
+    quiet = copy.deepcopy(model)
+    quiet.routed.target.dropout = 0.0
+
+    def cos(a, b):
+        return float(torch.nn.functional.cosine_similarity(a, b, dim=0))
+
+    rows = []
+    for b in batches[warmup + 10:warmup + 10 + n_batches]:
+        exact1 = _meta_gradient(model, clf, b, "exact", 1)
+        exact2 = _meta_gradient(model, clf, b, "exact", 2)
+        linear = _meta_gradient(model, clf, b, "linearized", 1)
+        quiet_exact = _meta_gradient(quiet, clf, b, "exact", 0)
+        quiet_linear = _meta_gradient(quiet, clf, b, "linearized", 0)
+        rows.append({
+            "cos_exact_vs_exact_other_dropout": cos(exact1, exact2),
+            "cos_exact_vs_linearized": cos(exact1, linear),
+            "no_dropout_cos_exact_vs_linearized": cos(quiet_exact, quiet_linear),
+            "no_dropout_relative_difference": float((quiet_linear - quiet_exact).norm()
+                                                    / quiet_exact.norm()),
+        })
+    return {"batches": n_batches, "per_batch": rows,
+            "mean": {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}}
+
+
 def bench_surrogate(device, target_name, candidates, seeds, paper_epochs):
     target = load_dataset(target_name).train
     pool = {n: load_dataset(n).train for n in candidates}
     runs = {}
-    for label, params in (("paper", {"epochs": paper_epochs}), ("fast", get_preset("fast"))):
+    paper = {**get_preset("paper"), "epochs": paper_epochs}
+    for label, params in (("paper", paper), ("fast", get_preset("fast"))):
         for seed in seeds:
             start = time.perf_counter()
             sel = MolGroupSelector(n_rounds=1, top_k=None, random_state=seed, device=device,
@@ -178,20 +255,28 @@ def _markdown(results):
     lines = ["# MolGroup benchmark", "", f"machine: {results['machine']}", ""]
     if "steps" in results:
         s = results["steps"]
-        lines += ["## Step cost (same mixed batches)", "",
-                  "| step | ms | graphs/s |", "|---|---:|---:|"]
-        for k in ("plain_joint", "molgroup_warmup", "molgroup"):
-            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} |")
-        lines += ["", f"MolGroup / plain joint: **{s['ratio_molgroup_vs_plain_joint']}x**; "
-                      f"MolGroup / its own warm-up step: **{s['ratio_molgroup_vs_warmup']}x**; "
-                      f"peak memory {s['peak_memory_mb']} MB", ""]
-    if "round" in results:
-        r = results["round"]
-        lines += ["## One round, paper configuration (bace + esol + freesolv)", "",
-                  f"wall **{r['round_wall_s']} s** for {r['epochs']} epochs "
-                  f"(featurization {r['featurize_s']} s); RSS after each epoch (MB): "
-                  f"{r['rss_mb_after_epoch']}; growth epoch 2 -> last: "
-                  f"{r['rss_growth_mb_epoch2_to_last']} MB", ""]
+        lines += ["## Step cost (same mixed batches, best of interleaved repeats)", "",
+                  "| step | ms | graphs/s | / plain joint |", "|---|---:|---:|---:|"]
+        for k in ("plain_joint", "molgroup_warmup", "molgroup_linearized", "molgroup_exact"):
+            ratio = round(s["ms_" + k] / s["ms_plain_joint"], 2)
+            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x |")
+        lines += ["", f"peak memory {s['peak_memory_mb']} MB", ""]
+    for key in ("round", "round_exact"):
+        if key in results:
+            r = results[key]
+            lines += [f"## One round, paper configuration (bace + esol + freesolv), "
+                      f"meta_gradient={r.get('meta_gradient', 'exact')}", "",
+                      f"wall **{r['round_wall_s']} s** for {r['epochs']} epochs "
+                      f"(featurization {r['featurize_s']} s); seconds per epoch: {r['epoch_s']}; "
+                      f"RSS after each epoch (MB): {r['rss_mb_after_epoch']}; growth epoch 2 -> "
+                      f"last: {r['rss_growth_mb_epoch2_to_last']} MB; affinities {r['affinity']}",
+                      ""]
+    if "fidelity" in results:
+        f = results["fidelity"]
+        lines += ["## Linearized vs exact meta-gradient (paper configuration, "
+                  f"{f['batches']} batches)", "", "| measure | mean |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in f["mean"].items()]
+        lines.append("")
     if "surrogate" in results:
         s = results["surrogate"]
         lines += ["## Surrogate fidelity (Kendall tau of affinities)", "",
@@ -209,6 +294,9 @@ def main(argv=None):
     parser.add_argument("--steps", action="store_true")
     parser.add_argument("--round", action="store_true")
     parser.add_argument("--surrogate", action="store_true")
+    parser.add_argument("--fidelity", action="store_true")
+    parser.add_argument("--meta-gradient", choices=["linearized", "exact", "both"],
+                        default="both", help="meta-gradient(s) of the --round run")
     parser.add_argument("--n-steps", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--surrogate-target", default="freesolv")
@@ -217,7 +305,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", default=str(RESULTS / "molgroup.json"))
     args = parser.parse_args(argv)
-    if not (args.steps or args.round or args.surrogate):
+    if not (args.steps or args.round or args.surrogate or args.fidelity):
         args.steps = args.round = True
     device = resolve_device(args.device)
     out_path = Path(args.out)
@@ -229,8 +317,14 @@ def main(argv=None):
         results["steps"] = bench_steps(device, ["bace", "esol", "freesolv"], 300, 5, args.n_steps)
         print(json.dumps(results["steps"], indent=1))
     if args.round:
-        results["round"] = bench_round(device, args.epochs)
-        print(json.dumps(results["round"], indent=1))
+        modes = ["linearized", "exact"] if args.meta_gradient == "both" else [args.meta_gradient]
+        for mode in modes:
+            key = "round" if mode == "linearized" else "round_exact"
+            results[key] = bench_round(device, args.epochs, mode)
+            print(json.dumps(results[key], indent=1))
+    if args.fidelity:
+        results["fidelity"] = bench_fidelity(device)
+        print(json.dumps(results["fidelity"]["mean"], indent=1))
     if args.surrogate:
         results["surrogate"] = bench_surrogate(
             device, args.surrogate_target, args.surrogate_candidates.split(","), args.seeds,

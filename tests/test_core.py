@@ -7,6 +7,7 @@ import torch
 
 from molselect.core import (BalancedSampler, Gate, GINEncoder, MolGroupModel, MolGroupStep,
                             masked_loss)
+from molselect.core.dropout import dropout
 from molselect.core.prepare import build_table
 from molselect.core.routed import grouped_linear
 from molselect.datasets._base import MoleculeDataset
@@ -95,7 +96,7 @@ def _meta_objective(model, step, batch):
 
 def test_meta_gradient_matches_finite_differences(small_smiles):
     model, clf, batch = _tiny(small_smiles)
-    step = MolGroupStep(model, clf, lr=1e-3, meta_lr=0.5)
+    step = MolGroupStep(model, clf, lr=1e-3, meta_lr=0.5, meta_gradient="exact")
     grads = _meta_objective(model, step, batch)
     analytic = step.meta_gradients(batch, grads)
     params = model.gate_parameters()
@@ -123,6 +124,36 @@ def test_meta_gradient_matches_finite_differences(small_smiles):
     assert checked >= 6
     # The meta-gradient is not trivially zero: the gate does steer the target loss.
     assert any(torch.count_nonzero(a) > 0 for a in analytic)
+
+
+def _flat(grads):
+    return torch.cat([g.reshape(-1) for g in grads if g is not None])
+
+
+def test_linearized_meta_gradient_is_the_exact_one_to_first_order(small_smiles):
+    model, clf, batch = _tiny(small_smiles)
+
+    def relative_gap(meta_lr):
+        exact = MolGroupStep(model, clf, meta_lr=meta_lr, meta_gradient="exact")
+        linearized = MolGroupStep(model, clf, meta_lr=meta_lr, meta_gradient="linearized")
+        e = _flat(exact.meta_gradients(batch, _meta_objective(model, exact, batch)))
+        grads = _meta_objective(model, linearized, batch)
+        at_theta = exact.virtual_target_loss(batch, [torch.zeros_like(g) for g in grads])
+        target_grads = torch.autograd.grad(at_theta, exact._target_params, allow_unused=True)
+        lin = _flat(linearized.meta_gradients(batch, grads, target_grads))
+        return ((e - lin).norm() / e.norm()).item()
+
+    # The gap is of order meta_lr (while the virtual step flips no ReLU, which is
+    # why the steps here are small): ten times smaller steps, ten times closer.
+    gap, finer = relative_gap(1e-4), relative_gap(1e-5)
+    assert 0 < finer < gap / 5
+    assert gap < 1e-2
+
+
+def test_molgroup_step_rejects_unknown_meta_gradient(small_smiles):
+    model, clf, _ = _tiny(small_smiles)
+    with pytest.raises(ValueError, match="meta_gradient must be"):
+        MolGroupStep(model, clf, meta_gradient="second-order")
 
 
 def test_virtual_step_leaves_batch_norm_statistics_alone(small_smiles):
@@ -212,3 +243,28 @@ def test_filter_candidates(affinity, final, top_k, survivors, dropped):
     kept, out = filter_candidates(pd.Series(affinity), 0.6, final, top_k)
     assert kept == survivors
     assert sorted(out) == sorted(dropped)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_drops_at_rate_p_and_rescales(p):
+    torch.manual_seed(0)
+    out = dropout(torch.ones(400_000), p)
+    assert abs((out == 0).float().mean().item() - p) < 0.005
+    kept = out[out != 0]
+    assert torch.allclose(kept, torch.full_like(kept, 1 / (1 - p)))
+
+
+def test_dropout_is_seeded_identity_in_eval_and_twice_differentiable():
+    x = torch.randn(50, 7, dtype=torch.float64, requires_grad=True)
+    assert dropout(x, 0.5, training=False) is x
+    torch.manual_seed(3)
+    first = dropout(x, 0.5)
+    torch.manual_seed(3)
+    assert torch.equal(first, dropout(x, 0.5))
+    (g,) = torch.autograd.grad((first ** 2).sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), x)
+    mask = (first != 0).double()
+    assert torch.allclose(gg, 2 * mask * 4)  # d2/dx2 of (2 x m)^2 summed
+    assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        dropout(x, 1.5)

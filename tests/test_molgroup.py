@@ -164,6 +164,7 @@ def test_bad_input_fails_before_training(small, make_args, error, match):
     ({"balance": 1.5}, "balance"),
     ({"temperature": 0}, "temperature"),
     ({"epochs": 0}, "epochs"),
+    ({"meta_gradient": "hessian"}, "meta_gradient"),
 ])
 def test_bad_parameters(small, params, match):
     target, _, pool = small

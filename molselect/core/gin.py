@@ -14,6 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+from .dropout import dropout
 
 __all__ = ["FeatureEmbedding", "GINEncoder", "blockwise_batch_norm", "multi_hot",
            "segment_batch_norm", "segment_sum"]
@@ -171,9 +172,16 @@ class GINLayer(nn.Module):
         self.norm2 = nn.BatchNorm1d(dim)
 
     def forward(self, h, edge_index, edge_attr, segment=None, n_segments=1, update_running=True,
-                counts=None, bonds=None):
+                counts=None, bonds=None, neighbours=None):
+        """New node states.
+
+        ``bonds`` (multi-hot bond rows) and ``neighbours`` (``h`` at each
+        edge's source) may be passed in when another layer already made them.
+        """
         src, dst = edge_index
-        messages = F.relu(h[src] + self.bond_embedding(edge_attr, bonds))
+        if neighbours is None:
+            neighbours = h.index_select(0, src)
+        messages = F.relu(neighbours + self.bond_embedding(edge_attr, bonds))
         z = (1 + self.eps) * h + segment_sum(messages, dst, h.shape[0])
         z = segment_batch_norm(self.lin1(z), self.norm1, segment, n_segments,
                                update_running=update_running, counts=counts)
@@ -216,7 +224,7 @@ class GINEncoder(nn.Module):
         """ReLU (except after the last layer) then dropout, applied after each layer."""
         if layer < self.num_layers - 1:
             h = F.relu(h)
-        return F.dropout(h, self.dropout, self.training)
+        return dropout(h, self.dropout, self.training)
 
     def node_embeddings(self, batch, segment=None, n_segments=1, update_running=True):
         """Node representations after the last layer, shape (n_nodes, hidden_dim)."""

@@ -21,6 +21,7 @@ from torch import nn
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
 from ..featurize._spatial import NUM_SPATIAL
+from .dropout import Dropout
 
 __all__ = ["GraphormerEncoder", "GraphormerLayer"]
 
@@ -66,9 +67,9 @@ class GraphormerLayer(nn.Module):
         self.qkv = nn.Linear(hidden_dim, 3 * hidden_dim)
         self.out = nn.Linear(hidden_dim, hidden_dim)
         self.ffn_norm = nn.LayerNorm(hidden_dim)
-        self.ffn = nn.Sequential(nn.Linear(hidden_dim, ffn_dim), nn.GELU(), nn.Dropout(dropout),
+        self.ffn = nn.Sequential(nn.Linear(hidden_dim, ffn_dim), nn.GELU(), Dropout(dropout),
                                  nn.Linear(ffn_dim, hidden_dim))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, h, bias):
         """Update ``h`` (B, L, hidden_dim) under attention bias ``bias`` (B, heads, L, L)."""
@@ -151,7 +152,7 @@ class GraphormerEncoder(nn.Module):
         self.bond_encoder = _OffsetEmbedding(bond_dims, num_heads)
         # hop k of a path is mapped by its own (heads x heads) matrix
         self.hop_weight = nn.Parameter(torch.empty(self.max_dist, num_heads, num_heads))
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = Dropout(dropout)
         self.layers = nn.ModuleList(
             GraphormerLayer(hidden_dim, num_heads, hidden_dim, dropout, attention_dropout)
             for _ in range(num_layers))

@@ -3,18 +3,27 @@
 Per step, on one mixed batch:
 
 1. gate values a_m from g(.) and the losses of every dataset with the routed encoder;
-2. ``theta_T' = theta_T - meta_lr * grad_theta_T(mean auxiliary loss)``, kept
-   differentiable with respect to the gate (``create_graph=True``);
-3. the target loss on the target's graphs at ``theta_T'`` (a virtual forward
-   through :func:`torch.func.functional_call` that leaves batch-norm running
-   statistics alone) -> its gradient reaches only the gate parameters (the
-   meta-gradient, scaled by ``meta_scale`` as in the reference code);
+2. ``g = grad_theta_T(mean auxiliary loss)``, kept differentiable with respect
+   to the gate (``create_graph=True``): the virtual step is
+   ``theta_T' = theta_T - meta_lr * g``;
+3. the meta-gradient of the target loss at ``theta_T'`` for the gate
+   parameters only, scaled by ``meta_scale`` as in the reference code:
+
+   - ``"exact"``: a virtual forward of the target's graphs at ``theta_T'``
+     through :func:`torch.func.functional_call` (batch-norm running
+     statistics left alone), differentiated through ``g``;
+   - ``"linearized"``: ``-meta_lr * J_g^T grad L_T(theta_T)``, the gradient of
+     the loss's first-order expansion in the virtual step.  It reuses the
+     target gradient of step 4, so no second forward pass is needed; the two
+     differ by a term of order ``meta_lr``;
+
 4. the ordinary update of every other parameter with the unweighted mean of
    all datasets' losses.
 
 The gradients of step 2 are reused for the ordinary update of step 4, and the
-target's part of the graph is kept apart from the auxiliaries', so a step
-costs three backward passes over the auxiliaries' part and one over the target's.
+target's part of the graph is kept apart from the auxiliaries', so the
+linearized step costs one forward pass, and three backward passes over the
+auxiliaries' part and one over the target's.
 """
 
 from __future__ import annotations
@@ -77,10 +86,22 @@ class MolGroupStep:
     warmup_epochs : int
         Epochs trained without the gate and meta-gradient, each dataset on
         its own parameters (the reference's warm-up).
+    meta_gradient : {"linearized", "exact"}
+        ``"exact"`` evaluates the target loss at ``theta_T'`` with a second
+        (virtual) forward pass, as the paper and the reference code do.
+        ``"linearized"`` replaces that loss by its first-order expansion in
+        the virtual step, ``L_T(theta_T) - meta_lr * grad L_T(theta_T) . g``,
+        whose gradient for the gate reuses the target gradient the ordinary
+        update computes anyway: no virtual forward, and an error of order
+        ``meta_lr`` in the meta-gradient.
     """
 
     def __init__(self, model, classification, lr=1e-3, meta_lr=None, meta_scale=1e3,
-                 warmup_epochs=1):
+                 warmup_epochs=1, meta_gradient="linearized"):
+        if meta_gradient not in ("linearized", "exact"):
+            raise ValueError(
+                f"meta_gradient must be 'linearized' or 'exact', got {meta_gradient!r}")
+        self.meta_gradient = meta_gradient
         self.model = model
         self.classification = classification
         self.meta_lr = lr if meta_lr is None else meta_lr
@@ -119,7 +140,8 @@ class MolGroupStep:
         target_grads = torch.autograd.grad(target_loss, self._target_params + self._other_params,
                                            allow_unused=True)
         if meta and bool(target_present) and bool(n_present > 0):
-            self._meta_update(batch, aux_grads[:len(self._target_params)])
+            n_target = len(self._target_params)
+            self._meta_update(batch, aux_grads[:n_target], target_grads[:n_target])
         scale_aux = (n_present / n_total.clamp_min(1)).detach()
         scale_target = (target_present / n_total.clamp_min(1)).detach()
         for p, ga, gt in zip(self._target_params + self._other_params, aux_grads, target_grads):
@@ -150,7 +172,7 @@ class MolGroupStep:
         loss, _ = masked_loss(pred, batch.y[0], self.classification[0])
         return loss
 
-    def meta_gradients(self, batch, target_grads):
+    def meta_gradients(self, batch, target_grads, target_loss_grads=None):
         """Gradient of the virtual-step target loss with respect to the gate parameters.
 
         Parameters
@@ -159,18 +181,30 @@ class MolGroupStep:
         target_grads : list of Tensor
             ``grad_theta_T`` of the mean auxiliary loss, built with
             ``create_graph=True`` so it still depends on the gate.
+        target_loss_grads : list of Tensor, optional
+            ``grad_theta_T`` of the target loss at ``theta_T``; required by
+            ``meta_gradient="linearized"``, ignored by ``"exact"``.
 
         Returns
         -------
         list of Tensor or None
             One per gate parameter (unscaled).
         """
-        meta_loss = self.virtual_target_loss(batch, target_grads)
-        return torch.autograd.grad(meta_loss, self.model.gate_parameters(), allow_unused=True)
-
-    def _meta_update(self, batch, target_grads):
         gate_params = self.model.gate_parameters()
-        for p, g in zip(gate_params, self.meta_gradients(batch, target_grads)):
+        if self.meta_gradient == "exact":
+            meta_loss = self.virtual_target_loss(batch, target_grads)
+            return torch.autograd.grad(meta_loss, gate_params, allow_unused=True)
+        # d/dphi [L_T(theta) - meta_lr * <grad L_T(theta), g(phi)>] = -meta_lr * J_g(phi)^T grad L_T
+        pairs = [(g, -self.meta_lr * v) for g, v in zip(target_grads, target_loss_grads)
+                 if g is not None and v is not None and g.requires_grad]
+        if not pairs:
+            return [None] * len(gate_params)
+        outputs, cotangents = zip(*pairs)
+        return torch.autograd.grad(outputs, gate_params, cotangents, allow_unused=True)
+
+    def _meta_update(self, batch, target_grads, target_loss_grads):
+        gate_params = self.model.gate_parameters()
+        for p, g in zip(gate_params, self.meta_gradients(batch, target_grads, target_loss_grads)):
             p.grad = None if g is None else g * self.meta_scale
         self.gate_optimizer.step()
         self.gate_optimizer.zero_grad(set_to_none=True)

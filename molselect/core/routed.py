@@ -21,7 +21,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
-from .gin import GINEncoder, blockwise_batch_norm, mean_pool, segment_sum
+from .gin import GINEncoder, mean_pool, segment_sum
 
 __all__ = ["RoutedGIN", "grouped_linear"]
 
@@ -80,16 +80,20 @@ class _StackedGINLayer(nn.Module):
         self.norm2_weight = nn.Parameter(torch.ones(n_copies, dim))
         self.norm2_bias = nn.Parameter(torch.zeros(n_copies, dim))
 
-    def forward(self, h, edge_index, bonds, edge_counts, segment, counts):
-        bond = grouped_linear(bonds, edge_counts, self.bond_embedding)
-        src, dst = edge_index
-        messages = F.relu(h[src] + bond)
-        z = (1 + self.eps[segment]) * h + segment_sum(messages, dst, h.shape[0])
-        z = blockwise_batch_norm(grouped_linear(z, counts, self.w1, self.b1), counts,
-                                 self.norm1_weight, self.norm1_bias)
-        z = grouped_linear(F.relu(z), counts, self.w2, self.b2)
-        return blockwise_batch_norm(z, counts, self.norm2_weight, self.norm2_bias)
+    def forward(self, h, neighbours, dst, bonds, edge_counts, segment, counts):
+        messages = F.relu(neighbours + grouped_linear(bonds, edge_counts, self.bond_embedding))
+        z = (1 + self.eps.index_select(0, segment)) * h + segment_sum(messages, dst, h.shape[0])
+        # The MLP acts on each dataset's rows alone, so it runs block by block and
+        # joins the blocks once: every join is a copy, here and in each backward.
+        return torch.cat([self._mlp(block, m) for m, block in enumerate(torch.split(z, counts))])
 
+    def _mlp(self, z, m):
+        if z.shape[0] == 0:
+            return z
+        z = F.batch_norm(torch.addmm(self.b1[m], z, self.w1[m]), None, None,
+                         self.norm1_weight[m], self.norm1_bias[m], True)
+        z = torch.addmm(self.b2[m], F.relu(z), self.w2[m])
+        return F.batch_norm(z, None, None, self.norm2_weight[m], self.norm2_bias[m], True)
 
 
 class RoutedGIN(nn.Module):
@@ -149,15 +153,19 @@ class RoutedGIN(nn.Module):
         bonds = self.target.layers[0].bond_embedding.encode(view.edge_attr)
         h = grouped_linear(atoms, counts, self.aux_atom_embedding)
         if gate is not None:
-            a = gate[segment][:, None]
-            h = a * self.target.atom_embedding(view.x, atoms) + (1 - a) * h
+            # lerp(own, shared, a) = a * shared + (1 - a) * own in one pass.
+            a = gate.index_select(0, segment)[:, None]
+            h = torch.lerp(h, self.target.atom_embedding(view.x, atoms), a)
+        src, dst = view.edge_index
         for i, (layer, aux_layer) in enumerate(zip(self.target.layers, self.aux_layers)):
-            own = aux_layer(h, view.edge_index, bonds, view.edge_counts, segment, counts)
+            neighbours = h.index_select(0, src)
+            own = aux_layer(h, neighbours, dst, bonds, view.edge_counts, segment, counts)
             if gate is not None:
                 # The target's layer sees each auxiliary with that auxiliary's own batch
                 # statistics and never moves the target's running averages.
                 shared = layer(h, view.edge_index, view.edge_attr, segment, self.n_auxiliaries,
-                               update_running=False, counts=counts, bonds=bonds)
-                own = a * shared + (1 - a) * own
+                               update_running=False, counts=counts, bonds=bonds,
+                               neighbours=neighbours)
+                own = torch.lerp(own, shared, a)
             h = self.target.activate(own, i)
         return mean_pool(h, view.batch, view.num_graphs)

@@ -88,6 +88,17 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Step size of the virtual SGD step; None uses ``lr`` (as the reference).
     meta_scale : float, default=1000.0
         Factor on the meta-gradient (as the reference).
+    meta_gradient : {"linearized", "exact"}, default="linearized"
+        How the gate's meta-gradient is computed.  ``"exact"`` evaluates the
+        target loss at the virtual parameters ``theta_T'`` with a second
+        forward pass, as the paper and the reference code do.
+        ``"linearized"`` uses the first-order expansion of that loss in the
+        virtual step, which reuses the target gradient of the ordinary
+        update: each step is about a quarter cheaper, and the meta-gradient
+        differs from the exact one by about 2% (dropout off), while two
+        exact meta-gradients on the same batch that differ only in dropout
+        masks agree to a cosine of 0.4 on average.  See the user guide's
+        "Meta-gradient" section.  The ``"paper"`` preset sets ``"exact"``.
     fingerprint : {"maccs"}, default="maccs"
         Fingerprint of the structure affinity.
     device : str, default="auto"
@@ -131,8 +142,9 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def __init__(self, n_rounds=3, threshold=0.6, top_k=3, epochs=10, warmup_epochs=1,
                  balance=0.9, temperature=0.1, hidden_dim=300, num_layers=5, dropout=0.5,
-                 batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3, fingerprint="maccs",
-                 device="auto", random_state=None, verbose=False, leakage_guard=True):
+                 batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
+                 meta_gradient="linearized", fingerprint="maccs", device="auto",
+                 random_state=None, verbose=False, leakage_guard=True):
         self.n_rounds = n_rounds
         self.threshold = threshold
         self.top_k = top_k
@@ -147,6 +159,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.lr = lr
         self.meta_lr = meta_lr
         self.meta_scale = meta_scale
+        self.meta_gradient = meta_gradient
         self.fingerprint = fingerprint
         self.device = device
         self.random_state = random_state
@@ -155,6 +168,9 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _check_params(self):
         super()._check_params()
+        if self.meta_gradient not in ("linearized", "exact"):
+            raise ValueError(f"meta_gradient must be 'linearized' or 'exact', "
+                             f"got {self.meta_gradient!r}")
         if self.fingerprint != "maccs":
             raise ValueError(f"fingerprint must be 'maccs', got {self.fingerprint!r}")
         for name in ("n_rounds", "epochs", "batch_size", "hidden_dim", "num_layers"):
@@ -192,7 +208,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
             ).to(device)
             step = MolGroupStep(model, [c.to(device) for c in classification], lr=self.lr,
                                 meta_lr=self.meta_lr, meta_scale=self.meta_scale,
-                                warmup_epochs=self.warmup_epochs)
+                                warmup_epochs=self.warmup_epochs,
+                                meta_gradient=self.meta_gradient)
 
             def report(epoch, logs, r=r):
                 present = np.maximum(logs["present"], 1e-12)
