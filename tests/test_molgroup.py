@@ -65,6 +65,17 @@ def test_same_seed_same_selection(small):
     assert a.selected_ == b.selected_
 
 
+@pytest.mark.parametrize("meta_gradient", ["linearized", "exact"])
+def test_bfloat16_and_both_meta_gradients_select_from_finite_affinities(small, meta_gradient):
+    target, _, pool = small
+    sel = MolGroupSelector(**TINY, precision="bfloat16", meta_gradient=meta_gradient)
+    sel.fit(target, pool)
+    assert np.isfinite(sel.affinity_).all() and sel.affinity_.between(0, 1).all()
+    assert sel.history_["affinity"].notna().all()
+    # The exact and the linearized meta-gradient both move the gate off its start.
+    assert not np.allclose(sel.history_["task_affinity"], 0.0)
+
+
 def test_list_of_auxiliaries_and_deepchem_input(small):
     dc = pytest.importorskip("deepchem")
     target, _, pool = small
@@ -165,6 +176,7 @@ def test_bad_input_fails_before_training(small, make_args, error, match):
     ({"temperature": 0}, "temperature"),
     ({"epochs": 0}, "epochs"),
     ({"meta_gradient": "hessian"}, "meta_gradient"),
+    ({"precision": "float16"}, "precision"),
 ])
 def test_bad_parameters(small, params, match):
     target, _, pool = small

@@ -8,10 +8,10 @@ from .heads import MultiHead, masked_loss
 from .molgroup import MolGroupModel, MolGroupStep
 from .routed import RoutedGIN
 from .sampler import BalancedSampler
-from .training import JointStep, predict, resolve_device, seed_everything, train
+from .training import JointStep, adam, predict, resolve_device, seed_everything, train
 
 __all__ = [
     "BalancedSampler", "Gate", "GINEncoder", "GraphTable", "JointStep", "MixedBatch",
     "MolGroupModel", "MolGroupStep", "MultiHead", "RoutedGIN", "masked_loss", "predict",
-    "resolve_device", "seed_everything", "train",
+    "adam", "resolve_device", "seed_everything", "train",
 ]

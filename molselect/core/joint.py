@@ -24,7 +24,7 @@ from torch import nn
 from .gin import GINEncoder
 from .heads import MultiHead, masked_loss
 from .prepare import build_table
-from .training import JointStep, predict, resolve_device, seed_everything, train
+from .training import JointStep, adam, predict, resolve_device, seed_everything, train
 
 __all__ = ["JointGIN", "no_dropout", "train_and_evaluate", "validation_loss"]
 
@@ -120,6 +120,6 @@ def train_and_evaluate(datasets, valid, *, epochs, hidden_dim, num_layers, dropo
     rng = seed_everything(seed)
     model = JointGIN([d.n_tasks for d in datasets], hidden_dim, num_layers, dropout).to(device)
     step = JointStep(model, [c.to(device) for c in classification],
-                     torch.optim.Adam(model.parameters(), lr=lr))
+                     adam(model.parameters(), lr))
     train(table, step, epochs, batch_size, rng, device, n_draws=n_draws, verbose=False)
     return validation_loss(model, valid_table, classification[0], device=device)

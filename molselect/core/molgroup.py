@@ -28,6 +28,8 @@ auxiliaries' part and one over the target's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -35,6 +37,7 @@ from torch.func import functional_call
 from .gate import Gate
 from .heads import MultiHead, masked_loss
 from .routed import RoutedGIN
+from .training import adam
 
 __all__ = ["MolGroupModel", "MolGroupStep"]
 
@@ -67,6 +70,21 @@ class MolGroupModel(nn.Module):
     def model_parameters(self):
         """Every other parameter (encoders and heads)."""
         return list(self.routed.parameters()) + list(self.heads.parameters())
+
+
+@dataclass
+class _StepState:
+    """What one forward pass of a step leaves for the meta and ordinary updates."""
+
+    gate: torch.Tensor
+    task_affinity: torch.Tensor
+    structure_affinity: torch.Tensor
+    target_loss: torch.Tensor
+    target_present: torch.Tensor
+    aux_mean: torch.Tensor
+    n_present: torch.Tensor
+    aux_grads: tuple
+    target_grads: tuple
 
 
 class MolGroupStep:
@@ -107,8 +125,8 @@ class MolGroupStep:
         self.meta_lr = lr if meta_lr is None else meta_lr
         self.meta_scale = meta_scale
         self.warmup_epochs = warmup_epochs
-        self.optimizer = torch.optim.Adam(model.model_parameters(), lr=lr)
-        self.gate_optimizer = torch.optim.Adam(model.gate_parameters(), lr=lr)
+        self.optimizer = adam(model.model_parameters(), lr)
+        self.gate_optimizer = adam(model.gate_parameters(), lr)
         self._target_names = [n for n, _ in model.routed.target.named_parameters()]
         self._target_params = [p for _, p in model.routed.target.named_parameters()]
         target_ids = {id(p) for p in self._target_params}
@@ -119,26 +137,58 @@ class MolGroupStep:
                for d, (p, y) in enumerate(zip(preds, ys))]
         return torch.stack([l for l, _ in out]), torch.stack([n > 0 for _, n in out])
 
-    def __call__(self, batch, epoch=0):
+    def _forward_and_gradients(self, batch, meta):
+        """Losses of one batch and their first-order gradients (shared by both updates)."""
         model = self.model
-        model.train()
-        meta = epoch >= self.warmup_epochs
-        gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
+        # The gate divides cosines by a temperature of 0.1: it stays in float32
+        # even when the encoders run in bfloat16.
+        with torch.autocast(batch.fingerprints.device.type, enabled=False):
+            gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
         emb_t, emb_a = model.routed(batch, gate if meta else None)
         target_loss, target_present = self._losses(
             model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])
         aux_losses, aux_present = self._losses(
             model.heads(emb_a, batch.graph_counts[1:], first=1), batch.y[1:], first=1)
-        target_loss, target_present = target_loss[0], target_present[0]
         n_present = aux_present.sum()
         aux_mean = (aux_losses * aux_present).sum() / n_present.clamp_min(1)
-        n_total = n_present + target_present
+        params = self._target_params + self._other_params
+        # create_graph keeps grad_theta_T(aux) differentiable for the meta-gradient.
+        aux_grads = torch.autograd.grad(aux_mean, params, create_graph=meta, allow_unused=True)
+        target_grads = torch.autograd.grad(target_loss[0], params, allow_unused=True)
+        return _StepState(gate, task_aff, struct_aff, target_loss[0], target_present[0],
+                          aux_mean, n_present, aux_grads, target_grads)
 
+    def meta_gradient_on(self, batch):
+        """The gate's meta-gradient on ``batch``, without updating anything.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+
+        Returns
+        -------
+        list of Tensor or None
+            One per gate parameter (unscaled); all None when the batch holds
+            no labelled target or no labelled auxiliary graph.
+        """
+        self.model.train()
+        state = self._forward_and_gradients(batch, meta=True)
+        if not (bool(state.target_present) and bool(state.n_present > 0)):
+            return [None] * len(self.model.gate_parameters())
+        n_target = len(self._target_params)
+        return self.meta_gradients(batch, state.aux_grads[:n_target],
+                                   state.target_grads[:n_target])
+
+    def __call__(self, batch, epoch=0):
+        self.model.train()
+        meta = epoch >= self.warmup_epochs
+        state = self._forward_and_gradients(batch, meta)
+        gate, task_aff, struct_aff = state.gate, state.task_affinity, state.structure_affinity
+        target_loss, target_present = state.target_loss, state.target_present
+        n_present, aux_mean = state.n_present, state.aux_mean
+        aux_grads, target_grads = state.aux_grads, state.target_grads
+        n_total = n_present + target_present
         # Ordinary update: gradient of mean(all losses) = (target + n_present * aux_mean) / n_total.
-        aux_grads = torch.autograd.grad(aux_mean, self._target_params + self._other_params,
-                                        create_graph=meta, allow_unused=True)
-        target_grads = torch.autograd.grad(target_loss, self._target_params + self._other_params,
-                                           allow_unused=True)
         if meta and bool(target_present) and bool(n_present > 0):
             n_target = len(self._target_params)
             self._meta_update(batch, aux_grads[:n_target], target_grads[:n_target])

@@ -96,6 +96,12 @@ class _StackedGINLayer(nn.Module):
         return F.batch_norm(z, None, None, self.norm2_weight[m], self.norm2_bias[m], True)
 
 
+def _mix(own, shared, a):
+    """``a * shared + (1 - a) * own`` in one pass (eq. 2), in the wider of the two dtypes."""
+    dtype = torch.promote_types(own.dtype, shared.dtype)
+    return torch.lerp(own.to(dtype), shared.to(dtype), a.to(dtype))
+
+
 class RoutedGIN(nn.Module):
     """Target GIN plus M auxiliary GINs, mixed per layer by the gate (eq. 2).
 
@@ -153,9 +159,8 @@ class RoutedGIN(nn.Module):
         bonds = self.target.layers[0].bond_embedding.encode(view.edge_attr)
         h = grouped_linear(atoms, counts, self.aux_atom_embedding)
         if gate is not None:
-            # lerp(own, shared, a) = a * shared + (1 - a) * own in one pass.
             a = gate.index_select(0, segment)[:, None]
-            h = torch.lerp(h, self.target.atom_embedding(view.x, atoms), a)
+            h = _mix(h, self.target.atom_embedding(view.x, atoms), a)
         src, dst = view.edge_index
         for i, (layer, aux_layer) in enumerate(zip(self.target.layers, self.aux_layers)):
             neighbours = h.index_select(0, src)
@@ -166,6 +171,6 @@ class RoutedGIN(nn.Module):
                 shared = layer(h, view.edge_index, view.edge_attr, segment, self.n_auxiliaries,
                                update_running=False, counts=counts, bonds=bonds,
                                neighbours=neighbours)
-                own = torch.lerp(own, shared, a)
+                own = _mix(own, shared, a)
             h = self.target.activate(own, i)
         return mean_pool(h, view.batch, view.num_graphs)

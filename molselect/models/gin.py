@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core import GINEncoder
+from ..core import GINEncoder, adam
 from ._base import BaseGraphEstimator, GraphClassifierMixin, GraphRegressorMixin
 
 __all__ = ["GINClassifier", "GINRegressor"]
@@ -90,7 +90,7 @@ class _GIN(BaseGraphEstimator):
         return GINEncoder(self.hidden_dim, self.num_layers, self.dropout)
 
     def _make_optimizer(self, parameters):
-        return torch.optim.Adam(parameters, lr=self.lr)
+        return adam(parameters, self.lr)
 
     def _shared_parameter(self, encoder):
         return encoder.layers[-1].lin2.weight

@@ -6,10 +6,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import resolve_device, seed_everything, train
+from ..core import adam, resolve_device, seed_everything, train
 from ..core.discriminator import DiscriminatorGIN, DiscriminatorStep, target_probability
 from ..core.prepare import build_table
 from ._common import check_gin_params, check_positive_int, derive_seed
@@ -102,7 +101,7 @@ class MTDNNSelector(BaseAuxiliarySelector):
         model = DiscriminatorGIN([d.n_tasks for d in datasets], self.hidden_dim,
                                  self.num_layers, self.dropout).to(device)
         step = DiscriminatorStep(model, [c.to(device) for c in classification],
-                                 torch.optim.Adam(model.parameters(), lr=self.lr),
+                                 adam(model.parameters(), self.lr),
                                  self.discriminator_weight)
         logs = train(table, step, self.epochs, self.batch_size, rng, device,
                      verbose=self.verbose, desc=f"MTDNN ({len(names)} candidates)")

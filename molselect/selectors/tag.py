@@ -6,10 +6,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import resolve_device, seed_everything, train
+from ..core import adam, resolve_device, seed_everything, train
 from ..core.joint import JointGIN
 from ..core.lookahead import LookaheadStep
 from ..core.prepare import build_table
@@ -115,7 +114,7 @@ class TAGSelector(BaseAuxiliarySelector):
         model = JointGIN([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
                          self.dropout).to(device)
         step = LookaheadStep(model, [c.to(device) for c in classification],
-                             torch.optim.Adam(model.parameters(), lr=self.lr),
+                             adam(model.parameters(), self.lr),
                              lookahead_lr=self.lookahead_lr or self.lr,
                              every=self.lookahead_every)
         rows = []

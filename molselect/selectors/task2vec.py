@@ -6,11 +6,10 @@ import numbers
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import JointStep, resolve_device, seed_everything, train
+from ..core import JointStep, adam, resolve_device, seed_everything, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
 from ..core.joint import JointGIN
 from ..core.prepare import build_table
@@ -121,7 +120,7 @@ class Task2VecSelector(BaseAuxiliarySelector):
                          self.dropout).to(device)
         if self.probe_epochs:
             step = JointStep(model, [c.to(device) for c in classification],
-                             torch.optim.Adam(model.parameters(), lr=self.lr))
+                             adam(model.parameters(), self.lr))
             train(table, step, self.probe_epochs, self.batch_size, rng, device,
                   verbose=self.verbose, desc="Task2vec probe")
         for p in model.encoder.parameters():
