@@ -42,7 +42,6 @@ from molselect import MolGroupSelector
 from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
                             MultiHead, adam, resolve_device, seed_everything, train)
 from molselect.core.prepare import build_table
-from molselect.core.training import autocast
 from molselect.datasets import load_dataset
 from molselect.presets import get_preset
 
@@ -87,19 +86,11 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
     model = MolGroupModel([d.n_tasks for d in data], hidden_dim, num_layers).to(device)
     exact = MolGroupStep(model, clf, warmup_epochs=1, meta_gradient="exact")
     linearized = MolGroupStep(model, clf, warmup_epochs=1, meta_gradient="linearized")
-    def bf16(run):
-        def wrapped(b):
-            with autocast(device, "bfloat16"):
-                return run(b)
-        return wrapped
-
     runs = {
         "plain_joint": lambda b: joint_step(b, 0),
         "molgroup_warmup": lambda b: linearized(b, 0),
         "molgroup_linearized": lambda b: linearized(b, 1),
         "molgroup_exact": lambda b: exact(b, 1),
-        "plain_joint_bf16": bf16(lambda b: joint_step(b, 0)),
-        "molgroup_linearized_bf16": bf16(lambda b: linearized(b, 1)),
     }
     out = {}
     # Interleave the kinds several times so drift on a shared machine hits them alike.
@@ -120,8 +111,6 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
         **{f"graphs_per_s_{k}": round(n_graphs / n_steps / v * 1000, 1) for k, v in out.items()},
         **{f"ratio_{k}_vs_plain_joint": round(out[k] / out["plain_joint"], 2)
            for k in ("molgroup_linearized", "molgroup_exact")},
-        "ratio_molgroup_linearized_bf16_vs_plain_joint_bf16":
-            round(out["molgroup_linearized_bf16"] / out["plain_joint_bf16"], 2),
         **{f"ratio_{k}_vs_warmup": round(out[k] / out["molgroup_warmup"], 2)
            for k in ("molgroup_linearized", "molgroup_exact")},
         "peak_memory_mb": round(_peak_mb(device), 1),
@@ -129,7 +118,7 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
     return result
 
 
-def bench_round(device, epochs=10, meta_gradient="linearized", precision="float32"):
+def bench_round(device, epochs=10, meta_gradient="linearized"):
     target = load_dataset("bace").train
     aux = [load_dataset(n).train for n in ("esol", "freesolv")]
     start = time.perf_counter()
@@ -153,13 +142,12 @@ def bench_round(device, epochs=10, meta_gradient="linearized", precision="float3
 
     start = time.perf_counter()
     history = train(table, step, epochs, 128, rng, device, on_epoch_end=record, verbose=True,
-                    desc=f"bace + esol + freesolv, paper config, {meta_gradient}, {precision}",
-                    precision=precision)
+                    desc=f"bace + esol + freesolv, paper config, {meta_gradient}")
     wall = time.perf_counter() - start
     last = history[-1]
     return {
         "target": "bace", "auxiliaries": ["esol", "freesolv"], "epochs": epochs,
-        "meta_gradient": meta_gradient, "precision": precision,
+        "meta_gradient": meta_gradient,
         "featurize_s": round(featurize_s, 2), "round_wall_s": round(wall, 1),
         "epoch_s": [round(t, 1) for t in epoch_time],
         "rss_mb_after_epoch": epoch_rss, "peak_mb_after_epoch": epoch_peak,
@@ -212,15 +200,12 @@ def bench_fidelity(device, n_batches=16):
         linear = _meta_gradient(model, clf, b, "linearized", 1)
         quiet_exact = _meta_gradient(quiet, clf, b, "exact", 0)
         quiet_linear = _meta_gradient(quiet, clf, b, "linearized", 0)
-        with autocast(device, "bfloat16"):
-            quiet_linear_bf16 = _meta_gradient(quiet, clf, b, "linearized", 0)
         rows.append({
             "cos_exact_vs_exact_other_dropout": cos(exact1, exact2),
             "cos_exact_vs_linearized": cos(exact1, linear),
             "no_dropout_cos_exact_vs_linearized": cos(quiet_exact, quiet_linear),
             "no_dropout_relative_difference": float((quiet_linear - quiet_exact).norm()
                                                     / quiet_exact.norm()),
-            "no_dropout_cos_linearized_float32_vs_bfloat16": cos(quiet_linear, quiet_linear_bf16),
         })
     return {"batches": n_batches, "per_batch": rows,
             "mean": {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}}
@@ -262,20 +247,15 @@ def _markdown(results):
         s = results["steps"]
         lines += ["## Step cost (same mixed batches, best of interleaved repeats)", "",
                   "| step | ms | graphs/s | / plain joint |", "|---|---:|---:|---:|"]
-        for k in ("plain_joint", "molgroup_warmup", "molgroup_linearized", "molgroup_exact",
-                  "plain_joint_bf16", "molgroup_linearized_bf16"):
-            if "ms_" + k in s:
-                base = s["ms_plain_joint_bf16" if k.endswith("bf16") else "ms_plain_joint"]
-                ratio = round(s["ms_" + k] / base, 2)
-                lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x |")
-        lines += ["", "The ratio of a bfloat16 step is to the bfloat16 plain joint step."]
+        for k in ("plain_joint", "molgroup_warmup", "molgroup_linearized", "molgroup_exact"):
+            ratio = round(s["ms_" + k] / s["ms_plain_joint"], 2)
+            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x |")
         lines += ["", f"peak memory {s['peak_memory_mb']} MB", ""]
-    for key in ("round", "round_exact", "round_bfloat16"):
+    for key in ("round", "round_exact"):
         if key in results:
             r = results[key]
             lines += [f"## One round, paper configuration (bace + esol + freesolv), "
-                      f"meta_gradient={r.get('meta_gradient', 'exact')}, "
-                      f"precision={r.get('precision', 'float32')}", "",
+                      f"meta_gradient={r.get('meta_gradient', 'exact')}", "",
                       f"wall **{r['round_wall_s']} s** for {r['epochs']} epochs "
                       f"(featurization {r['featurize_s']} s); seconds per epoch: {r['epoch_s']}; "
                       f"RSS after each epoch (MB): {r['rss_mb_after_epoch']}; growth epoch 2 -> "
@@ -307,8 +287,6 @@ def main(argv=None):
     parser.add_argument("--fidelity", action="store_true")
     parser.add_argument("--meta-gradient", choices=["linearized", "exact", "both"],
                         default="both", help="meta-gradient(s) of the --round run")
-    parser.add_argument("--bf16-round", action="store_true",
-                        help="also run the --round with the linearized meta-gradient in bfloat16")
     parser.add_argument("--n-steps", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--surrogate-target", default="freesolv")
@@ -330,11 +308,9 @@ def main(argv=None):
         print(json.dumps(results["steps"], indent=1))
     if args.round:
         modes = ["linearized", "exact"] if args.meta_gradient == "both" else [args.meta_gradient]
-        runs = [("round" if m == "linearized" else "round_exact", m, "float32") for m in modes]
-        if args.bf16_round:
-            runs.append(("round_bfloat16", "linearized", "bfloat16"))
-        for key, mode, precision in runs:
-            results[key] = bench_round(device, args.epochs, mode, precision)
+        for mode in modes:
+            key = "round" if mode == "linearized" else "round_exact"
+            results[key] = bench_round(device, args.epochs, mode)
             print(json.dumps(results[key], indent=1))
     if args.fidelity:
         results["fidelity"] = bench_fidelity(device)

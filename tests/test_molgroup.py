@@ -66,9 +66,9 @@ def test_same_seed_same_selection(small):
 
 
 @pytest.mark.parametrize("meta_gradient", ["linearized", "exact"])
-def test_bfloat16_and_both_meta_gradients_select_from_finite_affinities(small, meta_gradient):
+def test_both_meta_gradients_select_from_finite_affinities(small, meta_gradient):
     target, _, pool = small
-    sel = MolGroupSelector(**TINY, precision="bfloat16", meta_gradient=meta_gradient)
+    sel = MolGroupSelector(**TINY, meta_gradient=meta_gradient)
     sel.fit(target, pool)
     assert np.isfinite(sel.affinity_).all() and sel.affinity_.between(0, 1).all()
     assert sel.history_["affinity"].notna().all()
@@ -176,7 +176,6 @@ def test_bad_input_fails_before_training(small, make_args, error, match):
     ({"temperature": 0}, "temperature"),
     ({"epochs": 0}, "epochs"),
     ({"meta_gradient": "hessian"}, "meta_gradient"),
-    ({"precision": "float16"}, "precision"),
 ])
 def test_bad_parameters(small, params, match):
     target, _, pool = small

@@ -140,10 +140,7 @@ class MolGroupStep:
     def _forward_and_gradients(self, batch, meta):
         """Losses of one batch and their first-order gradients (shared by both updates)."""
         model = self.model
-        # The gate divides cosines by a temperature of 0.1: it stays in float32
-        # even when the encoders run in bfloat16.
-        with torch.autocast(batch.fingerprints.device.type, enabled=False):
-            gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
+        gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
         emb_t, emb_a = model.routed(batch, gate if meta else None)
         target_loss, target_present = self._losses(
             model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])

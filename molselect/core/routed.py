@@ -97,9 +97,8 @@ class _StackedGINLayer(nn.Module):
 
 
 def _mix(own, shared, a):
-    """``a * shared + (1 - a) * own`` in one pass (eq. 2), in the wider of the two dtypes."""
-    dtype = torch.promote_types(own.dtype, shared.dtype)
-    return torch.lerp(own.to(dtype), shared.to(dtype), a.to(dtype))
+    """``a * shared + (1 - a) * own`` (eq. 2) in one pass."""
+    return torch.lerp(own, shared, a)
 
 
 class RoutedGIN(nn.Module):

@@ -85,30 +85,8 @@ def adam(parameters, lr=1e-3):
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
 
 
-PRECISIONS = ("float32", "bfloat16")
-
-
-def check_precision(precision):
-    """Return ``precision`` if it is one of :data:`PRECISIONS`, else raise ValueError."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    return precision
-
-
-def autocast(device, precision="float32"):
-    """Context in which matmuls run in ``precision`` (mixed precision for "bfloat16").
-
-    Under ``"bfloat16"``, torch's autocast runs matrix products in bfloat16
-    and keeps reductions, losses and parameters in float32; float32 runs as
-    written.
-    """
-    check_precision(precision)
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
-                          enabled=precision == "bfloat16")
-
-
 def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoch_end=None,
-          verbose=False, desc="train", start_epoch=0, precision="float32"):
+          verbose=False, desc="train", start_epoch=0):
     """Run ``epochs`` epochs of balanced mixed batches through ``step``.
 
     Parameters
@@ -132,38 +110,31 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
         Progress-bar label.
     start_epoch : int
         Number given to the first epoch (for logging only).
-    precision : {"float32", "bfloat16"}
-        ``"bfloat16"`` runs every step under mixed-precision autocast: about
-        1.5x faster on CPUs with AVX512-BF16 or AMX and on recent GPUs,
-        slower where bfloat16 is emulated.
 
     Returns
     -------
     list of dict
         Per-epoch averages of the step's logs plus the callback's figures.
     """
-    check_precision(precision)
     sampler = BalancedSampler(table.sizes, batch_size, rng, n_draws=n_draws)
     bar = tqdm(total=epochs * len(sampler), desc=desc, disable=not verbose, leave=False,
                dynamic_ncols=True)
     try:
         with deterministic(device):
             history = _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar,
-                                  start_epoch, precision)
+                                  start_epoch)
     finally:
         bar.close()
     return history
 
 
-def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_epoch,
-                precision):
+def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_epoch):
     history = []
     for epoch in range(start_epoch, start_epoch + epochs):
         sums, counts = {}, {}
         for indices in sampler:
             batch = table.batch(indices).to(device)
-            with autocast(device, precision):
-                logs = step(batch, epoch)
+            logs = step(batch, epoch)
             for key, value in logs.items():
                 value = value.detach()
                 if key in sums:

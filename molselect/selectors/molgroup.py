@@ -8,7 +8,6 @@ import pandas as pd
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
 from ..core.prepare import build_table
-from ..core.training import check_precision
 
 __all__ = ["MolGroupSelector", "filter_candidates"]
 
@@ -104,12 +103,6 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Fingerprint of the structure affinity.
     device : str, default="auto"
         "auto" uses CUDA when available.
-    precision : {"float32", "bfloat16"}, default="float32"
-        ``"bfloat16"`` trains the encoders under mixed-precision autocast (the
-        gate stays in float32): about 1.5x faster per round on CPUs with
-        AVX512-BF16 or AMX and on recent GPUs, slower where bfloat16 is
-        emulated.  Affinities move by less than the seed-to-seed spread (see
-        ``benchmarks/results/molgroup.md``).
     random_state : int or None, default=None
         Seed; the same seed gives the same selection on the same device.
     verbose : bool, default=False
@@ -151,7 +144,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
                  balance=0.9, temperature=0.1, hidden_dim=300, num_layers=5, dropout=0.5,
                  batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  meta_gradient="linearized", fingerprint="maccs", device="auto",
-                 precision="float32", random_state=None, verbose=False, leakage_guard=True):
+                 random_state=None, verbose=False, leakage_guard=True):
         self.n_rounds = n_rounds
         self.threshold = threshold
         self.top_k = top_k
@@ -169,7 +162,6 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.meta_gradient = meta_gradient
         self.fingerprint = fingerprint
         self.device = device
-        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.leakage_guard = leakage_guard
@@ -179,7 +171,6 @@ class MolGroupSelector(BaseAuxiliarySelector):
         if self.meta_gradient not in ("linearized", "exact"):
             raise ValueError(f"meta_gradient must be 'linearized' or 'exact', "
                              f"got {self.meta_gradient!r}")
-        check_precision(self.precision)
         if self.fingerprint != "maccs":
             raise ValueError(f"fingerprint must be 'maccs', got {self.fingerprint!r}")
         for name in ("n_rounds", "epochs", "batch_size", "hidden_dim", "num_layers"):
@@ -235,7 +226,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
                 return {f"a[{alive[i]}]": float(aff[i]) for i in top}
 
             history = train(table, step, self.epochs, self.batch_size, rng, device,
-                            on_epoch_end=report, verbose=self.verbose, precision=self.precision,
+                            on_epoch_end=report, verbose=self.verbose,
                             desc=f"MolGroup round {r + 1}/{self.n_rounds} ({len(alive)} candidates)")
             last = history[-1]
             present = np.maximum(last["present"], 1e-12)
