@@ -1,18 +1,20 @@
 """MolGroup speed, memory and surrogate-fidelity benchmark.
 
-Four parts, each optional:
+Five parts, each optional:
 
 ``--steps``      ms per step on the same mixed batches: a plain joint step (one shared GIN,
                  no gate, no meta-gradient), MolGroup's warm-up step (per-dataset
                  parameters, no gate: the reference code's "plain" epoch) and the full
-                 bi-level MolGroup step with the linearized (default) and the exact
+                 bi-level MolGroup step with the exact (default) and the linearized
                  meta-gradient; graphs/s; peak memory.
 ``--round``      one full filtering round at the paper configuration (hidden 300, 5 layers,
                  10 epochs, batch 128, MACCS) for target bace with auxiliaries esol and
                  freesolv: wall time, RSS after every epoch (it must stay flat); with
                  ``--meta-gradient linearized|exact|both`` (default both).
-``--fidelity``   how far the default (linearized) meta-gradient is from the exact one,
+``--fidelity``   how far the opt-in linearized meta-gradient is from the exact one,
                  next to the exact one's own dropout noise (paper configuration).
+``--modes``      one paper-size round per seed with each meta-gradient: do the affinities
+                 move more with the meta-gradient than with the seed?
 ``--surrogate``  Kendall tau between the affinities of the ``fast`` preset and of the paper
                  configuration, over the same pool and seeds (one round, so every candidate
                  is scored), next to the tau between two seeds of the paper configuration.
@@ -34,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psutil
 import torch
 from scipy.stats import kendalltau
@@ -118,7 +121,7 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
     return result
 
 
-def bench_round(device, epochs=10, meta_gradient="linearized"):
+def bench_round(device, epochs=10, meta_gradient="exact"):
     target = load_dataset("bace").train
     aux = [load_dataset(n).train for n in ("esol", "freesolv")]
     start = time.perf_counter()
@@ -211,6 +214,32 @@ def bench_fidelity(device, n_batches=16):
             "mean": {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]}}
 
 
+def bench_modes(device, seeds, epochs=10):
+    """One paper-configuration round per seed and meta-gradient (bace; esol, freesolv).
+
+    Whether the linearized meta-gradient moves the affinities by more than a
+    change of seed does: mean and standard deviation over seeds, per mode.
+    """
+    target = load_dataset("bace").train
+    pool = {n: load_dataset(n).train for n in ("esol", "freesolv")}
+    affinity = {}
+    for mode in ("linearized", "exact"):
+        for seed in seeds:
+            start = time.perf_counter()
+            sel = MolGroupSelector(n_rounds=1, top_k=None, epochs=epochs, meta_gradient=mode,
+                                   random_state=seed, device=device).fit(target, pool)
+            affinity[(mode, seed)] = sel.affinity_
+            print(f"  {mode} seed {seed}: {time.perf_counter() - start:.0f}s "
+                  f"{sel.affinity_.round(3).to_dict()}")
+    summary = {}
+    for mode in ("linearized", "exact"):
+        frame = pd.DataFrame([affinity[(mode, s)] for s in seeds])
+        summary[mode] = {"mean": frame.mean().round(3).to_dict(),
+                         "std": frame.std().round(3).to_dict()}
+    return {"seeds": seeds, "epochs": epochs, "summary": summary,
+            "affinity": {f"{m}_seed{s}": v.round(4).to_dict() for (m, s), v in affinity.items()}}
+
+
 def bench_surrogate(device, target_name, candidates, seeds, paper_epochs):
     target = load_dataset(target_name).train
     pool = {n: load_dataset(n).train for n in candidates}
@@ -251,7 +280,7 @@ def _markdown(results):
             ratio = round(s["ms_" + k] / s["ms_plain_joint"], 2)
             lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x |")
         lines += ["", f"peak memory {s['peak_memory_mb']} MB", ""]
-    for key in ("round", "round_exact"):
+    for key in ("round", "round_linearized"):
         if key in results:
             r = results[key]
             lines += [f"## One round, paper configuration (bace + esol + freesolv), "
@@ -266,6 +295,15 @@ def _markdown(results):
         lines += ["## Linearized vs exact meta-gradient (paper configuration, "
                   f"{f['batches']} batches)", "", "| measure | mean |", "|---|---:|"]
         lines += [f"| {k} | {v} |" for k, v in f["mean"].items()]
+        lines.append("")
+    if "modes" in results:
+        m = results["modes"]
+        lines += ["## Affinities by meta-gradient over seeds (paper configuration, one round, "
+                  f"target bace, seeds {m['seeds']})", "",
+                  "| meta_gradient | candidate | mean | std |", "|---|---|---:|---:|"]
+        for mode, stats in m["summary"].items():
+            lines += [f"| {mode} | {c} | {stats['mean'][c]} | {stats['std'][c]} |"
+                      for c in stats["mean"]]
         lines.append("")
     if "surrogate" in results:
         s = results["surrogate"]
@@ -285,6 +323,8 @@ def main(argv=None):
     parser.add_argument("--round", action="store_true")
     parser.add_argument("--surrogate", action="store_true")
     parser.add_argument("--fidelity", action="store_true")
+    parser.add_argument("--modes", action="store_true",
+                        help="affinities of both meta-gradients over --seeds (paper size)")
     parser.add_argument("--meta-gradient", choices=["linearized", "exact", "both"],
                         default="both", help="meta-gradient(s) of the --round run")
     parser.add_argument("--n-steps", type=int, default=8)
@@ -295,7 +335,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--out", default=str(RESULTS / "molgroup.json"))
     args = parser.parse_args(argv)
-    if not (args.steps or args.round or args.surrogate or args.fidelity):
+    if not (args.steps or args.round or args.surrogate or args.fidelity or args.modes):
         args.steps = args.round = True
     device = resolve_device(args.device)
     out_path = Path(args.out)
@@ -307,14 +347,17 @@ def main(argv=None):
         results["steps"] = bench_steps(device, ["bace", "esol", "freesolv"], 300, 5, args.n_steps)
         print(json.dumps(results["steps"], indent=1))
     if args.round:
-        modes = ["linearized", "exact"] if args.meta_gradient == "both" else [args.meta_gradient]
+        modes = ["exact", "linearized"] if args.meta_gradient == "both" else [args.meta_gradient]
         for mode in modes:
-            key = "round" if mode == "linearized" else "round_exact"
+            key = "round" if mode == "exact" else "round_linearized"
             results[key] = bench_round(device, args.epochs, mode)
             print(json.dumps(results[key], indent=1))
     if args.fidelity:
         results["fidelity"] = bench_fidelity(device)
         print(json.dumps(results["fidelity"]["mean"], indent=1))
+    if args.modes:
+        results["modes"] = bench_modes(device, args.seeds, args.epochs)
+        print(json.dumps(results["modes"]["summary"], indent=1))
     if args.surrogate:
         results["surrogate"] = bench_surrogate(
             device, args.surrogate_target, args.surrogate_candidates.split(","), args.seeds,

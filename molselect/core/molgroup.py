@@ -104,7 +104,7 @@ class MolGroupStep:
     warmup_epochs : int
         Epochs trained without the gate and meta-gradient, each dataset on
         its own parameters (the reference's warm-up).
-    meta_gradient : {"linearized", "exact"}
+    meta_gradient : {"exact", "linearized"}
         ``"exact"`` evaluates the target loss at ``theta_T'`` with a second
         (virtual) forward pass, as the paper and the reference code do.
         ``"linearized"`` replaces that loss by its first-order expansion in
@@ -115,10 +115,10 @@ class MolGroupStep:
     """
 
     def __init__(self, model, classification, lr=1e-3, meta_lr=None, meta_scale=1e3,
-                 warmup_epochs=1, meta_gradient="linearized"):
-        if meta_gradient not in ("linearized", "exact"):
+                 warmup_epochs=1, meta_gradient="exact"):
+        if meta_gradient not in ("exact", "linearized"):
             raise ValueError(
-                f"meta_gradient must be 'linearized' or 'exact', got {meta_gradient!r}")
+                f"meta_gradient must be 'exact' or 'linearized', got {meta_gradient!r}")
         self.meta_gradient = meta_gradient
         self.model = model
         self.classification = classification
