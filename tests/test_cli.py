@@ -128,6 +128,14 @@ def test_select_writes_json_and_history(selection):
     assert set(history["round"]) <= {1, 2}
 
 
+def test_select_takes_the_linearized_meta_gradient(capsys, tmp_path):
+    out = tmp_path / "lin.json"
+    code, _, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
+                     "--rounds", "1", "--meta-gradient", "linearized", "--out", str(out), *TINY)
+    assert code == 0
+    assert json.loads(out.read_text())["parameters"]["meta_gradient"] == "linearized"
+
+
 def test_select_prints_a_ranked_table(capsys):
     code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
                          "--rounds", "1", *TINY)

@@ -5,10 +5,11 @@ its own parameters theta_T.  Auxiliary m runs, at every layer,
 ``z = a_m * f(theta_T)(z) + (1 - a_m) * f(theta_m)(z)``.
 
 A step's batch holds all datasets at once, sorted by dataset (target first).
-The target's layers run once over every node (statistics per dataset); the
-auxiliaries' own layers run once over all auxiliary nodes with their
-parameters stacked in tensors of leading size M and applied per segment
-(a grouped matmul), so a routed step costs about two plain joint forwards,
+The target's layers run once over every node (statistics per dataset).  The
+auxiliaries' own parameters are stacked in tensors of leading size M: their
+message passing runs once over all auxiliary nodes (one neighbour gather
+shared with the target's path) and their MLPs per dataset segment (a
+grouped matmul), so a routed step costs about two plain joint forwards,
 whatever M is.
 """
 
