@@ -236,8 +236,13 @@ def bench_modes(device, seeds, epochs=10):
         frame = pd.DataFrame([affinity[(mode, s)] for s in seeds])
         summary[mode] = {"mean": frame.mean().round(3).to_dict(),
                          "std": frame.std().round(3).to_dict()}
+    diff = pd.DataFrame([affinity[("linearized", s)] - affinity[("exact", s)] for s in seeds])
     return {"seeds": seeds, "epochs": epochs, "summary": summary,
-            "affinity": {f"{m}_seed{s}": v.round(4).to_dict() for (m, s), v in affinity.items()}}
+            "affinity": {f"{m}_seed{s}": v.round(4).to_dict() for (m, s), v in affinity.items()},
+            "linearized_minus_exact": {"mean": diff.mean().round(3).to_dict(),
+                                       "std": diff.std().round(3).to_dict(),
+                                       "lower_in": int((diff < 0).values.sum()),
+                                       "pairs": int(diff.size)}}
 
 
 def bench_surrogate(device, target_name, candidates, seeds, paper_epochs):
@@ -304,6 +309,10 @@ def _markdown(results):
         for mode, stats in m["summary"].items():
             lines += [f"| {mode} | {c} | {stats['mean'][c]} | {stats['std'][c]} |"
                       for c in stats["mean"]]
+        if "linearized_minus_exact" in m:
+            d = m["linearized_minus_exact"]
+            lines += ["", f"Linearized minus exact, same seed: mean {d['mean']}, sd {d['std']}; "
+                          f"lower in {d['lower_in']} of {d['pairs']} pairs."]
         lines.append("")
     if "surrogate" in results:
         s = results["surrogate"]

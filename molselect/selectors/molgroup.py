@@ -95,10 +95,11 @@ class MolGroupSelector(BaseAuxiliarySelector):
         ``"linearized"`` uses the first-order expansion of that loss in the
         virtual step and reuses the target gradient of the ordinary update:
         a step is about a quarter cheaper and its meta-gradient is within 2%
-        of the exact one, but over a whole round its affinities came out
-        lower than the exact ones in 5 of 6 seed pairs (by 0.08-0.12 on
-        average; see the user guide's "Exact or linearized meta-gradient"),
-        so it is an opt-in speed-up, not the default.
+        of the exact one.  Over whole rounds its affinities were lower than
+        the exact ones in 8 of 12 seed pairs. That is not significant, but
+        it is not ruled out either (see the user guide's "Exact or
+        linearized meta-gradient"), so it is an opt-in speed-up, not the
+        default.
     fingerprint : {"maccs"}, default="maccs"
         Fingerprint of the structure affinity.
     device : str, default="auto"
