@@ -11,20 +11,13 @@ model trained on the target alone.
 # %%
 # Select auxiliaries for ESOL
 # ---------------------------
-import numpy as np
-
 from molselect import GraphormerRegressor, MolGroupSelector
 from molselect.datasets import load_dataset
 
 
-def small(data, n, seed=0):
-    rng = np.random.default_rng(seed)
-    return data.subset(np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False)))
-
-
 esol = load_dataset("esol")
-target, valid, test = small(esol.train, 120), esol.valid, esol.test
-pool = {name: small(load_dataset(name).train, 80) for name in ["lipo", "freesolv"]}
+target, valid, test = esol.train.sample(120), esol.valid, esol.test
+pool = {name: load_dataset(name).train.sample(80) for name in ["lipo", "freesolv"]}
 
 selector = MolGroupSelector(n_rounds=1, epochs=2, hidden_dim=32, num_layers=2, top_k=1,
                             random_state=0)

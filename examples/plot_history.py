@@ -18,14 +18,9 @@ from molselect import MolGroupSelector
 from molselect.datasets import load_dataset
 
 
-def small(data, n, seed=0):
-    rng = np.random.default_rng(seed)
-    return data.subset(np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False)))
-
-
 clintox = load_dataset("clintox")
-target = small(clintox.train, 300)
-pool = {name: small(load_dataset(name).train, 150)
+target = clintox.train.sample(300)
+pool = {name: load_dataset(name).train.sample(150)
         for name in ["tox21", "sider", "esol", "qm9"]}
 selector = MolGroupSelector(n_rounds=2, epochs=2, hidden_dim=32, num_layers=2,
                             random_state=0).fit(target, pool)

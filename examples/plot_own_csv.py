@@ -73,7 +73,7 @@ rng = np.random.default_rng(0)
 pool = {}
 for name in ["bace", "esol", "tox21", "freesolv"]:
     data = load_dataset(name).train
-    pool[name] = data.subset(np.sort(rng.choice(len(data), size=300, replace=False)))
+    pool[name] = data.sample(300, random_state=rng)
 selector = FingerprintSimilaritySelector(top_k=2).fit(train, pool, eval_set=[valid, test])
 print("selected:", selector.selected_)
 

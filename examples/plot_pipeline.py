@@ -13,21 +13,15 @@ target's data passes through the selector unchanged, like scikit-learn's
 # Data
 # ----
 # BACE as the target, three small candidates.
-import numpy as np
 from sklearn.pipeline import make_pipeline
 
 from molselect import GINClassifier, MolGroupSelector
 from molselect.datasets import load_dataset
 
 
-def small(data, n, seed=0):
-    rng = np.random.default_rng(seed)
-    return data.subset(np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False)))
-
-
 bace = load_dataset("bace")
-target, valid, test = small(bace.train, 300), bace.valid, bace.test
-pool = {name: small(load_dataset(name).train, 150) for name in ["bbbp", "esol", "clintox"]}
+target, valid, test = bace.train.sample(300), bace.valid, bace.test
+pool = {name: load_dataset(name).train.sample(150) for name in ["bbbp", "esol", "clintox"]}
 
 # %%
 # The pipeline

@@ -14,21 +14,13 @@ affinity learning curves show how it decided.
 # ``load_dataset`` returns the paper's scaffold split.  The candidates are
 # the training splits of other datasets.  To keep this example under a
 # minute on a CPU, every dataset is subsampled to a few hundred molecules.
-import numpy as np
-
 import molselect as ms
 from molselect.datasets import load_dataset
 
 
-def small(data, n, seed=0):
-    """At most ``n`` molecules of ``data``, drawn at random."""
-    rng = np.random.default_rng(seed)
-    return data.subset(np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False)))
-
-
 bbbp = load_dataset("bbbp")
-target = small(bbbp.train, 300)
-pool = {name: small(load_dataset(name).train, 150)
+target = bbbp.train.sample(300)
+pool = {name: load_dataset(name).train.sample(150)
         for name in ["bace", "clintox", "esol", "freesolv", "tox21"]}
 print(target.summary())
 for data in pool.values():

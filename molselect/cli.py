@@ -83,12 +83,9 @@ def _is_csv(spec):
 
 def _subsample(data, limit, seed):
     """At most ``limit`` molecules of ``data``, seeded, in their original order."""
-    import numpy as np
-
     if limit is None or len(data) <= limit:
         return data
-    rng = np.random.default_rng(seed)
-    return data.subset(np.sort(rng.choice(len(data), size=limit, replace=False)))
+    return data.sample(limit, random_state=seed)
 
 
 def _read_csv(spec, smiles_col, task_cols):

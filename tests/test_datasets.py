@@ -186,3 +186,14 @@ def test_all_available_datasets_match_manifest(data_home):
         if name == "tox21":
             assert splits.full.dropped_rows.tolist() == TOX21_BAD_ROWS
     print("load times (s):", timings)
+
+
+def test_sample_is_seeded_ordered_and_capped():
+    data = load_dataset("bace").train
+    a, b = data.sample(50, random_state=3), data.sample(50, random_state=3)
+    assert len(a) == 50 and list(a.ids) == list(b.ids)
+    positions = [list(data.ids).index(i) for i in a.ids]
+    assert positions == sorted(positions)
+    assert list(data.sample(10 * len(data)).ids) == list(data.ids)
+    rng = np.random.default_rng(0)
+    assert list(data.sample(20, random_state=rng).ids) != list(data.sample(20, random_state=rng).ids)

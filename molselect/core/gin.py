@@ -131,8 +131,8 @@ def blockwise_batch_norm(x, counts, weight, bias, eps=1e-5, running=None, runnin
     x : Tensor of shape (n, channels)
     counts : list of int
         Rows per block.
-    weight, bias : Tensor of shape (channels,) or (n_blocks, channels)
-        Affine parameters, shared by every block or one row per block.
+    weight, bias : Tensor of shape (channels,)
+        Affine parameters, shared by every block.
     eps : float
     running : (Tensor, Tensor), optional
         Running mean and variance that block ``running_block`` updates.
@@ -143,15 +143,13 @@ def blockwise_batch_norm(x, counts, weight, bias, eps=1e-5, running=None, runnin
     -------
     Tensor of shape (n, channels)
     """
-    per_block = weight.dim() == 2
     out = []
     for i, block in enumerate(torch.split(x, list(counts))):
         if block.shape[0] == 0:
             out.append(block)
             continue
         mean, var = running if running is not None and i == running_block else (None, None)
-        out.append(F.batch_norm(block, mean, var, weight[i] if per_block else weight,
-                                bias[i] if per_block else bias, True, momentum, eps))
+        out.append(F.batch_norm(block, mean, var, weight, bias, True, momentum, eps))
     return torch.cat(out)
 
 

@@ -169,9 +169,13 @@ class MolGroupStep:
             no labelled target or no labelled auxiliary graph.
         """
         self.model.train()
-        state = self._forward_and_gradients(batch, meta=True)
+        grads = self._meta_gradients_of(batch, self._forward_and_gradients(batch, meta=True))
+        return [None] * len(self.model.gate_parameters()) if grads is None else grads
+
+    def _meta_gradients_of(self, batch, state):
+        """The meta-gradient from a step's state; None when the batch cannot give one."""
         if not (bool(state.target_present) and bool(state.n_present > 0)):
-            return [None] * len(self.model.gate_parameters())
+            return None
         n_target = len(self._target_params)
         return self.meta_gradients(batch, state.aux_grads[:n_target],
                                    state.target_grads[:n_target])
@@ -180,15 +184,13 @@ class MolGroupStep:
         self.model.train()
         meta = epoch >= self.warmup_epochs
         state = self._forward_and_gradients(batch, meta)
-        gate, task_aff, struct_aff = state.gate, state.task_affinity, state.structure_affinity
+        if meta:
+            self._meta_update(self._meta_gradients_of(batch, state))
         target_loss, target_present = state.target_loss, state.target_present
         n_present, aux_mean = state.n_present, state.aux_mean
         aux_grads, target_grads = state.aux_grads, state.target_grads
-        n_total = n_present + target_present
         # Ordinary update: gradient of mean(all losses) = (target + n_present * aux_mean) / n_total.
-        if meta and bool(target_present) and bool(n_present > 0):
-            n_target = len(self._target_params)
-            self._meta_update(batch, aux_grads[:n_target], target_grads[:n_target])
+        n_total = n_present + target_present
         scale_aux = (n_present / n_total.clamp_min(1)).detach()
         scale_target = (target_present / n_total.clamp_min(1)).detach()
         for p, ga, gt in zip(self._target_params + self._other_params, aux_grads, target_grads):
@@ -202,11 +204,13 @@ class MolGroupStep:
         self.optimizer.zero_grad(set_to_none=True)
         loss = (target_loss * target_present + aux_mean * n_present) / n_total.clamp_min(1)
         # Affinities are averaged only over the steps in which an auxiliary had graphs.
-        present = torch.tensor([float(c > 0) for c in batch.graph_counts[1:]], device=gate.device)
+        present = torch.tensor([float(c > 0) for c in batch.graph_counts[1:]],
+                               device=state.gate.device)
         return {
             "loss": loss.detach(), "target_loss": target_loss.detach(), "present": present,
-            "gate": gate.detach() * present, "task_affinity": task_aff.detach() * present,
-            "structure_affinity": struct_aff.detach() * present,
+            "gate": state.gate.detach() * present,
+            "task_affinity": state.task_affinity.detach() * present,
+            "structure_affinity": state.structure_affinity.detach() * present,
         }
 
     def virtual_target_loss(self, batch, target_grads):
@@ -249,9 +253,11 @@ class MolGroupStep:
         outputs, cotangents = zip(*pairs)
         return torch.autograd.grad(outputs, gate_params, cotangents, allow_unused=True)
 
-    def _meta_update(self, batch, target_grads, target_loss_grads):
+    def _meta_update(self, grads):
+        if grads is None:
+            return
         gate_params = self.model.gate_parameters()
-        for p, g in zip(gate_params, self.meta_gradients(batch, target_grads, target_loss_grads)):
+        for p, g in zip(gate_params, grads):
             p.grad = None if g is None else g * self.meta_scale
         self.gate_optimizer.step()
         self.gate_optimizer.zero_grad(set_to_none=True)

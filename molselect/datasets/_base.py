@@ -219,6 +219,24 @@ class MoleculeDataset:
             name=self.name if name is None else name, X=X,
         )
 
+    def sample(self, n, random_state=0):
+        """At most ``n`` rows drawn at random without replacement, in their original order.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows; the whole dataset when it has ``n`` rows or fewer.
+        random_state : int, numpy.random.Generator or None, default=0
+            Seed or generator of the draw.
+
+        Returns
+        -------
+        MoleculeDataset
+        """
+        rng = np.random.default_rng(random_state)
+        size = min(int(n), len(self))
+        return self.subset(np.sort(rng.choice(len(self), size=size, replace=False)))
+
     def summary(self):
         """A one-line, human-readable description: size, tasks, label coverage."""
         labelled = (~np.isnan(self.y)).mean() if self.y.size else 0.0
