@@ -1,6 +1,6 @@
 """MolGroup speed, memory and surrogate-fidelity benchmark.
 
-Five parts, each optional:
+Six parts, each optional:
 
 ``--steps``      ms per step on the same mixed batches: a plain joint step (one shared GIN,
                  no gate, no meta-gradient), MolGroup's warm-up step (per-dataset
@@ -15,9 +15,16 @@ Five parts, each optional:
                  next to the exact one's own dropout noise (paper configuration).
 ``--modes``      one paper-size round per seed with each meta-gradient: do the affinities
                  move more with the meta-gradient than with the seed?
+``--selection``  a full selection (every round) with ``--preset`` (default paper) for
+                 ``--selection-target`` (default bbbp) against ``--selection-candidates``
+                 (default: every other available dataset): wall time, peak memory, the
+                 selection and the affinities.  The paper-size run is meant for a GPU.
 ``--surrogate``  Kendall tau between the affinities of the ``fast`` preset and of the paper
-                 configuration, over the same pool and seeds (one round, so every candidate
-                 is scored), next to the tau between two seeds of the paper configuration.
+                 configuration, over the same pool and ``--seeds`` (one round, so every
+                 candidate is scored): per run, next to the tau between two paper runs, and
+                 on the seed-averaged affinities, next to each configuration's split-half
+                 tau.  Finished runs are kept in ``results/surrogate_runs.jsonl``, so a
+                 long study resumes where it stopped.
 
 Figures are printed and written to ``benchmarks/results/molgroup.json`` (+ ``.md``).
 Run: ``python benchmarks/bench_molgroup.py --steps --round --fidelity --surrogate
@@ -45,8 +52,8 @@ from molselect import MolGroupSelector
 from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
                             MultiHead, adam, resolve_device, seed_everything, train)
 from molselect.core.prepare import build_table
-from molselect.datasets import load_dataset
-from molselect.presets import get_preset
+from molselect.datasets import list_datasets, load_dataset
+from molselect.presets import PRESETS, get_preset
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -245,33 +252,119 @@ def bench_modes(device, seeds, epochs=10):
                                        "pairs": int(diff.size)}}
 
 
-def bench_surrogate(device, target_name, candidates, seeds, paper_epochs):
+def _surrogate_runs(device, target_name, candidates, configs, seeds, cache):
+    """One first round per (config, seed), reusing the runs already in ``cache`` (JSON lines).
+
+    Paper-size rounds take minutes on a CPU, so every finished run is appended
+    to ``cache`` at once: an interrupted study resumes where it stopped.
+    """
+    done = {}
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            run = json.loads(line)
+            done[(run["target"], tuple(run["candidates"]), json.dumps(run["params"],
+                  sort_keys=True), run["seed"])] = run
     target = load_dataset(target_name).train
     pool = {n: load_dataset(n).train for n in candidates}
     runs = {}
-    paper = {**get_preset("paper"), "epochs": paper_epochs}
-    for label, params in (("paper", paper), ("fast", get_preset("fast"))):
+    for label, params in configs.items():
         for seed in seeds:
-            start = time.perf_counter()
-            sel = MolGroupSelector(n_rounds=1, top_k=None, random_state=seed, device=device,
-                                   **params).fit(target, pool)
-            runs[(label, seed)] = (sel.affinity_, time.perf_counter() - start)
-            print(f"  {label} seed {seed}: {time.perf_counter() - start:.0f}s "
-                  f"{sel.affinity_.round(3).to_dict()}")
-    taus = {}
-    for seed in seeds:
-        tau, _ = kendalltau(runs[("paper", seed)][0], runs[("fast", seed)][0])
-        taus[f"fast_vs_paper_seed{seed}"] = round(float(tau), 3)
-    if len(seeds) > 1:
-        for label in ("paper", "fast"):
-            tau, _ = kendalltau(runs[(label, seeds[0])][0], runs[(label, seeds[1])][0])
-            taus[f"{label}_seed{seeds[0]}_vs_seed{seeds[1]}"] = round(float(tau), 3)
+            key = (target_name, tuple(candidates), json.dumps(params, sort_keys=True), seed)
+            if key not in done:
+                start = time.perf_counter()
+                sel = MolGroupSelector(n_rounds=1, top_k=None, random_state=seed,
+                                       device=device, **params).fit(target, pool)
+                done[key] = {"target": target_name, "candidates": list(candidates),
+                             "params": params, "seed": seed, "device": str(device),
+                             "seconds": round(time.perf_counter() - start, 1),
+                             "affinity": sel.affinity_.round(4).to_dict()}
+                with cache.open("a") as f:
+                    f.write(json.dumps(done[key]) + "\n")
+            runs[(label, seed)] = done[key]
+            print(f"  {label} seed {seed}: {done[key]['seconds']:.0f}s "
+                  f"{done[key]['affinity']}")
+    return runs
+
+
+def _mean_pairwise_tau(frames_a, frames_b=None):
+    """Mean Kendall tau over pairs of rankings: within one list (i < j) or across two."""
+    if frames_b is None:
+        pairs = [(a, b) for i, a in enumerate(frames_a) for b in frames_a[i + 1:]]
+    else:
+        pairs = [(a, b) for a in frames_a for b in frames_b]
+    return round(float(np.mean([kendalltau(a, b)[0] for a, b in pairs])), 3)
+
+
+def bench_surrogate(device, target_name, candidates, seeds, paper_epochs, cache):
+    """Does the ``fast`` preset rank candidates like the paper configuration?
+
+    Single rounds are noisy (a seed moves an affinity by up to 0.4), so the
+    comparison is made on two levels: per run, the mean tau between a ``fast``
+    run and a ``paper`` run next to the mean tau between two ``paper`` runs
+    (is ``fast`` as good a stand-in as another paper seed?); and on the
+    seed-averaged affinities, with the split-half tau of each configuration
+    as its reliability ceiling.
+    """
+    configs = {"paper": {**get_preset("paper"), "epochs": paper_epochs},
+               "fast": get_preset("fast")}
+    runs = _surrogate_runs(device, target_name, candidates, configs, seeds, cache)
+    frames = {label: pd.DataFrame([runs[(label, s)]["affinity"] for s in seeds])[candidates]
+              for label in configs}
+    means = {label: frame.mean() for label, frame in frames.items()}
+    rows = {label: [row for _, row in frame.iterrows()] for label, frame in frames.items()}
+    half = len(seeds) // 2
+    tau = {
+        "per_run_fast_vs_paper": _mean_pairwise_tau(rows["fast"], rows["paper"]),
+        "per_run_paper_vs_paper": _mean_pairwise_tau(rows["paper"]),
+        "per_run_fast_vs_fast": _mean_pairwise_tau(rows["fast"]),
+        "seed_mean_fast_vs_paper": round(float(kendalltau(means["fast"], means["paper"])[0]), 3),
+    }
+    for label, frame in frames.items():
+        if half >= 1:
+            first, second = frame.iloc[:half].mean(), frame.iloc[half:].mean()
+            tau[f"split_half_{label}"] = round(float(kendalltau(first, second)[0]), 3)
+    lowest = {label: frame.idxmin(axis=1).tolist() for label, frame in frames.items()}
     return {
         "target": target_name, "candidates": candidates, "seeds": seeds,
         "paper_epochs": paper_epochs, "fast_preset": get_preset("fast"),
-        "kendall_tau": taus,
-        "seconds": {f"{k[0]}_seed{k[1]}": round(v[1], 1) for k, v in runs.items()},
-        "affinity": {f"{k[0]}_seed{k[1]}": v[0].round(4).to_dict() for k, v in runs.items()},
+        "kendall_tau": tau,
+        "mean_affinity": {label: m.round(3).to_dict() for label, m in means.items()},
+        "std_affinity": {label: frames[label].std().round(3).to_dict() for label in frames},
+        "top3_of_mean": {label: m.sort_values(ascending=False).index[:3].tolist()
+                         for label, m in means.items()},
+        "dropped_first_per_seed": lowest,
+        "seconds_mean": {label: round(float(np.mean([runs[(label, s)]["seconds"]
+                                                    for s in seeds])), 1) for label in configs},
+    }
+
+
+def bench_selection(device, target_name, candidates, params, seed):
+    """A full MolGroup selection (all rounds): wall time, peak memory and the result.
+
+    The issue's GPU run is ``--selection --device cuda``: target bbbp against
+    every other available dataset at the paper configuration.
+    """
+    target = load_dataset(target_name).train
+    pool = {n: load_dataset(n).train for n in candidates}
+    start = time.perf_counter()
+    build_table([target, *pool.values()], fingerprints=True)  # featurise once; cached on disk
+    featurize_s = time.perf_counter() - start
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    start = time.perf_counter()
+    sel = MolGroupSelector(random_state=seed, device=device, verbose=True, **params)
+    sel.fit(target, pool)
+    wall = time.perf_counter() - start
+    rounds = sel.history_.groupby("round")["candidate"].nunique()
+    return {
+        "target": target_name, "candidates": candidates, "params": params, "seed": seed,
+        "molecules": {target_name: len(target), **{n: len(d) for n, d in pool.items()}},
+        "featurize_s": round(featurize_s, 1), "select_wall_s": round(wall, 1),
+        "candidates_per_round": {int(r): int(n) for r, n in rounds.items()},
+        "peak_memory_mb": round(_peak_mb(device), 1),
+        "selected": list(sel.selected_),
+        "affinity": sel.affinity_.round(4).to_dict(),
+        "round_dropped": sel.round_dropped_.to_dict(),
     }
 
 
@@ -316,11 +409,35 @@ def _markdown(results):
         lines.append("")
     if "surrogate" in results:
         s = results["surrogate"]
-        lines += ["## Surrogate fidelity (Kendall tau of affinities)", "",
+        lines += ["## Surrogate fidelity (Kendall tau of first-round affinities)", "",
                   f"target {s['target']}, candidates {', '.join(s['candidates'])}, "
-                  f"fast preset {s['fast_preset']}", "",
+                  f"seeds {s['seeds']}, fast preset {s['fast_preset']}; seconds per round "
+                  f"{s['seconds_mean']}", "",
                   "| comparison | tau |", "|---|---:|"]
         lines += [f"| {k} | {v} |" for k, v in s["kendall_tau"].items()]
+        lines += ["", "| candidate | " + " | ".join(
+                      f"{label} mean (sd)" for label in s["mean_affinity"]) + " |",
+                  "|---|" + "---:|" * len(s["mean_affinity"])]
+        for c in s["candidates"]:
+            lines.append(f"| {c} | " + " | ".join(
+                f"{s['mean_affinity'][label][c]} ({s['std_affinity'][label][c]})"
+                for label in s["mean_affinity"]) + " |")
+        lines += ["", f"top 3 of the seed means: {s['top3_of_mean']}; lowest per seed "
+                      f"(dropped first): {s['dropped_first_per_seed']}", ""]
+    if "selection" in results:
+        s = results["selection"]
+        lines += [f"## Full selection: target {s['target']}, {len(s['candidates'])} candidates, "
+                  f"params {s['params'] or 'paper'}, seed {s['seed']}", "",
+                  f"wall **{s['select_wall_s']} s** (featurisation before it "
+                  f"{s['featurize_s']} s), candidates per round {s['candidates_per_round']}, "
+                  f"peak memory {s['peak_memory_mb']} MB", "",
+                  f"selected: **{', '.join(s['selected']) or '(none)'}**", "",
+                  "| candidate | affinity (last round it took part in) | dropped in round |",
+                  "|---|---:|---:|"]
+        for c in sorted(s["affinity"], key=lambda c: -s["affinity"][c]):
+            dropped = s["round_dropped"].get(c)
+            dropped = "-" if dropped is None or dropped != dropped else int(dropped)
+            lines.append(f"| {c} | {s['affinity'][c]} | {dropped} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -342,9 +459,17 @@ def main(argv=None):
     parser.add_argument("--surrogate-candidates",
                         default="bace,bbbp,clintox,esol,lipo,sider")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--selection", action="store_true",
+                        help="a full selection (all rounds) with --preset, seed --seeds[0]")
+    parser.add_argument("--selection-target", default="bbbp")
+    parser.add_argument("--selection-candidates", default="all",
+                        help="comma-separated names, or 'all' available datasets but the target")
+    parser.add_argument("--preset", default="paper", choices=sorted(PRESETS),
+                        help="parameters of the --selection run")
     parser.add_argument("--out", default=str(RESULTS / "molgroup.json"))
     args = parser.parse_args(argv)
-    if not (args.steps or args.round or args.surrogate or args.fidelity or args.modes):
+    if not (args.steps or args.round or args.surrogate or args.fidelity or args.modes
+            or args.selection):
         args.steps = args.round = True
     device = resolve_device(args.device)
     out_path = Path(args.out)
@@ -370,8 +495,16 @@ def main(argv=None):
     if args.surrogate:
         results["surrogate"] = bench_surrogate(
             device, args.surrogate_target, args.surrogate_candidates.split(","), args.seeds,
-            args.epochs)
+            args.epochs, RESULTS / "surrogate_runs.jsonl")
         print(json.dumps(results["surrogate"]["kendall_tau"], indent=1))
+    if args.selection:
+        candidates = args.selection_candidates.split(",")
+        if candidates == ["all"]:
+            available = list_datasets()
+            candidates = [n for n in available.loc[available["available"], "name"]
+                          if n != args.selection_target]
+        results["selection"] = bench_selection(device, args.selection_target, candidates,
+                                               get_preset(args.preset), args.seeds[0])
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(results, indent=1, default=float))
     out_path.with_suffix(".md").write_text(_markdown(results))
