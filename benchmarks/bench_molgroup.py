@@ -2,11 +2,11 @@
 
 Six parts, each optional:
 
-``--steps``      ms per step on the same mixed batches: a plain joint step (one shared GIN,
-                 no gate, no meta-gradient), MolGroup's warm-up step (per-dataset
-                 parameters, no gate: the reference code's "plain" epoch) and the full
-                 bi-level MolGroup step with the exact (default) and the linearized
-                 meta-gradient; graphs/s; peak memory.
+``--steps``      ms and GFLOP per step on the same mixed batches: a plain joint step (one
+                 shared GIN, no gate, no meta-gradient), MolGroup's warm-up step
+                 (per-dataset parameters, no gate: the reference code's "plain" epoch) and
+                 the full bi-level MolGroup step with the exact (default) and the
+                 linearized meta-gradient; graphs/s; peak memory.
 ``--round``      one full filtering round at the paper configuration (hidden 300, 5 layers,
                  10 epochs, batch 128, MACCS) for target bace with auxiliaries esol and
                  freesolv: wall time, RSS after every epoch (it must stay flat); with
@@ -47,6 +47,7 @@ import pandas as pd
 import psutil
 import torch
 from scipy.stats import kendalltau
+from torch.utils.flop_counter import FlopCounterMode
 
 from molselect import MolGroupSelector
 from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
@@ -114,6 +115,14 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
             _sync(device)
             ms = (time.perf_counter() - start) / n_steps * 1000
             out[name] = min(out.get(name, np.inf), ms)
+    # The floating-point work of each kind bounds its ratio to the plain step from
+    # below wherever matmuls dominate, on any hardware.
+    gflop = {}
+    for name, run in runs.items():
+        with FlopCounterMode(display=False) as counter:
+            for b in batches[1:]:
+                run(b)
+        gflop[name] = counter.get_total_flops() / n_steps / 1e9
     result = {
         "datasets": names, "hidden_dim": hidden_dim, "num_layers": num_layers,
         "batch_size": batch_size, "steps": n_steps, "threads": torch.get_num_threads(),
@@ -122,6 +131,9 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
         **{f"ratio_{k}_vs_plain_joint": round(out[k] / out["plain_joint"], 2)
            for k in ("molgroup_linearized", "molgroup_exact")},
         **{f"ratio_{k}_vs_warmup": round(out[k] / out["molgroup_warmup"], 2)
+           for k in ("molgroup_linearized", "molgroup_exact")},
+        **{f"gflop_{k}": round(v, 1) for k, v in gflop.items()},
+        **{f"flop_ratio_{k}_vs_plain_joint": round(gflop[k] / gflop["plain_joint"], 2)
            for k in ("molgroup_linearized", "molgroup_exact")},
         "peak_memory_mb": round(_peak_mb(device), 1),
     }
@@ -373,10 +385,14 @@ def _markdown(results):
     if "steps" in results:
         s = results["steps"]
         lines += ["## Step cost (same mixed batches, best of interleaved repeats)", "",
-                  "| step | ms | graphs/s | / plain joint |", "|---|---:|---:|---:|"]
+                  "| step | ms | graphs/s | / plain joint | GFLOP | FLOP / plain joint |",
+                  "|---|---:|---:|---:|---:|---:|"]
         for k in ("plain_joint", "molgroup_warmup", "molgroup_linearized", "molgroup_exact"):
             ratio = round(s["ms_" + k] / s["ms_plain_joint"], 2)
-            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x |")
+            gflop = s.get("gflop_" + k, float("nan"))
+            flop_ratio = round(gflop / s.get("gflop_plain_joint", float("nan")), 2)
+            lines.append(f"| {k} | {s['ms_' + k]} | {s['graphs_per_s_' + k]} | {ratio}x "
+                         f"| {gflop} | {flop_ratio}x |")
         lines += ["", f"peak memory {s['peak_memory_mb']} MB", ""]
     for key in ("round", "round_linearized"):
         if key in results:

@@ -268,3 +268,28 @@ def test_dropout_is_seeded_identity_in_eval_and_twice_differentiable():
     assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
     with pytest.raises(ValueError, match=r"in \[0, 1\]"):
         dropout(x, 1.5)
+
+
+def test_one_atom_block_in_a_training_batch(small_smiles):
+    # A step's batch can hold a single one-atom molecule of a dataset (methane,
+    # a chloride ion), most often in an epoch's short last batch: its batch norm
+    # sees one row, whose normalised value is 0, so the layer outputs the shift.
+    data = _datasets(small_smiles)
+    data[1] = MoleculeDataset(["C", "[Cl-]"], np.array([[0.5, 1.0], [1.5, -1.0]]), name="a0",
+                              task_types="regression")
+    table, clf, _ = build_table(data, fingerprints=True)
+    torch.manual_seed(0)
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0)
+    step = MolGroupStep(model, clf, warmup_epochs=0)
+    batch = table.batch([np.arange(3), np.array([0]), np.arange(2)])
+    assert batch.node_counts[1] == 1
+    logs = step(batch, epoch=1)
+    assert torch.isfinite(logs["loss"]) and torch.isfinite(logs["gate"]).all()
+    grads = step.meta_gradient_on(batch)
+    assert all(g is None or torch.isfinite(g).all() for g in grads)
+    encoder = GINEncoder(8, 2, 0.0).train()
+    running = [b.clone() for b in encoder.buffers()]
+    alone = encoder(batch.select(1, 2))
+    assert torch.isfinite(alone).all()
+    # One row carries no variance: the running statistics keep their values.
+    assert all(torch.equal(a, b) for a, b in zip(running, encoder.buffers()) if a.is_floating_point())

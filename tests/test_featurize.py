@@ -160,6 +160,14 @@ def test_cache_hit_returns_equal_arrays(small_smiles):
     assert out["v"].tolist() == [1.0]
 
 
+def test_cache_takes_molecules_without_bonds():
+    # Their edge arrays are empty: the cache's checksum must hash them too.
+    first = featurize(["C", "[Cl-]", "[Na+]"], cache=True)
+    again = featurize(["C", "[Cl-]", "[Na+]"], cache=True)
+    assert first.edge_index.shape == (2, 0)
+    np.testing.assert_array_equal(again.x, first.x)
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_corrupted_cache_is_rebuilt(damage):
     parts = [f"damage-{damage}"]

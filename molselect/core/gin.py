@@ -17,7 +17,7 @@ from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
 from .dropout import dropout
 
 __all__ = ["FeatureEmbedding", "GINEncoder", "blockwise_batch_norm", "multi_hot",
-           "segment_batch_norm", "segment_sum"]
+           "segment_batch_norm", "segment_sum", "training_batch_norm"]
 
 
 def multi_hot(features, offsets, width, dtype):
@@ -71,6 +71,32 @@ def segment_sum(values, segment, n_segments):
     return out.index_add(0, segment, values)
 
 
+def training_batch_norm(x, weight, bias, running_mean=None, running_var=None, momentum=0.1,
+                        eps=1e-5):
+    """Training-mode batch norm over the rows of ``x``, defined for a single row too.
+
+    A single row is its own mean, so its normalised value is 0 and the output
+    is ``bias`` (torch refuses such a batch). It carries no variance, so it
+    leaves the running statistics alone. A batch meets this when it holds
+    one one-atom molecule (methane, an ion) of a dataset.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, channels)
+    weight, bias : Tensor of shape (channels,) or None
+    running_mean, running_var : Tensor of shape (channels,), optional
+        Updated in place (momentum ``momentum``) when given and ``n > 1``.
+    momentum, eps : float
+
+    Returns
+    -------
+    Tensor of shape (n, channels)
+    """
+    if x.shape[0] == 1:
+        return (x.new_zeros(x.shape) if bias is None else bias.expand(x.shape)).contiguous()
+    return F.batch_norm(x, running_mean, running_var, weight, bias, True, momentum, eps)
+
+
 def segment_batch_norm(x, norm, segment=None, n_segments=1, update_segment=0,
                        update_running=True, counts=None):
     """Batch norm with statistics computed separately for each segment of rows.
@@ -107,9 +133,9 @@ def segment_batch_norm(x, norm, segment=None, n_segments=1, update_segment=0,
                             False, 0.0, norm.eps)
     if segment is None or n_segments == 1:
         track = update_running and norm.track_running_stats
-        return F.batch_norm(
-            x, norm.running_mean if track else None, norm.running_var if track else None,
-            norm.weight, norm.bias, True, norm.momentum, norm.eps,
+        return training_batch_norm(
+            x, norm.weight, norm.bias, norm.running_mean if track else None,
+            norm.running_var if track else None, norm.momentum, norm.eps,
         )
     if counts is None:
         counts = torch.bincount(segment, minlength=n_segments).tolist()
@@ -149,7 +175,7 @@ def blockwise_batch_norm(x, counts, weight, bias, eps=1e-5, running=None, runnin
             out.append(block)
             continue
         mean, var = running if running is not None and i == running_block else (None, None)
-        out.append(F.batch_norm(block, mean, var, weight, bias, True, momentum, eps))
+        out.append(training_batch_norm(block, weight, bias, mean, var, momentum, eps))
     return torch.cat(out)
 
 

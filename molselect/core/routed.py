@@ -22,7 +22,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
-from .gin import GINEncoder, mean_pool, segment_sum
+from .gin import GINEncoder, mean_pool, segment_sum, training_batch_norm
 
 __all__ = ["RoutedGIN", "grouped_linear"]
 
@@ -91,10 +91,10 @@ class _StackedGINLayer(nn.Module):
     def _mlp(self, z, m):
         if z.shape[0] == 0:
             return z
-        z = F.batch_norm(torch.addmm(self.b1[m], z, self.w1[m]), None, None,
-                         self.norm1_weight[m], self.norm1_bias[m], True)
+        z = training_batch_norm(torch.addmm(self.b1[m], z, self.w1[m]),
+                                self.norm1_weight[m], self.norm1_bias[m])
         z = torch.addmm(self.b2[m], F.relu(z), self.w2[m])
-        return F.batch_norm(z, None, None, self.norm2_weight[m], self.norm2_bias[m], True)
+        return training_batch_norm(z, self.norm2_weight[m], self.norm2_bias[m])
 
 
 def _mix(own, shared, a):

@@ -70,7 +70,8 @@ def _checksum(arrays: dict[str, np.ndarray]) -> str:
     for name in sorted(arrays):
         arr = np.ascontiguousarray(arrays[name])
         h.update(f"{name}|{arr.dtype.str}|{arr.shape}\x00".encode())
-        h.update(memoryview(arr).cast("B"))
+        if arr.size:  # memoryview cannot cast an empty array (molecules without bonds)
+            h.update(memoryview(arr).cast("B"))
     return h.hexdigest()
 
 
