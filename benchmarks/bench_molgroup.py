@@ -115,6 +115,7 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
             _sync(device)
             ms = (time.perf_counter() - start) / n_steps * 1000
             out[name] = min(out.get(name, np.inf), ms)
+    peak_mb = _peak_mb(device)  # before the FLOP count, whose bookkeeping costs memory
     # The floating-point work of each kind bounds its ratio to the plain step from
     # below wherever matmuls dominate, on any hardware.
     gflop = {}
@@ -135,7 +136,7 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
         **{f"gflop_{k}": round(v, 1) for k, v in gflop.items()},
         **{f"flop_ratio_{k}_vs_plain_joint": round(gflop[k] / gflop["plain_joint"], 2)
            for k in ("molgroup_linearized", "molgroup_exact")},
-        "peak_memory_mb": round(_peak_mb(device), 1),
+        "peak_memory_mb": round(peak_mb, 1),
     }
     return result
 
@@ -307,30 +308,34 @@ def _mean_pairwise_tau(frames_a, frames_b=None):
     return round(float(np.mean([kendalltau(a, b)[0] for a, b in pairs])), 3)
 
 
-def bench_surrogate(device, target_name, candidates, seeds, paper_epochs, cache):
-    """Does the ``fast`` preset rank candidates like the paper configuration?
+def bench_surrogate(device, target_name, candidates, seeds, paper_epochs, cache, surrogates=None):
+    """Do lighter configurations rank candidates like the paper configuration?
 
-    Single rounds are noisy (a seed moves an affinity by up to 0.4), so the
-    comparison is made on two levels: per run, the mean tau between a ``fast``
-    run and a ``paper`` run next to the mean tau between two ``paper`` runs
-    (is ``fast`` as good a stand-in as another paper seed?); and on the
+    Single rounds are noisy (a seed moves an affinity by up to 0.4), so each
+    surrogate is compared on two levels: per run, the mean tau between one of
+    its runs and a ``paper`` run next to the mean tau between two ``paper``
+    runs (is it as good a stand-in as another paper seed?); and on the
     seed-averaged affinities, with the split-half tau of each configuration
-    as its reliability ceiling.
+    (first half of the seeds against the second) as its reliability.
+
+    ``surrogates`` maps a label to selector parameters (default: the ``fast``
+    preset).
     """
     configs = {"paper": {**get_preset("paper"), "epochs": paper_epochs},
-               "fast": get_preset("fast")}
+               **(surrogates or {"fast": get_preset("fast")})}
     runs = _surrogate_runs(device, target_name, candidates, configs, seeds, cache)
     frames = {label: pd.DataFrame([runs[(label, s)]["affinity"] for s in seeds])[candidates]
               for label in configs}
     means = {label: frame.mean() for label, frame in frames.items()}
     rows = {label: [row for _, row in frame.iterrows()] for label, frame in frames.items()}
     half = len(seeds) // 2
-    tau = {
-        "per_run_fast_vs_paper": _mean_pairwise_tau(rows["fast"], rows["paper"]),
-        "per_run_paper_vs_paper": _mean_pairwise_tau(rows["paper"]),
-        "per_run_fast_vs_fast": _mean_pairwise_tau(rows["fast"]),
-        "seed_mean_fast_vs_paper": round(float(kendalltau(means["fast"], means["paper"])[0]), 3),
-    }
+    tau = {"per_run_paper_vs_paper": _mean_pairwise_tau(rows["paper"])}
+    for label in configs:
+        if label != "paper":
+            tau[f"per_run_{label}_vs_paper"] = _mean_pairwise_tau(rows[label], rows["paper"])
+            tau[f"per_run_{label}_vs_{label}"] = _mean_pairwise_tau(rows[label])
+            tau[f"seed_mean_{label}_vs_paper"] = round(
+                float(kendalltau(means[label], means["paper"])[0]), 3)
     for label, frame in frames.items():
         if half >= 1:
             first, second = frame.iloc[:half].mean(), frame.iloc[half:].mean()
@@ -338,7 +343,7 @@ def bench_surrogate(device, target_name, candidates, seeds, paper_epochs, cache)
     lowest = {label: frame.idxmin(axis=1).tolist() for label, frame in frames.items()}
     return {
         "target": target_name, "candidates": candidates, "seeds": seeds,
-        "paper_epochs": paper_epochs, "fast_preset": get_preset("fast"),
+        "paper_epochs": paper_epochs, "configs": configs,
         "kendall_tau": tau,
         "mean_affinity": {label: m.round(3).to_dict() for label, m in means.items()},
         "std_affinity": {label: frames[label].std().round(3).to_dict() for label in frames},
@@ -427,7 +432,7 @@ def _markdown(results):
         s = results["surrogate"]
         lines += ["## Surrogate fidelity (Kendall tau of first-round affinities)", "",
                   f"target {s['target']}, candidates {', '.join(s['candidates'])}, "
-                  f"seeds {s['seeds']}, fast preset {s['fast_preset']}; seconds per round "
+                  f"seeds {s['seeds']}, configurations {s['configs']}; seconds per round "
                   f"{s['seconds_mean']}", "",
                   "| comparison | tau |", "|---|---:|"]
         lines += [f"| {k} | {v} |" for k, v in s["kendall_tau"].items()]
@@ -458,6 +463,11 @@ def _markdown(results):
     return "\n".join(lines)
 
 
+def _surrogate_config(text):
+    label, _, params = text.partition("=")
+    return label, (json.loads(params) if params else get_preset(label))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -474,6 +484,10 @@ def main(argv=None):
     parser.add_argument("--surrogate-target", default="freesolv")
     parser.add_argument("--surrogate-candidates",
                         default="bace,bbbp,clintox,esol,lipo,sider")
+    parser.add_argument("--surrogate-config", action="append", default=[], metavar="LABEL=JSON",
+                        help="a surrogate to compare with paper (repeatable), e.g. "
+                             "'small={\"hidden_dim\": 64, \"epochs\": 10}'; a bare preset "
+                             "name takes that preset; default: fast")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--selection", action="store_true",
                         help="a full selection (all rounds) with --preset, seed --seeds[0]")
@@ -511,7 +525,8 @@ def main(argv=None):
     if args.surrogate:
         results["surrogate"] = bench_surrogate(
             device, args.surrogate_target, args.surrogate_candidates.split(","), args.seeds,
-            args.epochs, RESULTS / "surrogate_runs.jsonl")
+            args.epochs, RESULTS / "surrogate_runs.jsonl",
+            dict(_surrogate_config(c) for c in args.surrogate_config) or None)
         print(json.dumps(results["surrogate"]["kendall_tau"], indent=1))
     if args.selection:
         candidates = args.selection_candidates.split(",")

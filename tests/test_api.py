@@ -61,3 +61,17 @@ def test_clone_get_set_params_repr(estimator):
     other = clone(estimator).set_params(**{name: value})
     assert other.get_params()[name] == value and params[name] != value
     assert type(estimator).__name__ in repr(other) and f"{name}={value}" in repr(other)
+
+
+@pytest.mark.parametrize("name", sorted(ms.PRESETS))
+def test_every_preset_names_real_selector_parameters(name):
+    params = ms.get_preset(name)
+    selector = ms.MolGroupSelector(**params)
+    assert {k: selector.get_params()[k] for k in params} == params
+    params["hidden_dim"] = -1  # a copy: the preset itself is untouched
+    assert ms.get_preset(name) != params
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ValueError, match="medium"):
+        ms.get_preset("turbo")
