@@ -2,10 +2,9 @@
 
 ``"paper"`` is the configuration of the MolGroup paper (the estimator
 defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is
-the CPU surrogate whose seed-averaged ranking agreed with the paper
-configuration's as well as the paper's agreed with itself, about 3.5x faster.
-``"fast"`` is about 30x faster, for a first look and demos: it showed no
-reproducible ranking.  ``benchmarks/bench_molgroup.py --surrogate`` measures
+about 3.5x faster and the closest CPU surrogate measured: its seed-averaged
+ranking agrees with the paper configuration's in part.  ``"fast"`` is about
+30x faster, for a first look and demos: it showed no reproducible ranking.  ``benchmarks/bench_molgroup.py --surrogate`` measures
 this; see the user guide's "Presets" page for the figures.
 """
 
