@@ -265,6 +265,10 @@ def bench_modes(device, seeds, epochs=10):
                                        "pairs": int(diff.size)}}
 
 
+def _run_key(target_name, candidates, params, seed):
+    return target_name, tuple(candidates), json.dumps(params, sort_keys=True), seed
+
+
 def _surrogate_runs(device, target_name, candidates, configs, seeds, cache):
     """One first round per (config, seed), reusing the runs already in ``cache`` (JSON lines).
 
@@ -275,14 +279,13 @@ def _surrogate_runs(device, target_name, candidates, configs, seeds, cache):
     if cache.exists():
         for line in cache.read_text().splitlines():
             run = json.loads(line)
-            done[(run["target"], tuple(run["candidates"]), json.dumps(run["params"],
-                  sort_keys=True), run["seed"])] = run
+            done[_run_key(run["target"], run["candidates"], run["params"], run["seed"])] = run
     target = load_dataset(target_name).train
     pool = {n: load_dataset(n).train for n in candidates}
     runs = {}
     for label, params in configs.items():
         for seed in seeds:
-            key = (target_name, tuple(candidates), json.dumps(params, sort_keys=True), seed)
+            key = _run_key(target_name, candidates, params, seed)
             if key not in done:
                 start = time.perf_counter()
                 sel = MolGroupSelector(n_rounds=1, top_k=None, random_state=seed,

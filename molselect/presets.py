@@ -4,8 +4,9 @@
 defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is
 about 3.5x faster and the closest CPU surrogate measured: its seed-averaged
 ranking agrees with the paper configuration's in part.  ``"fast"`` is about
-30x faster, for a first look and demos: it showed no reproducible ranking.  ``benchmarks/bench_molgroup.py --surrogate`` measures
-this; see the user guide's "Presets" page for the figures.
+30x faster, for a first look and demos: it showed no reproducible ranking.
+``benchmarks/bench_molgroup.py --surrogate`` measures this; see the user
+guide's "Presets" page for the figures.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 
-import torch
 from torch import nn
 
 from .gin import GINEncoder

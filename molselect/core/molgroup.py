@@ -39,7 +39,10 @@ from .heads import MultiHead, masked_loss
 from .routed import RoutedGIN
 from .training import adam
 
-__all__ = ["MolGroupModel", "MolGroupStep"]
+__all__ = ["META_GRADIENTS", "MolGroupModel", "MolGroupStep"]
+
+#: The ways :class:`MolGroupStep` can compute the gate's meta-gradient.
+META_GRADIENTS = ("exact", "linearized")
 
 
 class MolGroupModel(nn.Module):
@@ -116,9 +119,9 @@ class MolGroupStep:
 
     def __init__(self, model, classification, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  warmup_epochs=1, meta_gradient="exact"):
-        if meta_gradient not in ("exact", "linearized"):
+        if meta_gradient not in META_GRADIENTS:
             raise ValueError(
-                f"meta_gradient must be 'exact' or 'linearized', got {meta_gradient!r}")
+                f"meta_gradient must be one of {META_GRADIENTS}, got {meta_gradient!r}")
         self.meta_gradient = meta_gradient
         self.model = model
         self.classification = classification

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from ..core import GINEncoder, adam
 from ._base import BaseGraphEstimator, GraphClassifierMixin, GraphRegressorMixin
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
+from ..core.molgroup import META_GRADIENTS
 from ..core.prepare import build_table
 
 __all__ = ["MolGroupSelector", "filter_candidates"]
@@ -169,8 +170,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _check_params(self):
         super()._check_params()
-        if self.meta_gradient not in ("exact", "linearized"):
-            raise ValueError(f"meta_gradient must be 'exact' or 'linearized', "
+        if self.meta_gradient not in META_GRADIENTS:
+            raise ValueError(f"meta_gradient must be one of {META_GRADIENTS}, "
                              f"got {self.meta_gradient!r}")
         if self.fingerprint != "maccs":
             raise ValueError(f"fingerprint must be 'maccs', got {self.fingerprint!r}")

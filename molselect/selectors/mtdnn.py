@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
 import pandas as pd
 
 from ..base import BaseAuxiliarySelector, SelectionResult
