@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ["canonical_keys", "find_overlap"]
+__all__ = ["canonical_keys", "find_overlap", "make_union"]
 
 # SMILES -> identity key.  Leakage checks run the same large auxiliaries
 # against several targets, and an InChIKey costs ~0.2 ms, so keys are memoised.
@@ -154,3 +154,53 @@ def _reference_compositions(smiles):
         if mol is not None:
             out.add(_heavy_composition(mol))
     return out
+
+
+def make_union(target, auxiliaries, *, held_out=None, return_leaked=False):
+    """The training union of a target and its auxiliaries, held-out molecules removed.
+
+    Every auxiliary molecule that also occurs in ``held_out`` (same key as
+    :func:`find_overlap`) is dropped, so that training on the union never
+    sees a molecule the target is validated or tested on.  This is the rule
+    every selector's ``fit_transform`` applies, available on its own.
+
+    Parameters
+    ----------
+    target : dataset
+        The target's training data (the union's first member).
+    auxiliaries : mapping of str to dataset, or list of datasets
+        The auxiliaries to add, in order.
+    held_out : dataset or list of datasets, optional
+        The target's validation / test splits; None removes nothing.
+    return_leaked : bool, default=False
+        Also return how many molecules were removed from each auxiliary.
+
+    Returns
+    -------
+    DatasetGroup
+        Target first, then the auxiliaries.
+    dict of str to int
+        Only with ``return_leaked``: molecules removed per auxiliary.
+
+    Examples
+    --------
+    >>> union = make_union(bbbp.train, {"bace": bace.train},
+    ...                    held_out=[bbbp.valid, bbbp.test])            # doctest: +SKIP
+    """
+    from ._base import DatasetGroup, as_dataset, name_datasets
+
+    target = as_dataset(target, name="target")
+    if held_out is None:
+        held_out = []
+    elif not isinstance(held_out, (list, tuple)):
+        held_out = [held_out]
+    held_out = [as_dataset(d, name="held_out") for d in held_out]
+    members, leaked_counts = [(target.name or "target", target)], {}
+    for name, data in name_datasets(auxiliaries).items():
+        leaked = np.zeros(len(data), dtype=bool)
+        for split in held_out:
+            leaked |= find_overlap(split, data)
+        leaked_counts[name] = int(leaked.sum())
+        members.append((name, data.subset(~leaked) if leaked.any() else data))
+    union = DatasetGroup(members)
+    return (union, leaked_counts) if return_leaked else union

@@ -33,7 +33,15 @@ _CHECKPOINT_FORMAT = "molselect-encoder-v1"
 
 
 class _Network(torch.nn.Module):
-    """Shared encoder + one linear head per member: ``forward(batch) -> list of predictions``."""
+    """Shared encoder + one linear head per member: ``forward(batch) -> list of predictions``.
+
+    A GIN normalises each member's rows of a mixed batch with that member's own
+    batch statistics, and only the target's update the running statistics that
+    prediction uses (as the baselines' :class:`~molselect.core.joint.JointGIN` and
+    the reference code's training script do): otherwise an auxiliary would change
+    the target's predictions through the normalisation alone, and every "does this
+    auxiliary help" number would carry that effect.  Graphormer has layer norm only.
+    """
 
     def __init__(self, encoder, n_tasks, dense_inputs):
         super().__init__()
@@ -42,7 +50,12 @@ class _Network(torch.nn.Module):
         self.dense_inputs = dense_inputs
 
     def forward(self, batch):
-        embeddings = self.encoder(batch.extra if self.dense_inputs else batch)
+        if self.dense_inputs:
+            embeddings = self.encoder(batch.extra)
+        else:
+            n_segments = len(batch.graph_counts)
+            segment = batch.node_dataset if n_segments > 1 else None
+            embeddings = self.encoder(batch, segment, n_segments)
         return self.heads(embeddings, batch.graph_counts)
 
 

@@ -1,0 +1,295 @@
+"""What an auxiliary really does to a target: fits with and without it, paired by seed."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ..datasets._base import as_dataset, name_datasets
+from ..datasets._leakage import make_union
+from ..metrics import greater_is_better
+from ._jobs import FitJob, run_jobs
+
+__all__ = ["evaluate_selection", "transfer_gains"]
+
+_COLUMNS = ["target", "candidate", "seed", "metric", "score_alone", "score_with", "gain",
+            "relative_gain", "valid_alone", "valid_with", "best_epoch_alone", "best_epoch_with",
+            "n_candidate", "n_leaked", "seconds_alone", "seconds_with"]
+
+
+def _check_seeds(seeds):
+    if isinstance(seeds, (bool, np.bool_)):
+        raise TypeError(f"seeds must be a positive integer or a list of integers, got {seeds!r}")
+    if isinstance(seeds, (int, np.integer)):
+        if seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {seeds}")
+        return list(range(int(seeds)))
+    if not isinstance(seeds, Iterable) or isinstance(seeds, (str, bytes)):
+        raise TypeError(f"seeds must be a positive integer or a list of integers, got {seeds!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
+    if bad:
+        raise TypeError(f"seeds must be integers, got {bad[:3]}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds has repeated values: {seeds}")
+    return [int(s) for s in seeds]
+
+
+def _check_estimator(estimator):
+    if not isinstance(estimator, BaseEstimator) or not hasattr(estimator, "fit"):
+        raise TypeError("estimator must be an unfitted molselect estimator (e.g. "
+                        f"GINClassifier(epochs=20)), got {type(estimator).__name__}")
+    if "random_state" not in estimator.get_params(deep=False):
+        raise TypeError(f"{type(estimator).__name__} has no random_state parameter: a transfer "
+                        "study seeds every fit")
+    return estimator
+
+
+def _resolve_splits(target, eval_set, test_set):
+    """The target's train / valid / test, from a split object or three datasets."""
+    if all(hasattr(target, s) for s in ("train", "valid", "test")) and not hasattr(target, "ids"):
+        eval_set = target.valid if eval_set is None else eval_set
+        test_set = target.test if test_set is None else test_set
+        target = target.train
+    if eval_set is None or test_set is None:
+        raise ValueError("a transfer study needs the target's validation split (eval_set, for "
+                         "the best epoch) and its test split (test_set, for the score); pass "
+                         "both, or pass load_dataset(name) as the target")
+    name = getattr(target, "name", None) or "target"
+    train = as_dataset(target, name=name)
+    valid = as_dataset(eval_set, name=f"{name} (eval_set)")
+    test = as_dataset(test_set, name=f"{name} (test_set)")
+    for split, what in ((valid, "eval_set"), (test, "test_set")):
+        if split.n_tasks != train.n_tasks or list(split.task_types) != list(train.task_types):
+            raise ValueError(f"{what} has {split.n_tasks} task(s) of types "
+                             f"{sorted(set(split.task_types))} but the target {name!r} has "
+                             f"{train.n_tasks} of types {sorted(set(train.task_types))}: "
+                             f"{what} must be a split of the target")
+        if len(split) == 0:
+            raise ValueError(f"{what} is empty")
+    return train, valid, test
+
+
+def _resample(data, size, seed):
+    """``size`` rows of ``data``: every row ``size // n`` times plus a random remainder when
+    upsampling, a random subset when downsampling; seeded by the seed and the name, so the
+    target's sample is the same in the alone and the with-candidate fit of one seed."""
+    if size is None or len(data) == size:
+        return data
+    rng = np.random.default_rng([int(seed), zlib.crc32(str(data.name).encode())])
+    n = len(data)
+    if n > size:
+        rows = rng.choice(n, size=size, replace=False)
+    else:
+        rows = np.concatenate([np.tile(np.arange(n), size // n),
+                               rng.choice(n, size=size % n, replace=False)])
+    return data.subset(np.sort(rows))
+
+
+def _check_resample(resample_to):
+    if resample_to is None:
+        return None
+    if isinstance(resample_to, bool) or not isinstance(resample_to, (int, np.integer)) \
+            or resample_to < 1:
+        raise ValueError(f"resample_to must be a positive integer or None, got {resample_to!r}")
+    return int(resample_to)
+
+
+def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, resample_to,
+                  leakage_guard, cache, n_jobs, torch_threads, verbose, cached_only):
+    """Run the alone fit and one fit per setting for every seed; return the tidy table.
+
+    ``settings`` maps a label to the auxiliaries (name -> dataset) trained with the target.
+    """
+    estimator = _check_estimator(estimator)
+    seeds = _check_seeds(seeds)
+    resample_to = _check_resample(resample_to)
+    train, valid, test = _resolve_splits(target, eval_set, test_set)
+    held_out = [valid, test] if leakage_guard else None
+    unions = {label: make_union(train, aux, held_out=held_out, return_leaked=True)
+              for label, aux in settings.items()}
+
+    def job(members, seed, label):
+        members = [(name, _resample(data, resample_to, seed)) for name, data in members]
+        return FitJob(estimator, members, valid, test, seed, label=label,
+                      torch_threads=torch_threads)
+
+    alone = {seed: job([(train.name, train)], seed, {"target": train.name, "seed": seed})
+             for seed in seeds}
+    paired = {(label, seed): job(list(union.items()), seed,
+                                 {"target": train.name, "candidate": label, "seed": seed})
+              for label, (union, _) in unions.items() for seed in seeds}
+    results = run_jobs([*alone.values(), *paired.values()], cache=cache, n_jobs=n_jobs,
+                       verbose=verbose, desc=f"transfer study for {train.name}",
+                       cached_only=cached_only)
+
+    sign = 1.0 if greater_is_better(train.metric) else -1.0
+    rows = []
+    for (label, seed), with_job in paired.items():
+        if alone[seed].key not in results or with_job.key not in results:
+            continue  # cached_only: this pair has not finished yet
+        base, other = results[alone[seed].key], results[with_job.key]
+        union, leaked = unions[label]
+        gain = sign * (other["test_score"] - base["test_score"])
+        rows.append({
+            "target": train.name, "candidate": label, "seed": seed, "metric": train.metric,
+            "score_alone": base["test_score"], "score_with": other["test_score"],
+            "gain": gain,
+            "relative_gain": gain / abs(base["test_score"]) if base["test_score"] else np.nan,
+            "valid_alone": base["valid_score"], "valid_with": other["valid_score"],
+            "best_epoch_alone": base["best_epoch"], "best_epoch_with": other["best_epoch"],
+            "n_candidate": sum(len(d) for name, d in union.items() if name != train.name),
+            "n_leaked": sum(leaked.values()),
+            "seconds_alone": base["seconds"], "seconds_with": other["seconds"],
+        })
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, test_set=None,
+                   resample_to=None, leakage_guard=True, cache=None, n_jobs=None,
+                   torch_threads=None, verbose=True, cached_only=False):
+    """Measure what each candidate auxiliary does to the target: the study of the paper's fig. 1.
+
+    For every seed, a clone of ``estimator`` is fitted on the target alone and,
+    for every candidate, on the target plus that candidate (the leakage-guarded
+    union), and each fit scores the target's test split at its best validation
+    epoch.  The two fits of a seed share the seed, hence the initialisation of
+    the encoder and of the target's head and the first draws of the sampler.
+
+    Every fit is an independent joblib job, so
+    ``with joblib.parallel_config(backend="dask"):`` sends them to a Dask
+    cluster, and finished fits are kept in ``cache``: an interrupted study
+    resumes where it stopped and a repeated one costs nothing.  The target's
+    alone fit of a seed is one job shared by all candidates, so a study costs
+    ``len(seeds) x (1 + len(candidates))`` fits.
+
+    Parameters
+    ----------
+    target : dataset or DatasetSplits
+        The target's training split, or ``load_dataset(name)`` (its train,
+        valid and test splits).
+    candidates : mapping of str to dataset, or list of datasets
+        The candidate auxiliaries.
+    estimator : estimator
+        An unfitted molselect estimator (e.g. ``GINClassifier(epochs=20)``) of
+        the target's kind; its ``random_state`` is replaced by each seed.
+    seeds : int or list of int, default=5
+        The seeds (an int ``n`` means ``range(n)``).
+    eval_set, test_set : dataset, optional
+        The target's validation split (best epoch) and test split (the
+        score); taken from ``target`` when it is a DatasetSplits.
+    resample_to : int, optional
+        Resample every training set (target and candidate) to this many
+        molecules, as the paper's appendix C does with 5,000 to "mitigate the
+        issue of varying dataset sizes": smaller ones are repeated (every
+        molecule equally often, plus a random remainder), larger ones
+        subsampled.  Seeded per seed, so the two fits of a seed see the same
+        target sample.  None (default) trains on the sets as they are.
+    leakage_guard : bool, default=True
+        Remove from every candidate the molecules of the target's validation
+        and test splits (:func:`~molselect.datasets.make_union`).
+    cache : str, path-like or ResultCache, optional
+        Folder of finished fits, keyed by content (estimator class and
+        parameters, the training, validation and test data, the seed and the
+        molselect version; not the device).
+    n_jobs : int, optional
+        Parallel fits; None takes joblib's current setting (one process, or
+        the backend of an enclosing ``joblib.parallel_config``).
+    torch_threads : int, optional
+        Intra-op threads per fit; 1 is best with one job per core.  Seeded fits
+        repeat bit for bit on the same number of threads.
+    verbose : bool, default=True
+        Progress bar over the fits that have to run.
+    cached_only : bool, default=False
+        Run nothing and return the rows whose two fits are already in
+        ``cache``: a look at a study that is still running elsewhere.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate and seed: ``target``, ``candidate``, ``seed``,
+        ``metric``, ``score_alone``, ``score_with`` (test metric in its own
+        units), ``gain`` (signed so that positive means "helps": with minus
+        alone for ROC-AUC, alone minus with for RMSE/MAE), ``relative_gain``
+        (``gain / |score_alone|``, the paper's
+        ``(perf(a, b) - perf(a)) / perf(a)``), the validation scores and best
+        epochs of both fits, ``n_candidate`` (molecules of the candidate
+        trained on), ``n_leaked`` (removed by the guard) and the fits'
+        ``seconds``.  :func:`summarize_gains` turns it into intervals, tests
+        and verdicts.
+
+    See Also
+    --------
+    summarize_gains, evaluate_selection, score_selector
+
+    Examples
+    --------
+    >>> from molselect.datasets import load_dataset
+    >>> from molselect.models import GINClassifier
+    >>> pool = {n: load_dataset(n).train for n in ["bace", "tox21"]}            # doctest: +SKIP
+    >>> gains = transfer_gains(load_dataset("bbbp"), pool,
+    ...                        GINClassifier(hidden_dim=64, num_layers=3, epochs=20),
+    ...                        seeds=8, cache="gains-cache")                  # doctest: +SKIP
+    >>> summarize_gains(gains)[["candidate", "relative_gain", "relative_ci_low",
+    ...                         "relative_ci_high", "verdict"]]                # doctest: +SKIP
+    """
+    if candidates is None or (isinstance(candidates, (Mapping, list, tuple)) and not candidates):
+        raise ValueError("no candidates given: pass a mapping name -> dataset or a list")
+    pool = name_datasets(candidates)
+    target_name = getattr(getattr(target, "train", target), "name", None)
+    if target_name is not None and target_name in pool:
+        raise ValueError(f"candidate {target_name!r} has the target's name; a candidate is an "
+                         "other dataset")
+    settings = {name: {name: data} for name, data in pool.items()}
+    return _paired_study(target, settings, estimator, seeds=seeds, eval_set=eval_set,
+                         test_set=test_set, resample_to=resample_to,
+                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         torch_threads=torch_threads, verbose=verbose,
+                         cached_only=cached_only)
+
+
+def evaluate_selection(target, selected, estimator, *, seeds=5, eval_set=None, test_set=None,
+                       resample_to=None, leakage_guard=True, cache=None, n_jobs=None,
+                       torch_threads=None, verbose=True, label=None, cached_only=False):
+    """Target alone against target + the selected union, paired by seed.
+
+    The same protocol and statistics as :func:`transfer_gains`, with the
+    whole selection as one candidate: this is what ``molselect evaluate``
+    reports.
+
+    Parameters
+    ----------
+    target : dataset or DatasetSplits
+        As :func:`transfer_gains`.
+    selected : mapping of str to dataset, list of datasets, or a union
+        The selected auxiliaries; a ``DatasetGroup`` or a selector's
+        ``fit_transform`` output (target first) is taken without its target.
+    estimator, seeds, eval_set, test_set, resample_to, leakage_guard, cache, n_jobs, \
+torch_threads, verbose, cached_only
+        As :func:`transfer_gains`.
+    label : str, optional
+        The ``candidate`` value of the rows (default: the auxiliaries' names
+        joined by ``+``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy table of :func:`transfer_gains`, one row per seed.
+    """
+    auxiliaries = getattr(selected, "auxiliaries", None)
+    pool = name_datasets(auxiliaries if auxiliaries is not None else selected)
+    if not pool:
+        raise ValueError("the selection is empty: there is no union to compare with the "
+                         "target alone")
+    label = label or "+".join(pool)
+    return _paired_study(target, {label: pool}, estimator, seeds=seeds, eval_set=eval_set,
+                         test_set=test_set, resample_to=resample_to,
+                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         torch_threads=torch_threads, verbose=verbose,
+                         cached_only=cached_only)

@@ -1,0 +1,264 @@
+"""Fits as independent, cached jobs: what makes a transfer study distributable and resumable.
+
+A :class:`FitJob` holds everything one fit needs (an unfitted estimator with
+its seed, the training members, the target's validation and test splits) and
+:func:`run_fit` returns only numbers, so joblib can ship a job to a worker
+process or, under ``joblib.parallel_config(backend="dask")``, to a Dask
+cluster.  :class:`ResultCache` keeps each finished job in its own JSON file,
+named by a hash of the job's content, so an interrupted study resumes where it
+stopped and a repeated one costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from tqdm.auto import tqdm
+
+from ..metrics import greater_is_better
+
+__all__ = ["FitJob", "ResultCache", "run_fit", "run_jobs"]
+
+# Parameters that do not change what a fit computes, so they stay out of the cache key
+# (the seed is a field of its own).  Results on another device count as the same job.
+_UNKEYED_PARAMS = ("random_state", "verbose", "device")
+
+
+def dataset_fingerprint(data):
+    """Hash of a dataset's molecules, labels and task metadata (its identity in a cache key)."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(map(str, data.ids)).encode("utf-8", "surrogatepass"))
+    digest.update(np.ascontiguousarray(data.y, dtype=np.float64).tobytes())
+    digest.update(json.dumps([list(data.tasks), list(data.task_types), data.metric]).encode())
+    return digest.hexdigest()
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+    return repr(value)
+
+
+def estimator_description(estimator):
+    """Class path and the parameters that define a fit, as JSON-able values."""
+    cls = type(estimator)
+    params = {k: v for k, v in estimator.get_params(deep=False).items()
+              if k not in _UNKEYED_PARAMS}
+    return {"class": f"{cls.__module__}.{cls.__qualname__}", "params": _jsonable(params)}
+
+
+@dataclass
+class FitJob:
+    """One fit of a transfer study: train on ``members``, score the target's test split.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Unfitted; cloned and given ``random_state=seed`` in :func:`run_fit`.
+    members : list of (str, MoleculeDataset)
+        Training data, target first.
+    valid, test : MoleculeDataset
+        The target's validation split (best epoch) and test split (the score).
+    seed : int
+    label : dict
+        What the job is in the study's terms (target, candidate, role, seed); stored
+        with the result, not part of the key.
+    torch_threads : int or None
+        Intra-op threads of the fit (None leaves the worker's setting).  Seeded fits
+        repeat bit for bit only on the same number of threads.
+    """
+
+    estimator: object
+    members: list
+    valid: object
+    test: object
+    seed: int
+    label: dict = field(default_factory=dict)
+    torch_threads: int | None = None
+    key: str = ""
+    description: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from .. import __version__
+
+        self.description = {
+            "estimator": estimator_description(self.estimator),
+            "seed": int(self.seed),
+            "members": [[name, dataset_fingerprint(d)] for name, d in self.members],
+            "valid": dataset_fingerprint(self.valid),
+            "test": dataset_fingerprint(self.test),
+            "molselect": __version__,
+        }
+        blob = json.dumps(self.description, sort_keys=True).encode()
+        self.key = hashlib.sha256(blob).hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def _threads(n):
+    if n is None:
+        yield
+        return
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def run_fit(job):
+    """Fit ``job``'s estimator on its members and score the target's test split.
+
+    Parameters
+    ----------
+    job : FitJob
+
+    Returns
+    -------
+    dict
+        ``key``, ``test_score`` and ``valid_score`` (the target's metric in its
+        own units: an RMSE is an RMSE), ``best_epoch``, ``n_train`` (molecules
+        per member), ``seconds`` and ``label``.
+    """
+    estimator = clone(job.estimator).set_params(random_state=int(job.seed))
+    start = time.perf_counter()
+    with _threads(job.torch_threads):
+        estimator.fit(dict(job.members), eval_set=job.valid)
+        score = float(estimator.score(job.test))
+    metric = job.test.metric
+    # score() is greater-is-better (an RMSE comes back negated); store the metric itself.
+    return {
+        "key": job.key,
+        "test_score": score if greater_is_better(metric) else -score,
+        "valid_score": None if estimator.best_score_ is None else float(estimator.best_score_),
+        "best_epoch": int(estimator.best_epoch_),
+        "metric": metric,
+        "n_train": {name: len(d) for name, d in job.members},
+        "seconds": time.perf_counter() - start,
+        "label": job.label,
+    }
+
+
+class ResultCache:
+    """Finished fits on disk, one JSON file per job named by its content hash.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Folder (created when needed).  Files are written atomically
+        (temporary file, then rename), so an interrupt never leaves a half
+        written result; several studies may share a folder.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def _file(self, key):
+        return self.path / f"{key}.json"
+
+    def get(self, key):
+        """The stored result of job ``key``, or None."""
+        try:
+            return json.loads(self._file(key).read_text())["result"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError):
+            return None  # an unreadable entry is recomputed and overwritten
+
+    def put(self, job, result):
+        """Store ``result`` of ``job`` (with the job's description, for people reading it)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"job": job.description, "result": result}, indent=1, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text + "\n")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self._file(job.key))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def __len__(self):
+        return sum(1 for _ in self.path.glob("*.json")) if self.path.is_dir() else 0
+
+    def __repr__(self):
+        return f"ResultCache({str(self.path)!r})"
+
+
+def as_cache(cache):
+    """``None``, a folder or a :class:`ResultCache` -> a ResultCache or None."""
+    if cache is None or isinstance(cache, ResultCache):
+        return cache
+    return ResultCache(cache)
+
+
+def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached_only=False):
+    """Run ``jobs`` through joblib, skipping those already in ``cache``.
+
+    Results reach the cache as each job finishes (in whatever order the
+    workers finish them), so an interrupted call loses at most the jobs that
+    were running.  ``n_jobs=None`` takes joblib's current setting, e.g. from
+    ``joblib.parallel_config(backend="dask")``.
+
+    Parameters
+    ----------
+    jobs : list of FitJob
+    cache : ResultCache, str, path-like or None
+    n_jobs : int or None
+    verbose : bool
+        A progress bar over the jobs that have to run.
+    desc : str
+        The progress bar's label.
+    cached_only : bool, default=False
+        Run nothing: return the results already in ``cache`` (to look at a
+        study another process is still running).
+
+    Returns
+    -------
+    dict of str to dict
+        ``job.key -> result`` for every job (identical jobs run once); with
+        ``cached_only``, for the cached ones only.
+    """
+    cache = as_cache(cache)
+    if cached_only and cache is None:
+        raise ValueError("cached_only=True needs a cache to read from")
+    results, pending = {}, {}
+    for job in jobs:
+        if job.key in results or job.key in pending:
+            continue
+        stored = cache.get(job.key) if cache is not None else None
+        if stored is not None:
+            results[job.key] = stored
+        else:
+            pending[job.key] = job
+    if not pending or cached_only:
+        return results
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    outputs = parallel(delayed(run_fit)(job) for job in pending.values())
+    with tqdm(total=len(pending), desc=desc, disable=not verbose, unit="fit") as bar:
+        for result in outputs:
+            if cache is not None:
+                cache.put(pending[result["key"]], result)
+            results[result["key"]] = result
+            bar.update()
+    return results

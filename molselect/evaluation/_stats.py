@@ -1,0 +1,135 @@
+"""Paired statistics of transfer gains over seeds: one place for the interval and the verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["VERDICTS", "summarize_gains"]
+
+#: The verdict column's values, best first.
+VERDICTS = ("helps", "no clear effect", "hurts")
+_CORRECTIONS = ("fdr_bh", "holm", None)
+
+
+def _interval(values, confidence):
+    """Mean, standard error and two-sided t interval of ``values`` (NaN where undefined)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    n = len(values)
+    mean = values.mean() if n else np.nan
+    if n < 2:
+        return mean, np.nan, np.nan, np.nan
+    se = values.std(ddof=1) / np.sqrt(n)
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * se
+    return mean, se, mean - half, mean + half
+
+
+def _paired_p(gains):
+    gains = np.asarray(gains, dtype=float)
+    gains = gains[np.isfinite(gains)]
+    if len(gains) < 2 or np.all(gains == gains[0]):
+        # No spread: a t statistic is undefined (and with all gains 0, there is no effect).
+        return np.nan if len(gains) < 2 or gains[0] != 0 else 1.0
+    return float(stats.ttest_1samp(gains, 0.0).pvalue)
+
+
+def _holm(p):
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, (m - rank) * p[i])
+        adjusted[i] = min(running, 1.0)
+    return adjusted
+
+
+def _adjust(p, correction):
+    p = np.asarray(p, dtype=float)
+    out = np.full(len(p), np.nan)
+    ok = np.isfinite(p)
+    if not ok.any() or correction is None:
+        return p.copy()
+    if correction == "fdr_bh":
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+    else:
+        out[ok] = _holm(p[ok])
+    return out
+
+
+def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh"):
+    """Per target and candidate: mean gain, its standard error, interval, paired test, verdict.
+
+    Each seed pairs a fit on the target alone with a fit on the target plus
+    the candidate (same seed, hence the same initialisation of the shared
+    encoder and of the target's head).  The test is a two-sided one-sample t
+    test of the per-seed gains against zero, i.e. the paired t test of the two
+    scores.  With many candidates some pass a 5% test by chance, so the
+    verdict uses p-values adjusted over the candidates of each target.
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame
+        The tidy table of :func:`transfer_gains` or :func:`evaluate_selection`
+        (columns ``target``, ``candidate``, ``seed``, ``metric``,
+        ``score_alone``, ``score_with``, ``gain``, ``relative_gain``).
+    confidence : float, default=0.95
+        Level of the t intervals.
+    correction : {"fdr_bh", "holm", None}, default="fdr_bh"
+        Multiple-testing adjustment over each target's candidates:
+        Benjamini-Hochberg's false discovery rate, Holm's family-wise error
+        rate, or none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (target, candidate), sorted by target and mean relative
+        gain: ``n_seeds``, ``metric``, ``score_alone``, ``score_with``
+        (means), ``gain``, ``gain_se``, ``gain_ci_low``, ``gain_ci_high``,
+        ``relative_gain``, ``relative_gain_se``, ``relative_ci_low``,
+        ``relative_ci_high``, ``p_value``, ``p_adjusted`` and ``verdict``
+        ("helps" / "hurts" when the adjusted p-value is below
+        ``1 - confidence``, else "no clear effect").  Gains are signed so that
+        positive means the candidate helps, also for RMSE and MAE.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if correction not in _CORRECTIONS:
+        raise ValueError(f"correction must be one of {_CORRECTIONS}, got {correction!r}")
+    required = ["target", "candidate", "seed", "metric", "score_alone", "score_with", "gain",
+                "relative_gain"]
+    if not isinstance(gains, pd.DataFrame):
+        raise TypeError(f"gains must be the DataFrame of transfer_gains, got "
+                        f"{type(gains).__name__}")
+    missing = [c for c in required if c not in gains.columns]
+    if missing:
+        raise ValueError(f"gains lacks the column(s) {missing}; pass the tidy table that "
+                         "transfer_gains or evaluate_selection returns")
+    rows = []
+    for (target, candidate), group in gains.groupby(["target", "candidate"], sort=False):
+        gain, gain_se, gain_lo, gain_hi = _interval(group["gain"], confidence)
+        rel, rel_se, rel_lo, rel_hi = _interval(group["relative_gain"], confidence)
+        rows.append({
+            "target": target, "candidate": candidate, "n_seeds": int(group["seed"].nunique()),
+            "metric": group["metric"].iloc[0],
+            "score_alone": group["score_alone"].mean(), "score_with": group["score_with"].mean(),
+            "gain": gain, "gain_se": gain_se, "gain_ci_low": gain_lo, "gain_ci_high": gain_hi,
+            "relative_gain": rel, "relative_gain_se": rel_se, "relative_ci_low": rel_lo,
+            "relative_ci_high": rel_hi, "p_value": _paired_p(group["gain"]),
+        })
+    summary = pd.DataFrame(rows)
+    if summary.empty:
+        return summary.assign(p_adjusted=[], verdict=[])
+    summary["p_adjusted"] = np.nan
+    for _, index in summary.groupby("target", sort=False).groups.items():
+        summary.loc[index, "p_adjusted"] = _adjust(summary.loc[index, "p_value"], correction)
+    alpha = 1 - confidence
+    significant = summary["p_adjusted"] < alpha
+    summary["verdict"] = np.where(significant & (summary["gain"] > 0), "helps",
+                                  np.where(significant & (summary["gain"] < 0), "hurts",
+                                           "no clear effect"))
+    summary = summary.sort_values(["target", "relative_gain"], ascending=[True, False],
+                                  kind="stable")
+    return summary.reset_index(drop=True)
