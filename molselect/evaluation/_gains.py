@@ -135,7 +135,7 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
         if alone[seed].key not in results or with_job.key not in results:
             continue  # cached_only: this pair has not finished yet
         base, other = results[alone[seed].key], results[with_job.key]
-        union, leaked = unions[label]
+        leaked = unions[label][1]
         gain = sign * (other["test_score"] - base["test_score"])
         rows.append({
             "target": train.name, "candidate": label, "seed": seed, "metric": train.metric,
@@ -144,7 +144,7 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
             "relative_gain": gain / abs(base["test_score"]) if base["test_score"] else np.nan,
             "valid_alone": base["valid_score"], "valid_with": other["valid_score"],
             "best_epoch_alone": base["best_epoch"], "best_epoch_with": other["best_epoch"],
-            "n_candidate": sum(len(d) for name, d in union.items() if name != train.name),
+            "n_candidate": sum(len(d) for _, d in with_job.members[1:]),
             "n_leaked": sum(leaked.values()),
             "seconds_alone": base["seconds"], "seconds_with": other["seconds"],
         })

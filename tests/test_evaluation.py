@@ -1,0 +1,325 @@
+"""molselect.evaluation: paired transfer gains, their statistics, selector scores, the cache,
+and the same study on a Dask cluster."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from molselect.core.prepare import build_table
+from molselect.datasets import MoleculeDataset, load_dataset, make_union
+from molselect.evaluation import (ResultCache, evaluate_selection, score_selector,
+                                  summarize_gains, transfer_gains)
+from molselect.evaluation import _jobs
+from molselect.models import GINClassifier, GINRegressor
+from molselect.models._base import _Network
+from molselect.core import GINEncoder
+
+TINY = dict(hidden_dim=8, num_layers=1, epochs=1, batch_size=32, device="cpu")
+
+
+def _take(d, n):
+    # evenly spaced rows: scaffold splits are ordered, a prefix can hold one class only
+    return d.subset(np.linspace(0, len(d) - 1, n).astype(int))
+
+
+@pytest.fixture(scope="module")
+def bace():
+    splits = load_dataset("bace")
+    return _take(splits.train, 60), _take(splits.valid, 40), _take(splits.test, 40)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return {"esol": _take(load_dataset("esol").train, 40),
+            "clintox": _take(load_dataset("clintox").train, 40)}
+
+
+def _tidy(gains, metric="roc_auc", alone=0.7, target="t"):
+    """A hand-made tidy table: candidate -> per-seed gains."""
+    rows = []
+    for candidate, values in gains.items():
+        for seed, g in enumerate(values):
+            rows.append({"target": target, "candidate": candidate, "seed": seed,
+                         "metric": metric, "score_alone": alone, "score_with": alone + g,
+                         "gain": g, "relative_gain": g / alone})
+    return pd.DataFrame(rows)
+
+
+# -- statistics on hand-made gains ------------------------------------------------------
+def test_summary_mean_interval_and_paired_test_match_scipy():
+    values = [0.02, 0.03, 0.01, 0.04, 0.025]
+    summary = summarize_gains(_tidy({"a": values}), correction=None).iloc[0]
+    mean, se = np.mean(values), np.std(values, ddof=1) / np.sqrt(5)
+    half = stats.t.ppf(0.975, 4) * se
+    assert summary["gain"] == pytest.approx(mean)
+    assert summary["gain_se"] == pytest.approx(se)
+    assert (summary["gain_ci_low"], summary["gain_ci_high"]) == pytest.approx(
+        (mean - half, mean + half))
+    assert summary["relative_gain"] == pytest.approx(mean / 0.7)
+    paired = stats.ttest_rel(0.7 + np.array(values), np.full(5, 0.7)).pvalue
+    assert summary["p_value"] == pytest.approx(paired)
+    assert summary["verdict"] == "helps"
+
+
+def test_verdicts_helps_hurts_and_noise():
+    rng = np.random.default_rng(0)
+    gains = {"good": 0.05 + 0.005 * rng.standard_normal(8),
+             "bad": -0.05 + 0.005 * rng.standard_normal(8),
+             "noise": 0.05 * rng.standard_normal(8)}
+    summary = summarize_gains(_tidy(gains)).set_index("candidate")
+    assert summary.loc["good", "verdict"] == "helps"
+    assert summary.loc["bad", "verdict"] == "hurts"
+    assert summary.loc["noise", "verdict"] == "no clear effect"
+    assert list(summary.index) == ["good", "noise", "bad"]  # sorted by relative gain
+
+
+def test_adjusted_p_values_are_never_smaller():
+    rng = np.random.default_rng(1)
+    gains = {f"c{i}": 0.01 * i + 0.02 * rng.standard_normal(6) for i in range(6)}
+    for correction in ("fdr_bh", "holm"):
+        summary = summarize_gains(_tidy(gains), correction=correction)
+        assert (summary["p_adjusted"] >= summary["p_value"] - 1e-12).all()
+    holm = summarize_gains(_tidy(gains), correction="holm")
+    bh = summarize_gains(_tidy(gains), correction="fdr_bh")
+    assert (holm.set_index("candidate")["p_adjusted"]
+            >= bh.set_index("candidate")["p_adjusted"] - 1e-12).all()
+
+
+def test_one_seed_gives_no_interval_and_no_verdict_of_effect():
+    summary = summarize_gains(_tidy({"a": [0.3]})).iloc[0]
+    assert np.isnan(summary["gain_se"]) and np.isnan(summary["p_value"])
+    assert summary["verdict"] == "no clear effect"
+
+
+def test_summary_rejects_what_is_not_a_gains_table():
+    with pytest.raises(ValueError, match="lacks the column"):
+        summarize_gains(pd.DataFrame({"candidate": ["a"]}))
+    with pytest.raises(TypeError, match="DataFrame"):
+        summarize_gains([1, 2])
+    with pytest.raises(ValueError, match="correction"):
+        summarize_gains(_tidy({"a": [0.1, 0.2]}), correction="bonferroni")
+
+
+# -- selector scores against the truth -----------------------------------------------------
+def _truth():
+    rng = np.random.default_rng(2)
+    means = {"a": 0.06, "b": 0.03, "c": 0.0, "d": -0.03, "e": -0.06}
+    return _tidy({c: m + 0.002 * rng.standard_normal(6) for c, m in means.items()})
+
+
+def test_score_selector_perfect_reversed_and_random_baselines():
+    perfect = pd.Series({"a": 5, "b": 4, "c": 3, "d": 2, "e": 1})
+    table = score_selector({"perfect": perfect, "reversed": -perfect}, _truth(), k=2)
+    table = table.set_index("selector")
+    assert table.loc["perfect", "spearman"] == pytest.approx(1.0)
+    assert table.loc["perfect", "kendall"] == pytest.approx(1.0)
+    assert table.loc["reversed", "spearman"] == pytest.approx(-1.0)
+    assert table.loc["perfect", "precision_at_k"] == 1.0   # a and b help significantly
+    assert table.loc["reversed", "precision_at_k"] == 0.0
+    assert table.loc["perfect", "top_k_gain"] == pytest.approx(table.loc["perfect", "best_k_gain"])
+    truth = summarize_gains(_truth())
+    assert table.loc["perfect", "random_k_gain"] == pytest.approx(truth["relative_gain"].mean())
+    assert table.loc["perfect", "n_helps"] == 2
+
+
+def test_score_selector_runs_agreement_and_fitted_selectors():
+    class Fitted:  # what a fitted selector offers
+        def __init__(self, scores):
+            self.affinity_ = pd.Series(scores)
+
+    runs = [Fitted({"a": 3, "b": 2, "c": 1, "d": 0, "e": -1}),
+            Fitted({"a": 3, "b": 2, "c": 1, "d": -1, "e": 0})]
+    row = score_selector({"sel": runs}, _truth()).iloc[0]
+    assert row["n_runs"] == 2
+    assert row["run_agreement"] == pytest.approx(stats.kendalltau([3, 2, 1, 0, -1],
+                                                                  [3, 2, 1, -1, 0]).statistic)
+    assert row["spearman_std"] >= 0
+
+
+def test_score_selector_refuses_non_finite_and_unknown_candidates():
+    with pytest.raises(ValueError, match="'sel' gives candidate 'b'.*not finite"):
+        score_selector({"sel": pd.Series({"a": 1.0, "b": np.nan})}, _truth())
+    with pytest.raises(ValueError, match="do not cover"):
+        score_selector({"sel": pd.Series({"a": 1.0, "zz": 0.0})}, _truth())
+    two = pd.concat([_truth(), _truth().assign(target="u")])
+    with pytest.raises(ValueError, match="2 targets"):
+        score_selector({"sel": pd.Series({"a": 1.0})}, two)
+
+
+# -- union and parameter checks --------------------------------------------------------
+def test_make_union_removes_held_out_molecules():
+    target = MoleculeDataset(["CCO", "CCC"], [[0.0], [1.0]], name="t")
+    test = MoleculeDataset(["OCC"], [[1.0]], name="t")   # ethanol, spelled differently
+    aux = MoleculeDataset(["CCO", "CCN", "c1ccccc1"], [[1.0], [2.0], [3.0]],
+                          task_types="regression", name="a")
+    union, leaked = make_union(target, {"a": aux}, held_out=[test], return_leaked=True)
+    assert list(union) == ["t", "a"] and leaked == {"a": 1}
+    assert list(union["a"].ids) == ["CCN", "c1ccccc1"]
+
+
+def test_transfer_gains_checks_its_arguments(bace, pool):
+    train, valid, test = bace
+    est = GINClassifier(**TINY)
+    with pytest.raises(ValueError, match="validation split"):
+        transfer_gains(train, pool, est, seeds=1)
+    with pytest.raises(TypeError, match="estimator must be"):
+        transfer_gains(train, pool, "gin", seeds=1, eval_set=valid, test_set=test)
+    for seeds, error in ((0, ValueError), ([], ValueError), ([1, 1], ValueError),
+                         (True, TypeError), (["a"], TypeError)):
+        with pytest.raises(error, match="seeds"):
+            transfer_gains(train, pool, est, seeds=seeds, eval_set=valid, test_set=test)
+    with pytest.raises(ValueError, match="eval_set has 2 task"):
+        transfer_gains(train, pool, est, seeds=1, eval_set=pool["clintox"], test_set=test)
+    with pytest.raises(ValueError, match="resample_to"):
+        transfer_gains(train, pool, est, seeds=1, eval_set=valid, test_set=test,
+                       resample_to=0)
+    with pytest.raises(ValueError, match="target's name"):
+        transfer_gains(train, {train.name: pool["esol"]}, est, seeds=1, eval_set=valid,
+                       test_set=test)
+    with pytest.raises(ValueError, match="empty"):
+        evaluate_selection(train, {}, est, seeds=1, eval_set=valid, test_set=test)
+
+
+# -- real fits --------------------------------------------------------------------------
+def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
+    train, valid, test = bace
+    gains = transfer_gains(train, pool, GINClassifier(**TINY), seeds=[3, 5], eval_set=valid,
+                           test_set=test, cache=tmp_path, verbose=False)
+    assert len(gains) == 4 and set(gains["seed"]) == {3, 5}
+    # one alone fit per seed, shared by every candidate; 2 x (1 + 2) fits in the cache
+    assert gains.groupby("seed")["score_alone"].nunique().eq(1).all()
+    assert len(ResultCache(tmp_path)) == 6
+    np.testing.assert_allclose(gains["gain"], gains["score_with"] - gains["score_alone"])
+    np.testing.assert_allclose(gains["relative_gain"], gains["gain"] / gains["score_alone"])
+    again = GINClassifier(**TINY, random_state=5).fit(train, eval_set=valid).score(test)
+    assert gains.loc[gains["seed"] == 5, "score_alone"].iloc[0] == pytest.approx(again)
+
+
+def test_regression_gain_is_positive_when_rmse_falls(tmp_path):
+    esol = load_dataset("esol")
+    train, valid, test = _take(esol.train, 80), _take(esol.valid, 30), _take(esol.test, 30)
+    gains = evaluate_selection(train, {"lipo": _take(load_dataset("lipo").train, 40)},
+                               GINRegressor(**TINY), seeds=2, eval_set=valid, test_set=test,
+                               verbose=False)
+    assert (gains["metric"] == "rmse").all() and (gains["candidate"] == "lipo").all()
+    np.testing.assert_allclose(gains["gain"], gains["score_alone"] - gains["score_with"])
+
+
+def test_resample_to_sets_every_training_size(bace, pool):
+    train, valid, test = bace
+    gains = transfer_gains(train, pool, GINClassifier(**TINY), seeds=1, eval_set=valid,
+                           test_set=test, resample_to=50, verbose=False)
+    assert (gains["n_candidate"] == 50).all()
+
+
+def test_planted_helpful_and_harmful_auxiliaries():
+    """A copy of the target's training data with its labels helps; permuted labels hurt.
+
+    The fits run long enough for the target alone to reach its best validation
+    epoch: a short fit is helped by any auxiliary, noise included, because an
+    auxiliary doubles the optimiser steps of an epoch.
+    """
+    esol = load_dataset("esol")
+    train = _take(esol.train, 200)
+    rng = np.random.default_rng(0)
+    copy = MoleculeDataset(train.ids, train.y, task_types="regression", name="copy")
+    permuted = MoleculeDataset(train.ids, train.y[rng.permutation(len(train))],
+                               task_types="regression", name="permuted")
+    est = GINRegressor(hidden_dim=32, num_layers=2, epochs=40, lr=3e-3, batch_size=64,
+                       device="cpu")
+    gains = transfer_gains(train, {"copy": copy, "permuted": permuted}, est, seeds=3,
+                           eval_set=esol.valid, test_set=esol.test, verbose=False,
+                           torch_threads=1)
+    mean = gains.groupby("candidate")["gain"].mean()
+    assert mean["copy"] > 0 > mean["permuted"], mean
+    assert (gains.loc[gains["candidate"] == "permuted", "gain"] < 0).all()
+
+
+def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypatch):
+    train, valid, test = bace
+    kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, n_jobs=1)
+    reference = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "ref",
+                               **kwargs)
+    real_run_fit, calls = _jobs.run_fit, []
+
+    def interrupted(job):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(job.key)
+        return real_run_fit(job)
+
+    monkeypatch.setattr(_jobs, "run_fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run", **kwargs)
+    assert len(ResultCache(tmp_path / "run")) == 3
+    partial = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run",
+                             cached_only=True, **kwargs)
+    assert len(partial) < len(reference)
+
+    resumed = []
+    monkeypatch.setattr(_jobs, "run_fit", lambda job: resumed.append(job.key) or
+                        real_run_fit(job))
+    result = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run",
+                            **kwargs)
+    assert len(resumed) == 3 and not set(resumed) & set(calls)   # only the missing fits ran
+    pd.testing.assert_frame_equal(result.drop(columns=["seconds_alone", "seconds_with"]),
+                                  reference.drop(columns=["seconds_alone", "seconds_with"]))
+    resumed.clear()
+    transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run", **kwargs)
+    assert resumed == []   # a repeated study costs nothing
+
+
+def test_cache_key_follows_content_not_device(bace, pool, tmp_path):
+    train, valid, test = bace
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
+    transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+    assert len(ResultCache(tmp_path)) == 3
+    transfer_gains(train, pool, GINClassifier(**{**TINY, "device": "auto"}, verbose=False),
+                   **kwargs)
+    assert len(ResultCache(tmp_path)) == 3
+    transfer_gains(train, pool, GINClassifier(**{**TINY, "hidden_dim": 4}), **kwargs)
+    assert len(ResultCache(tmp_path)) == 6
+    entry = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert {"job", "result"} <= set(entry) and "molselect" in entry["job"]
+
+
+def test_same_numbers_on_a_two_worker_dask_cluster(bace, pool):
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    train, valid, test = bace
+    kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, torch_threads=1)
+    local = transfer_gains(train, pool, GINClassifier(**TINY), n_jobs=1, **kwargs)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with joblib.parallel_config(backend="dask"):
+            remote = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+        workers = client.run(lambda: 1)
+    assert len(workers) == 2
+    columns = ["candidate", "seed", "score_alone", "score_with", "gain", "valid_alone",
+               "valid_with", "best_epoch_alone", "best_epoch_with"]
+    pd.testing.assert_frame_equal(local[columns], remote[columns])
+
+
+# -- downstream batch norm --------------------------------------------------------------
+def test_downstream_gin_normalises_each_member_with_target_only_running_stats(small_smiles):
+    target = MoleculeDataset(small_smiles, np.arange(20.0)[:, None] % 2, name="t")
+    aux = MoleculeDataset(small_smiles[::-1], np.arange(20.0)[:, None],
+                          task_types="regression", name="a")
+    table, _, _ = build_table([target, aux])
+    target_table, _, _ = build_table([target])
+    torch.manual_seed(0)
+    mixed = _Network(GINEncoder(8, 2, 0.0), [1, 1], dense_inputs=False).train()
+    alone = _Network(GINEncoder(8, 2, 0.0), [1], dense_inputs=False).train()
+    alone.encoder.load_state_dict(mixed.encoder.state_dict())
+    alone.heads.heads[0].load_state_dict(mixed.heads.heads[0].state_dict())
+    both = table.batch([np.arange(20), np.arange(10)])
+    only = target_table.batch([np.arange(20)])
+    torch.testing.assert_close(mixed(both)[0], alone(only)[0])
+    for (name, a), (_, b) in zip(mixed.encoder.named_buffers(), alone.encoder.named_buffers()):
+        torch.testing.assert_close(a, b, msg=name)
