@@ -1,6 +1,6 @@
 """The ``molselect`` command line.
 
-Four subcommands:
+Five subcommands:
 
 ``molselect datasets``
     List the dataset registry and what is available locally.
@@ -10,6 +10,9 @@ Four subcommands:
 ``molselect evaluate``
     Train a downstream GIN / Graphormer on the target alone and on the
     target + auxiliaries over several seeds and compare the test metric.
+``molselect transfer``
+    Measure what each candidate does to the target: paired fits with and
+    without it over several seeds, gains with intervals and verdicts.
 ``molselect demo``
     A small MolGroup selection on bundled data (what ``make demo`` runs).
 
@@ -315,58 +318,123 @@ def _auxiliaries_from(specs):
     return names
 
 
+def _study_options(args):
+    """The keyword arguments shared by every transfer-study command."""
+    return dict(seeds=args.seeds, cache=args.cache, n_jobs=args.n_jobs,
+                torch_threads=args.torch_threads, resample_to=args.resample_to,
+                verbose=not args.quiet)
+
+
+def _percent(value):
+    return "-" if value != value else f"{100 * value:+.2f}%"
+
+
 def _evaluate(args):
     import numpy as np
     import pandas as pd
 
     from .base import validate_auxiliaries
-    from .metrics import greater_is_better
-    from .selectors import AllAuxiliariesSelector
+    from .evaluation import FitJob, evaluate_selection, run_jobs, summarize_gains
 
     train, valid, test = _load_target(args.target, args)
     specs = _auxiliaries_from(args.with_)
     pool = _load_candidates(specs, args, train.name) if specs else {}
-    union = train
+    metric = test.metric
+    estimator = _make_estimator(args.model, train, args, None)
+    options = _study_options(args)
+    summary = None
     if pool:
         validate_auxiliaries(pool, train.name)
-        # The "select everything" selector builds the union with the leakage guard.
-        guard = AllAuxiliariesSelector()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            union = guard.fit_transform(train, pool, eval_set=[valid, test])
-        leaked = sum(guard.n_leaked_.values())
+        gains = evaluate_selection(train, pool, estimator, eval_set=valid, test_set=test,
+                                   label=", ".join(pool), **options)
+        leaked = int(gains["n_leaked"].iloc[0])
         if leaked and not args.quiet:
             print(f"leakage guard: removed {leaked} auxiliary molecule(s) found in the "
-                  f"target's valid/test splits ({guard.n_leaked_})")
-    settings = [("target only", train)]
-    if pool:
-        settings.append(("target + " + ", ".join(pool), union))
-    rows, metric = [], test.metric
-    for label, data in settings:
-        scores = []
-        for seed in args.seeds:
-            est = _make_estimator(args.model, train, args, seed)
-            est.fit(data, eval_set=valid)
-            value = float(est.score(test))
-            # score() is greater-is-better (an RMSE comes back negated); report the metric.
-            scores.append(value if greater_is_better(metric) else -value)
-            if not args.quiet:
-                print(f"  {label:<40s} seed {seed}: {metric} {scores[-1]:.4f}", flush=True)
-        rows.append({"training data": label, "mean": np.mean(scores),
-                     "std": np.std(scores, ddof=1) if len(scores) > 1 else 0.0,
-                     "seeds": " ".join(f"{s:.3f}" for s in scores)})
+                  "target's valid/test splits")
+        settings = [("target only", gains["score_alone"]),
+                    ("target + " + ", ".join(pool), gains["score_with"])]
+        summary = summarize_gains(gains).iloc[0]
+    else:
+        jobs = [FitJob(estimator, [(train.name, train)], valid, test, seed)
+                for seed in args.seeds]
+        results = run_jobs(jobs, cache=options["cache"], n_jobs=options["n_jobs"],
+                           verbose=options["verbose"], desc=f"{args.model} on {train.name}")
+        settings = [("target only", [results[job.key]["test_score"] for job in jobs])]
+    rows = []
+    for label, scores in settings:
+        scores = np.asarray(scores, dtype=float)
+        rows.append({"training data": label, "mean": scores.mean(),
+                     "std": scores.std(ddof=1) if len(scores) > 1 else 0.0,
+                     "seeds": " ".join(f"{v:.3f}" for v in scores)})
     table = pd.DataFrame(rows).set_index("training data")
     print(f"\n{args.model} on {train.name!r}: test {metric} over seeds {args.seeds}")
     print(_format_table(table))
+    if summary is not None:
+        print(f"\ngain (positive = helps): {summary['gain']:+.4f} +- {summary['gain_se']:.4f} "
+              f"(standard error), 95% CI [{summary['gain_ci_low']:+.4f}, "
+              f"{summary['gain_ci_high']:+.4f}]; relative {_percent(summary['relative_gain'])}; "
+              f"paired t-test p = {summary['p_value']:.3g}: {summary['verdict']}")
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
+        result = {
             "target": train.name, "model": args.model, "metric": metric,
             "auxiliaries": list(pool), "seeds": list(args.seeds), "preset": args.preset,
             "results": _jsonable(table.reset_index().to_dict(orient="records")),
-        }, indent=2) + "\n")
+        }
+        if summary is not None:
+            result["gain"] = _jsonable(summary.to_dict())
+        out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
+    return 0
+
+
+def _transfer(args):
+    from .datasets import list_datasets
+    from .evaluation import summarize_gains, transfer_gains
+
+    train, valid, test = _load_target(args.target, args)
+    specs = _split_list(args.candidates)
+    if specs == ["all"]:
+        available = list_datasets().query("available")["name"]
+        specs = [name for name in available if name != train.name]
+    pool = _load_candidates(specs, args, train.name)
+    if not args.quiet:
+        print("target   ", train.summary())
+        for data in pool.values():
+            print("candidate", data.summary())
+    estimator = _make_estimator(args.model, train, args, None)
+    gains = transfer_gains(train, pool, estimator, eval_set=valid, test_set=test,
+                           **_study_options(args))
+    summary = summarize_gains(gains)
+    shown = summary.set_index("candidate")[
+        ["score_with", "relative_gain", "relative_gain_se", "relative_ci_low",
+         "relative_ci_high", "p_adjusted", "verdict"]]
+    for column in ("relative_gain", "relative_ci_low", "relative_ci_high"):
+        shown[column] = shown[column].map(_percent)
+    shown["relative_gain_se"] = shown["relative_gain_se"].map(
+        lambda v: "-" if v != v else f"{100 * v:.2f}%")
+    shown = shown.rename(columns={
+        "score_with": f"{train.metric} with", "relative_gain": "gain",
+        "relative_gain_se": "se", "relative_ci_low": "95% CI low",
+        "relative_ci_high": "95% CI high", "p_adjusted": "p (BH)"})
+    alone = gains.groupby("seed")["score_alone"].first()
+    print(f"\n{args.model} on {train.name!r}: relative gain in test {train.metric} of each "
+          f"candidate over seeds {args.seeds} (target alone: {alone.mean():.4f} +- "
+          f"{alone.std(ddof=1) if len(alone) > 1 else 0.0:.4f})")
+    print(_format_table(shown))
+    helps = list(summary.loc[summary["verdict"] == "helps", "candidate"])
+    hurts = list(summary.loc[summary["verdict"] == "hurts", "candidate"])
+    print(f"\nhelps significantly: {', '.join(helps) or '(none)'}; hurts significantly: "
+          f"{', '.join(hurts) or '(none)'}; every other effect is within the noise of "
+          f"{len(args.seeds)} seed(s)")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        gains.to_csv(out, index=False)
+        summary_path = out.with_name(out.name.removesuffix(".csv") + ".summary.csv")
+        summary.to_csv(summary_path, index=False)
+        print(f"wrote {out} and {summary_path}")
     return 0
 
 
@@ -398,6 +466,61 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _seed_list(text):
+    """``3``, ``0-7`` or ``0,1,2`` -> a list of seeds."""
+    seeds = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
+                lo, hi = int(lo), int(hi)
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            elif part:
+                seeds.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a seed, a range such as 0-7 or a list such as 0,1,2; got "
+                f"{text!r}") from None
+    return seeds
+
+
+def _seeds_action():
+    class Seeds(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            flat = [seed for value in values for seed in value]
+            if len(set(flat)) != len(flat):
+                parser.error(f"{option_string}: seeds repeat ({flat})")
+            setattr(namespace, self.dest, flat)
+    return Seeds
+
+
+def _add_study_options(parser, default_seeds):
+    parser.add_argument("--model", default="gin", choices=["gin", "graphormer"],
+                        help="downstream model (default: %(default)s)")
+    parser.add_argument("--seeds", type=_seed_list, nargs="+", default=default_seeds,
+                        action=_seeds_action(), metavar="SEEDS",
+                        help="seeds: 0 1 2, 0-7 or 0,1,2; each seed pairs a fit without and "
+                             f"one with the auxiliaries (default: {default_seeds})")
+    parser.add_argument("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
+                        help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the --max-molecules subsample (default: 0)")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="keep every finished fit in DIR: a repeated or interrupted run "
+                             "resumes from it")
+    parser.add_argument("--n-jobs", type=int, metavar="N",
+                        help="parallel fits (joblib; default: one at a time)")
+    parser.add_argument("--torch-threads", type=_positive_int, metavar="N",
+                        help="torch threads per fit (1 is best with one fit per core)")
+    parser.add_argument("--resample", dest="resample_to", type=_positive_int, metavar="N",
+                        help="resample every training set to N molecules (the paper's "
+                             "appendix C uses 5000)")
+    parser.add_argument("--quiet", action="store_true", help="print the final table only")
 
 
 def _add_data_options(parser):
@@ -504,19 +627,34 @@ def build_parser():
     evaluate.add_argument("--with", dest="with_", nargs="*", default=[], metavar="NAME|CSV|JSON",
                           help="auxiliaries to add: names, CSV files, or the JSON written by "
                                "`molselect select --out` (its selection); none: target only")
-    evaluate.add_argument("--model", default="gin", choices=["gin", "graphormer"],
-                          help="downstream model (default: %(default)s)")
-    evaluate.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="SEED",
-                          help="seeds to average over (default: 0)")
-    evaluate.add_argument("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
-                          help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)")
-    evaluate.add_argument("--seed", type=int, default=0,
-                          help="seed of the --max-molecules subsample (default: 0)")
+    _add_study_options(evaluate, default_seeds=[0])
     evaluate.add_argument("--out", metavar="FILE.json", help="write the results as JSON")
-    evaluate.add_argument("--quiet", action="store_true", help="print the final table only")
     _add_data_options(evaluate)
     _add_size_options(evaluate, rounds=False)
     evaluate.set_defaults(func=_evaluate)
+
+    transfer = sub.add_parser(
+        "transfer", help="measure what each candidate auxiliary does to the target",
+        description="For every seed, train the downstream model on the target alone and on "
+                    "the target plus each candidate (leakage-guarded), and report each "
+                    "candidate's relative gain in the target's test metric with its standard "
+                    "error, 95%% interval, Benjamini-Hochberg adjusted paired t-test and a "
+                    "verdict (helps / hurts / no clear effect).  The study of the paper's "
+                    "figure 1, and the ground truth a selector is judged by.",
+        epilog="example: molselect transfer --target bbbp --candidates bace,esol,tox21 "
+               "--seeds 0-7 --cache gains-cache --out gains.csv")
+    transfer.add_argument("--target", required=True, metavar="NAME|CSV",
+                          help="target dataset: a registry name or a CSV file")
+    transfer.add_argument("--candidates", required=True, nargs="+", metavar="NAME|CSV",
+                          help="candidate auxiliaries: names, CSV files, or 'all' (every "
+                               "other available registry dataset)")
+    _add_study_options(transfer, default_seeds=[0, 1, 2, 3, 4])
+    transfer.add_argument("--out", metavar="FILE.csv",
+                          help="write the tidy table (one row per candidate and seed) and "
+                               "FILE.summary.csv")
+    _add_data_options(transfer)
+    _add_size_options(transfer, rounds=False)
+    transfer.set_defaults(func=_transfer)
 
     demo = sub.add_parser(
         "demo", help="run a small MolGroup selection on bundled data (offline)",

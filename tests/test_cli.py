@@ -273,3 +273,43 @@ def test_demo_runs_a_selection_and_prints_the_ranking(monkeypatch, capsys):
     assert code == 0
     assert "bbbp" in out and "affinity" in out and "selected:" in out
     assert "esol" in out and "freesolv" in out
+
+
+# -- transfer ----------------------------------------------------------------------------------
+def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
+    out_file = tmp_path / "gains.csv"
+    argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--seeds", "0-2",
+            "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "16", "--num-layers", "1",
+            "--cache", str(tmp_path / "cache"), "--out", str(out_file)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "relative gain in test roc_auc" in out and "verdict" in out
+    assert "within the noise of 3 seed(s)" in out
+    tidy = pd.read_csv(out_file)
+    assert len(tidy) == 6 and set(tidy["candidate"]) == {"bace", "esol"}
+    assert sorted(tidy["seed"].unique()) == [0, 1, 2]
+    summary = pd.read_csv(tmp_path / "gains.summary.csv")
+    assert set(summary["candidate"]) == {"bace", "esol"} and "verdict" in summary
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 9   # 3 seeds x (1 + 2)
+    # the same call again is read from the cache
+    code, again, _ = run(capsys, *argv)
+    pd.testing.assert_frame_equal(pd.read_csv(out_file).drop(columns=["seconds_alone",
+                                                                       "seconds_with"]),
+                                  tidy.drop(columns=["seconds_alone", "seconds_with"]))
+
+
+def test_evaluate_reports_the_paired_gain(capsys):
+    code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", "bace", "--seeds",
+                       "0,1", "--quiet", "--epochs", "1", "--max-molecules", "30",
+                       "--hidden-dim", "16", "--num-layers", "1")
+    assert code == 0
+    assert "gain (positive = helps)" in out and "95% CI" in out and "paired t-test" in out
+
+
+@pytest.mark.parametrize("seeds", ["x", "3-1", "0-2 1"])
+def test_bad_seeds_exit_2(seeds, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["transfer", "--target", "bbbp", "--candidates", "bace", "--seeds",
+              *seeds.split()])
+    assert exit_info.value.code == 2
+    assert "--seeds" in capsys.readouterr().err

@@ -36,6 +36,8 @@ def _check_seeds(seeds):
     bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
     if bad:
         raise TypeError(f"seeds must be integers, got {bad[:3]}")
+    if min(seeds) < 0:
+        raise ValueError(f"seeds must be non-negative, got {min(seeds)}")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds has repeated values: {seeds}")
     return [int(s) for s in seeds]
