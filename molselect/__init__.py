@@ -25,6 +25,11 @@ _EXPORTS = {
     "get_preset": "molselect.presets",
     "PRESETS": "molselect.presets",
     "plot_affinity": "molselect.plotting",
+    "plot_transfer_heatmap": "molselect.plotting",
+    "plot_transfer_gains": "molselect.plotting",
+    **{name: "molselect.evaluation" for name in (
+        "transfer_gains", "evaluate_selection", "summarize_gains", "score_selector",
+    )},
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -1,8 +1,11 @@
-"""Plots of a MolGroup selection: affinity learning curves per filtering round.
+"""Plots of a selection and of the transfer gains it is judged by.
 
 :func:`plot_affinity` draws what the paper's figure 8 shows: for each
 filtering round, the affinity of every surviving candidate after each epoch,
 with the threshold below which candidates are dropped.
+:func:`plot_transfer_heatmap` draws the paper's figure 1 from measured gains
+(targets x candidates, relative improvement, effects within the noise marked)
+and :func:`plot_transfer_gains` one target's gains with their intervals.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_affinity"]
+__all__ = ["plot_affinity", "plot_transfer_gains", "plot_transfer_heatmap"]
 
 _COLUMNS = ("affinity", "task_affinity", "structure_affinity")
 _LABELS = {
@@ -154,3 +157,164 @@ def _colormap(n):
 
     name = "tab10" if n <= 10 else "tab20"
     return matplotlib.colormaps[name]
+
+
+_VERDICT_COLOURS = {"helps": "tab:green", "hurts": "tab:red", "no clear effect": "0.6"}
+
+
+def _as_summary(gains):
+    """A summarize_gains table, from it or from the tidy table of transfer_gains."""
+    from .evaluation import summarize_gains
+
+    if not isinstance(gains, pd.DataFrame):
+        raise TypeError(f"gains must be the DataFrame of transfer_gains or summarize_gains, "
+                        f"got {type(gains).__name__}")
+    summary = gains if "verdict" in gains.columns else summarize_gains(gains)
+    if summary.empty:
+        raise ValueError("gains is empty: nothing to plot")
+    return summary
+
+
+def plot_transfer_heatmap(gains, ax=None, value="relative_gain", targets=None, candidates=None):
+    """Heatmap of measured gains, targets x candidates (the paper's figure 1).
+
+    Each cell is the mean relative improvement ``(perf(a, b) - perf(a)) /
+    perf(a)``, signed so that green means the candidate helps the target,
+    also for RMSE.  Cells whose effect is not significant (verdict "no clear
+    effect") are hatched and their number is grey: the measured effect is
+    within the noise of the seeds.
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame
+        The tidy table of :func:`~molselect.evaluation.transfer_gains` (for
+        one or several targets) or its :func:`~molselect.evaluation.summarize_gains`.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+    value : {"relative_gain", "gain"}, default="relative_gain"
+    targets, candidates : list of str, optional
+        Row and column order (default: as they appear, candidates sorted).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from molselect.plotting import plot_transfer_heatmap
+    >>> fig = plot_transfer_heatmap(gains)   # doctest: +SKIP
+    """
+    summary = _as_summary(gains)
+    if value not in ("relative_gain", "gain"):
+        raise ValueError(f"value must be 'relative_gain' or 'gain', got {value!r}")
+    targets = list(targets or dict.fromkeys(summary["target"]))
+    candidates = list(candidates or sorted(set(summary["candidate"])))
+    grid = summary.pivot(index="target", columns="candidate", values=value)
+    grid = grid.reindex(index=targets, columns=candidates)
+    verdict = summary.pivot(index="target", columns="candidate", values="verdict")
+    verdict = verdict.reindex(index=targets, columns=candidates)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(0.62 * len(candidates) + 2.6,
+                                        0.5 * len(targets) + 1.8), constrained_layout=True)
+    fig = ax.figure
+    values = grid.to_numpy(dtype=float)
+    scale = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
+    scale = scale if scale > 0 else 1.0
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=-scale, vmax=scale,
+                      aspect="auto")
+    percent = value == "relative_gain"
+    for i in range(len(targets)):
+        for j in range(len(candidates)):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            significant = verdict.iat[i, j] in ("helps", "hurts")
+            if not significant:
+                ax.add_patch(_hatch(j, i))
+            text = f"{100 * v:+.1f}" if percent else f"{v:+.3f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize="x-small",
+                    color="black" if significant else "0.35",
+                    fontweight="bold" if significant else "normal")
+    ax.set_xticks(range(len(candidates)), candidates, rotation=60, ha="right")
+    ax.set_yticks(range(len(targets)), targets)
+    ax.set_xlabel("auxiliary (candidate)")
+    ax.set_ylabel("target")
+    label = "relative gain (%)" if percent else "gain (metric units)"
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label(label)
+    ax.set_title("bold: significant; hatched: no clear effect (within the noise)",
+                 fontsize="small")
+    if percent:
+        bar.ax.yaxis.set_major_formatter(lambda x, _: f"{100 * x:+.0f}")
+    return fig
+
+
+def _hatch(x, y):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, hatch="////", edgecolor="0.55",
+                     linewidth=0)
+
+
+def plot_transfer_gains(gains, target=None, ax=None, value="relative_gain"):
+    """One target's gain per candidate with its confidence interval, best first.
+
+    Bars are green for a significant help, red for a significant harm and
+    grey for no clear effect; the whiskers are the intervals of
+    :func:`~molselect.evaluation.summarize_gains` (95% by default).
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame
+        The tidy table of :func:`~molselect.evaluation.transfer_gains` or its summary.
+    target : str, optional
+        Which target (needed when ``gains`` covers several).
+    ax : matplotlib Axes, optional
+    value : {"relative_gain", "gain"}, default="relative_gain"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = _as_summary(gains)
+    if value not in ("relative_gain", "gain"):
+        raise ValueError(f"value must be 'relative_gain' or 'gain', got {value!r}")
+    targets = list(dict.fromkeys(summary["target"]))
+    if target is None:
+        if len(targets) > 1:
+            raise ValueError(f"gains cover {len(targets)} targets ({targets}); say which with "
+                             "target=")
+        target = targets[0]
+    if target not in targets:
+        raise ValueError(f"gains do not cover the target {target!r}; they cover {targets}")
+    rows = summary[summary["target"] == target].sort_values(value, ascending=True)
+    low, high = (("relative_ci_low", "relative_ci_high") if value == "relative_gain"
+                 else ("gain_ci_low", "gain_ci_high"))
+    scale = 100.0 if value == "relative_gain" else 1.0
+    mean = rows[value].to_numpy(dtype=float) * scale
+    err = np.vstack([mean - rows[low].to_numpy(dtype=float) * scale,
+                     rows[high].to_numpy(dtype=float) * scale - mean])
+    err = np.where(np.isfinite(err), err, 0.0)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(rows) + 1.4), constrained_layout=True)
+    fig = ax.figure
+    positions = np.arange(len(rows))
+    colours = [_VERDICT_COLOURS.get(v, "0.6") for v in rows["verdict"]]
+    ax.barh(positions, mean, xerr=err, color=colours, capsize=2, error_kw={"linewidth": 0.8})
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(positions, rows["candidate"])
+    metric = rows["metric"].iloc[0]
+    ax.set_xlabel(f"relative gain in test {metric} (%)" if value == "relative_gain"
+                  else f"gain in test {metric}")
+    n = int(rows["n_seeds"].max())
+    ax.set_title(f"{target}: {n} seed(s), 95% intervals", fontsize="medium")
+    from matplotlib.patches import Patch
+
+    ax.legend([Patch(color=c) for c in _VERDICT_COLOURS.values()], list(_VERDICT_COLOURS),
+              fontsize="small", frameon=False, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return fig

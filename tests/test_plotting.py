@@ -116,3 +116,45 @@ def test_exported_at_the_top_level():
 
     assert molselect.plot_affinity is plot_affinity
     assert "plot_affinity" in molselect.__all__
+
+
+def _gains_table():
+    rng = np.random.default_rng(0)
+    rows = []
+    for target in ("bbbp", "esol"):
+        for candidate, mean in (("good", 0.05), ("bad", -0.05), ("noise", 0.0)):
+            for seed in range(6):
+                g = mean + 0.005 * (1 if seed % 2 else -1) * (1 + rng.random())
+                rows.append(dict(target=target, candidate=candidate, seed=seed,
+                                 metric="roc_auc", score_alone=0.8, score_with=0.8 + g,
+                                 gain=g, relative_gain=g / 0.8))
+    return pd.DataFrame(rows)
+
+
+def test_transfer_heatmap_marks_cells_within_the_noise():
+    from matplotlib.patches import Rectangle
+
+    from molselect.plotting import plot_transfer_heatmap
+
+    fig = plot_transfer_heatmap(_gains_table(), candidates=["good", "noise", "bad"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["bbbp", "esol"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["good", "noise", "bad"]
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert len(hatched) == 2   # the "noise" candidate of each target
+    bold = [t for t in ax.texts if t.get_fontweight() == "bold"]
+    assert len(bold) == 4
+
+
+def test_transfer_gains_bars_one_target_with_intervals():
+    from molselect.plotting import plot_transfer_gains
+
+    fig = plot_transfer_gains(_gains_table(), target="esol")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["bad", "noise", "good"]
+    with pytest.raises(ValueError, match="2 targets"):
+        plot_transfer_gains(_gains_table())
+    with pytest.raises(ValueError, match="do not cover"):
+        plot_transfer_gains(_gains_table(), target="tox21")
+    with pytest.raises(TypeError, match="DataFrame"):
+        plot_transfer_gains([1, 2])
