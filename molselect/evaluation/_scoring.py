@@ -73,7 +73,8 @@ def _mean_pairwise_tau(runs):
     return float(np.nanmean(taus)) if taus else np.nan
 
 
-def score_selector(selector_scores, gains, *, k=3, value="relative_gain", **summary_options):
+def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeasured="raise",
+                   **summary_options):
     """Score selectors against measured transfer gains: one table for many selectors.
 
     For every selector, target and run it compares the selector's scores of
@@ -107,6 +108,11 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", **summ
         Size of the selection judged (the paper selects the top 3).
     value : {"relative_gain", "gain"}, default="relative_gain"
         Which mean gain the scores are compared with.
+    unmeasured : {"raise", "ignore"}, default="raise"
+        What to do with scored candidates that the gains do not cover:
+        refuse, or judge the selector on the measured candidates only (for a
+        ground truth that is still being computed; ``n_candidates`` says on
+        how many).
     **summary_options
         Passed to :func:`summarize_gains` when ``gains`` is the tidy table.
 
@@ -122,6 +128,8 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", **summ
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if value not in ("relative_gain", "gain"):
         raise ValueError(f"value must be 'relative_gain' or 'gain', got {value!r}")
+    if unmeasured not in ("raise", "ignore"):
+        raise ValueError(f"unmeasured must be 'raise' or 'ignore', got {unmeasured!r}")
     if not isinstance(gains, pd.DataFrame):
         raise TypeError(f"gains must be the DataFrame of transfer_gains or summarize_gains, got "
                         f"{type(gains).__name__}")
@@ -144,10 +152,11 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", **summ
             scores = run.set_index("candidate")["score"]
             common = scores.index.intersection(true_gain.index)
             unknown = scores.index.difference(true_gain.index)
-            if len(unknown):
+            if len(unknown) and unmeasured == "raise":
                 raise ValueError(f"selector {selector!r} scores candidate(s) "
                                  f"{list(unknown)[:5]} of target {target!r} that the gains "
-                                 "do not cover")
+                                 "do not cover (unmeasured='ignore' judges on the measured "
+                                 "ones only)")
             scores, truth_run = scores[common], true_gain[common]
             run_scores.append(scores)
             top = scores.sort_values(ascending=False, kind="stable").index[:kk]

@@ -1,0 +1,190 @@
+"""Every selector against the ground truth: which one predicts what really helps?
+
+For each ground-truth target (``bench_ground_truth.py``), every selector
+scores the same candidates (every other available dataset) over several
+seeds, and :func:`molselect.evaluation.score_selector` compares its scores
+with the measured mean transfer gains: Spearman and Kendall correlation,
+precision of its top 3 against the candidates that help significantly, the
+mean measured gain of its top 3 next to the best and a random 3, and the
+agreement between its seeds.  Wall time per run is reported beside them.
+
+Selectors (``--selectors``, default all):
+
+* ``MolGroup[fast]``, ``MolGroup[medium]``, ``MolGroup[paper]``: the presets
+  of :mod:`molselect.presets` (the paper preset is meant for a GPU);
+* ``BeamSearch(P)``, ``TAG``, ``Task2vec``, ``MTDNN``: the baselines with the
+  ground truth's backbone size (GIN hidden 64, 3 layers), their own epochs;
+* ``Fingerprint``: MACCS-distribution similarity (no training);
+* ``Random``: a random ranking (the floor).
+
+Every finished run (selector, target, seed) is appended to
+``benchmarks/results/quality_runs.jsonl``, so the study resumes and a rerun
+only scores.  Usage::
+
+    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/bench_quality.py \\
+        [--selectors Fingerprint Random "MolGroup[fast]"] [--seeds 0-2] [--device cpu]
+
+Writes ``benchmarks/results/quality.md`` and ``quality.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import bench_ground_truth as ground_truth  # noqa: E402
+from molselect.datasets import list_datasets  # noqa: E402
+from molselect.evaluation import score_selector, summarize_gains  # noqa: E402
+from molselect.presets import get_preset  # noqa: E402
+from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,  # noqa: E402
+                                 MolGroupSelector, MTDNNSelector, RandomSelector, TAGSelector,
+                                 Task2VecSelector)
+
+RESULTS = REPO / "benchmarks" / "results"
+RUNS = RESULTS / "quality_runs.jsonl"
+BACKBONE = {"hidden_dim": 64, "num_layers": 3}
+
+
+def make_selector(label, seed, device):
+    common = dict(random_state=seed, device=device)
+    factories = {
+        "MolGroup[fast]": lambda: MolGroupSelector(**get_preset("fast"), **common),
+        "MolGroup[medium]": lambda: MolGroupSelector(**get_preset("medium"), **common),
+        "MolGroup[paper]": lambda: MolGroupSelector(**get_preset("paper"), **common),
+        "BeamSearch(P)": lambda: BeamSearchSelector(**BACKBONE, **common),
+        "TAG": lambda: TAGSelector(**BACKBONE, **common),
+        "Task2vec": lambda: Task2VecSelector(**BACKBONE, **common),
+        "MTDNN": lambda: MTDNNSelector(**BACKBONE, epochs=10, **common),
+        "Fingerprint": lambda: FingerprintSimilaritySelector(),
+        "Random": lambda: RandomSelector(random_state=seed),
+    }
+    return factories[label]()
+
+
+SELECTORS = ["MolGroup[fast]", "MolGroup[medium]", "MolGroup[paper]", "BeamSearch(P)", "TAG",
+             "Task2vec", "MTDNN", "Fingerprint", "Random"]
+# Deterministic selectors: one run says everything, more seeds would only repeat it.
+DETERMINISTIC = {"Fingerprint"}
+
+
+def read_runs():
+    if not RUNS.exists():
+        return []
+    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+
+
+def run_selectors(labels, targets, seeds, data, available, device):
+    done = {(r["selector"], r["target"], r["seed"]) for r in read_runs()}
+    for label in labels:
+        for target in targets:
+            for seed in ([seeds[0]] if label in DETERMINISTIC else seeds):
+                if (label, target, seed) in done:
+                    continue
+                pool = {n: data[n].train for n in available if n != target}
+                selector = make_selector(label, seed, device)
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    selector.fit(data[target].train, pool,
+                                 eval_set=[data[target].valid, data[target].test])
+                row = {"selector": label, "target": target, "seed": seed,
+                       "seconds": time.perf_counter() - start,
+                       "scores": {k: float(v) for k, v in selector.affinity_.items()},
+                       "selected": list(selector.selected_), "device": device}
+                with RUNS.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+                print(f"{label:18s} {target:9s} seed {seed}: {row['seconds']:7.1f} s, "
+                      f"selected {row['selected']}", flush=True)
+
+
+def report(targets, gt_summary):
+    runs = [r for r in read_runs() if r["target"] in targets]
+    if not runs:
+        print("no selector runs yet")
+        return
+    long = pd.DataFrame([{"selector": r["selector"], "target": r["target"], "run": r["seed"],
+                          "candidate": c, "score": s}
+                         for r in runs for c, s in r["scores"].items()])
+    table = score_selector(long, gt_summary, k=3, unmeasured="ignore")
+    seconds = pd.DataFrame(runs).groupby(["selector", "target"])["seconds"].mean()
+    table = table.join(seconds, on=["selector", "target"])
+    table.to_csv(RESULTS / "quality.csv", index=False)
+    overall = table.groupby("selector", sort=False).agg(
+        targets=("target", "nunique"), runs=("n_runs", "mean"), spearman=("spearman", "mean"),
+        spearman_sd_targets=("spearman", "std"), kendall=("kendall", "mean"),
+        precision_at_3=("precision_at_k", "mean"), top3_gain=("top_k_gain", "mean"),
+        best3_gain=("best_k_gain", "mean"), random3_gain=("random_k_gain", "mean"),
+        run_agreement=("run_agreement", "mean"), seconds=("seconds", "mean"))
+    overall = overall.sort_values("spearman", ascending=False)
+    lines = [
+        "# Selectors against the ground truth",
+        "",
+        "Produced by `benchmarks/bench_quality.py` from `quality_runs.jsonl` (selector runs) "
+        "and the ground truth of `bench_ground_truth.py` (see `ground_truth.md`: the gains, "
+        "their noise, and which effects are significant).",
+        "Each selector scores every other available dataset as a candidate for the target; "
+        "its scores are compared with the measured mean relative gains.  `spearman`/`kendall`: "
+        "rank correlation per run, averaged over runs, then over targets; `precision@3`: "
+        "share of the top 3 that help significantly (NaN where nothing does); `top3 gain`: "
+        "mean measured relative gain of the top 3 (pairwise gains, not a fit on the union), "
+        "next to the best 3 and a random 3; `run agreement`: mean Kendall tau between a "
+        "selector's seeds.  Wall time per run on 2 shared CPU cores, while other work ran.",
+        "",
+        f"Ground truth: {', '.join(targets)} (seeds per target: "
+        f"{gt_summary.groupby('target')['n_seeds'].max().to_dict()}).",
+        "",
+        "| selector | targets | runs | Spearman | (sd over targets) | Kendall | precision@3 | "
+        "top3 gain % | best3 % | random3 % | run agreement | s per run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    fmt = lambda v, p=2: "-" if not np.isfinite(v) else f"{v:.{p}f}"  # noqa: E731
+    for name, r in overall.iterrows():
+        lines.append(
+            f"| {name} | {r.targets} | {r.runs:.0f} | {fmt(r.spearman)} | "
+            f"{fmt(r.spearman_sd_targets)} | {fmt(r.kendall)} | {fmt(r.precision_at_3)} | "
+            f"{fmt(100 * r.top3_gain, 1)} | {fmt(100 * r.best3_gain, 1)} | "
+            f"{fmt(100 * r.random3_gain, 1)} | {fmt(r.run_agreement)} | {fmt(r.seconds, 1)} |")
+    lines += ["", "## Per target", "",
+              "| selector | target | runs | Spearman | Kendall | precision@3 | top3 gain % | "
+              "s per run |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.selector} | {r.target} | {r.n_runs} | {fmt(r.spearman)} | "
+                     f"{fmt(r.kendall)} | {fmt(r.precision_at_k)} | "
+                     f"{fmt(100 * r.top_k_gain, 1)} | {fmt(r.seconds, 1)} |")
+    (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", nargs="+", default=ground_truth.TARGETS)
+    parser.add_argument("--selectors", nargs="+", default=SELECTORS, choices=SELECTORS)
+    parser.add_argument("--seeds", default="0-2")
+    parser.add_argument("--gt-seeds", default="0-7", help="ground-truth seeds to use")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    available = list(list_datasets().query("available")["name"])
+    data = ground_truth.load_all(available)
+    truth = ground_truth.collect(args.targets, ground_truth.parse_seeds(args.gt_seeds), data,
+                                 available)
+    targets = [t for t in args.targets if t in set(truth["target"])]
+    if not args.report_only:
+        run_selectors(args.selectors, targets, ground_truth.parse_seeds(args.seeds), data,
+                      available, args.device)
+    report(targets, summarize_gains(truth))
+
+
+if __name__ == "__main__":
+    main()
