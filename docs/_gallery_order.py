@@ -4,6 +4,7 @@ ORDER = [
     "plot_quickstart.py",
     "plot_own_csv.py",
     "plot_history.py",
+    "plot_transfer.py",
     "plot_pipeline.py",
     "plot_graphormer.py",
 ]

@@ -48,7 +48,7 @@ def filter_candidates(affinity, threshold, final, top_k):
 
 
 class MolGroupSelector(BaseAuxiliarySelector):
-    """Select auxiliary datasets with MolGroup (Li et al., NeurIPS 2023).
+    """Select auxiliary datasets with MolGroup (Huang, Hu and Ying, NeurIPS 2023).
 
     A GIN in which every dataset owns its parameters is trained on the
     target and all candidates; each auxiliary's layers mix the target's and
