@@ -323,3 +323,16 @@ def test_downstream_gin_normalises_each_member_with_target_only_running_stats(sm
     torch.testing.assert_close(mixed(both)[0], alone(only)[0])
     for (name, a), (_, b) in zip(mixed.encoder.named_buffers(), alone.encoder.named_buffers()):
         torch.testing.assert_close(a, b, msg=name)
+
+
+def test_an_unreadable_cache_entry_is_recomputed_with_a_warning(bace, pool, tmp_path):
+    train, valid, test = bace
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
+    first = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+    entry = next(tmp_path.glob("*.json"))
+    entry.write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        again = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+    pd.testing.assert_frame_equal(first.drop(columns=["seconds_alone", "seconds_with"]),
+                                  again.drop(columns=["seconds_alone", "seconds_with"]))
+    assert json.loads(entry.read_text())["result"]["key"] == entry.stem

@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,8 +181,10 @@ class ResultCache:
             return json.loads(self._file(key).read_text())["result"]
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError):
-            return None  # an unreadable entry is recomputed and overwritten
+        except (OSError, ValueError, KeyError) as exc:
+            warnings.warn(f"result cache entry {self._file(key)} is unreadable ({exc}); the "
+                          "fit runs again and replaces it", RuntimeWarning, stacklevel=2)
+            return None
 
     def put(self, job, result):
         """Store ``result`` of ``job`` (with the job's description, for people reading it)."""
