@@ -336,3 +336,33 @@ def test_an_unreadable_cache_entry_is_recomputed_with_a_warning(bace, pool, tmp_
     pd.testing.assert_frame_equal(first.drop(columns=["seconds_alone", "seconds_with"]),
                                   again.drop(columns=["seconds_alone", "seconds_with"]))
     assert json.loads(entry.read_text())["result"]["key"] == entry.stem
+
+
+def test_permuted_labels_keep_molecules_and_label_counts():
+    from molselect.evaluation import permuted_labels
+
+    y = np.array([[0.0, 1.5], [1.0, np.nan], [1.0, -2.0], [0.0, 3.0], [1.0, np.nan]])
+    data = MoleculeDataset(["CCO", "CCN", "CCC", "CCCl", "CCBr"], y,
+                           task_types=["classification", "regression"], name="t")
+    control = permuted_labels(data, random_state=3)
+    assert list(control.ids) == list(data.ids) and control.name == "t (permuted labels)"
+    assert list(control.task_types) == ["classification", "regression"]
+    np.testing.assert_array_equal(np.isnan(control.y), np.isnan(data.y))
+    for j in range(2):
+        labelled = ~np.isnan(y[:, j])
+        assert sorted(control.y[labelled, j]) == sorted(y[labelled, j])
+
+
+def test_gains_relative_to_a_control_candidate():
+    tidy = _tidy({"control": [0.04, 0.05, 0.06, 0.05], "real": [0.10, 0.11, 0.12, 0.10],
+                  "same": [0.04, 0.06, 0.05, 0.05]})
+    plain = summarize_gains(tidy).set_index("candidate")
+    assert plain.loc["same", "verdict"] == "helps"   # beats doing nothing ...
+    against = summarize_gains(tidy, relative_to="control").set_index("candidate")
+    assert "control" not in against.index
+    assert against.loc["real", "gain"] == pytest.approx(0.0575)
+    assert against.loc["real", "verdict"] == "helps"
+    assert against.loc["same", "verdict"] == "no clear effect"   # ... but not the control
+    assert against.loc["real", "score_alone"] == pytest.approx(0.75)   # the control's score
+    with pytest.raises(ValueError, match="not a candidate"):
+        summarize_gains(tidy, relative_to="nothing")

@@ -14,11 +14,46 @@ from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
 from ._jobs import FitJob, run_jobs
 
-__all__ = ["evaluate_selection", "transfer_gains"]
+__all__ = ["evaluate_selection", "permuted_labels", "transfer_gains"]
 
 _COLUMNS = ["target", "candidate", "seed", "metric", "score_alone", "score_with", "gain",
             "relative_gain", "valid_alone", "valid_with", "best_epoch_alone", "best_epoch_with",
             "n_candidate", "n_leaked", "seconds_alone", "seconds_with"]
+
+
+def permuted_labels(data, random_state=0, name=None):
+    """The same molecules with each task's labels shuffled among its labelled rows.
+
+    An auxiliary that carries no information about its molecules: the control of a
+    transfer study.  Adding any dataset to a union changes the training itself (every
+    member is drawn equally often, so an epoch of a two-member union has twice the
+    optimiser steps), and a short fit can gain from that alone.  A candidate helps by
+    what it knows only where it beats this control (``summarize_gains(...,
+    relative_to=...)``).
+
+    Parameters
+    ----------
+    data : dataset
+        Usually the target's training split.
+    random_state : int, default=0
+        Seed of the shuffle.
+    name : str, optional
+        Default: ``"<name> (permuted labels)"``.
+
+    Returns
+    -------
+    MoleculeDataset
+    """
+    data = as_dataset(data, name="target")
+    rng = np.random.default_rng(random_state)
+    y = data.y.copy()
+    for j in range(y.shape[1]):
+        rows = np.flatnonzero(~np.isnan(y[:, j]))
+        y[rows, j] = y[rng.permutation(rows), j]
+    from ..datasets._base import MoleculeDataset
+
+    return MoleculeDataset(data.ids, y, tasks=data.tasks, task_types=data.task_types,
+                           metric=data.metric, name=name or f"{data.name} (permuted labels)")
 
 
 def _check_seeds(seeds):

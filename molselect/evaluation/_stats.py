@@ -59,7 +59,25 @@ def _adjust(p, correction):
     return out
 
 
-def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh"):
+def _relative_to(gains, baseline):
+    """Each candidate's per-seed gains minus the baseline candidate's of the same seed."""
+    if baseline not in set(gains["candidate"]):
+        raise ValueError(f"relative_to={baseline!r} is not a candidate of gains (candidates: "
+                         f"{sorted(set(gains['candidate']))[:8]})")
+    base = gains[gains["candidate"] == baseline].set_index(["target", "seed"])
+    rest = gains[gains["candidate"] != baseline].copy()
+    index = pd.MultiIndex.from_frame(rest[["target", "seed"]])
+    missing = ~index.isin(base.index)
+    if missing.any():
+        raise ValueError(f"the baseline {baseline!r} lacks seed(s) "
+                         f"{sorted(set(rest.loc[missing, 'seed']))} that other candidates have")
+    for column in ("gain", "relative_gain"):
+        rest[column] = rest[column].to_numpy() - base[column].reindex(index).to_numpy()
+    rest["score_alone"] = base["score_with"].reindex(index).to_numpy()
+    return rest
+
+
+def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh", relative_to=None):
     """Per target and candidate: mean gain, its standard error, interval, paired test, verdict.
 
     Each seed pairs a fit on the target alone with a fit on the target plus
@@ -81,6 +99,12 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh"):
         Multiple-testing adjustment over each target's candidates:
         Benjamini-Hochberg's false discovery rate, Holm's family-wise error
         rate, or none.
+    relative_to : str, optional
+        A control candidate (e.g. :func:`permuted_labels` of the target): each
+        other candidate's per-seed gain is then measured against the
+        control's of the same seed, so a verdict says whether the candidate
+        beats an auxiliary that carries no information (``score_alone`` then
+        holds the control's score).  The control's own row is left out.
 
     Returns
     -------
@@ -107,6 +131,8 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh"):
     if missing:
         raise ValueError(f"gains lacks the column(s) {missing}; pass the tidy table that "
                          "transfer_gains or evaluate_selection returns")
+    if relative_to is not None:
+        gains = _relative_to(gains, relative_to)
     rows = []
     for (target, candidate), group in gains.groupby(["target", "candidate"], sort=False):
         gain, gain_se, gain_lo, gain_hi = _interval(group["gain"], confidence)
