@@ -33,6 +33,11 @@ __all__ = ["FitJob", "ResultCache", "run_fit", "run_jobs"]
 # Parameters that do not change what a fit computes, so they stay out of the cache key
 # (the seed is a field of its own).  Results on another device count as the same job.
 _UNKEYED_PARAMS = ("random_state", "verbose", "device")
+# Parameters added after results were cached, at the value that computes exactly what the
+# estimator computed before they existed: left out of the key at that value, so that adding a
+# parameter does not throw away every cached fit.  A new parameter goes here only when its
+# default is measured to change nothing.
+_NEUTRAL_PARAMS = {"feature_set": "full"}
 
 
 def dataset_fingerprint(data):
@@ -60,7 +65,8 @@ def estimator_description(estimator):
     """Class path and the parameters that define a fit, as JSON-able values."""
     cls = type(estimator)
     params = {k: v for k, v in estimator.get_params(deep=False).items()
-              if k not in _UNKEYED_PARAMS}
+              if k not in _UNKEYED_PARAMS
+              and not (k in _NEUTRAL_PARAMS and v == _NEUTRAL_PARAMS[k])}
     return {"class": f"{cls.__module__}.{cls.__qualname__}", "params": _jsonable(params)}
 
 
