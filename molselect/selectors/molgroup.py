@@ -49,6 +49,13 @@ def filter_candidates(affinity, threshold, final, top_k):
     return survivors, dropped
 
 
+def _label_scalers(members, standardize):
+    """None (each dataset's regression labels standardised) or identity scalers (raw labels)."""
+    if standardize:
+        return None
+    return [LabelScaler.identity(d.n_tasks) for d in members]
+
+
 class MolGroupSelector(BaseAuxiliarySelector):
     """Select auxiliary datasets with MolGroup (Huang, Hu and Ying, NeurIPS 2023).
 
@@ -256,8 +263,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
         selected = []
         for r in range(self.n_rounds):
             members = [target] + [candidates[n] for n in alive]
-            table, classification, _ = build_table(members, fingerprints=True,
-                                                   scalers=self._label_scalers(members))
+            scalers = _label_scalers(members, self.standardize_labels)
+            table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
             rng = seed_everything(seeds[r].generate_state(1)[0])
             model = MolGroupModel(
                 [d.n_tasks for d in members],
@@ -313,9 +320,3 @@ class MolGroupSelector(BaseAuxiliarySelector):
         extra["structure_affinity_"].name = "structure_affinity"
         return SelectionResult(pd.Series(final_aff, dtype=float), selected=selected,
                                history=history, extra=extra)
-
-    def _label_scalers(self, members):
-        """None (each dataset's regression labels standardised) or identity scalers (raw)."""
-        if self.standardize_labels:
-            return None
-        return [LabelScaler.identity(d.n_tasks) for d in members]
