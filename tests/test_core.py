@@ -1,5 +1,7 @@
 """The torch core: gate, routing, meta-gradient, batch norm, sampling, batching."""
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from molselect.core.dropout import dropout
 from molselect.core.prepare import build_table
 from molselect.core.routed import grouped_linear
 from molselect.datasets._base import MoleculeDataset
+from molselect.featurize import ATOM_FEATURE_DIMS as ATOM_DIMS
 from molselect.featurize import featurize
 from molselect.selectors.molgroup import filter_candidates
 
@@ -293,3 +296,198 @@ def test_one_atom_block_in_a_training_batch(small_smiles):
     assert torch.isfinite(alone).all()
     # One row carries no variance: the running statistics keep their values.
     assert all(torch.equal(a, b) for a, b in zip(running, encoder.buffers()) if a.is_floating_point())
+
+
+# -- the reference code's behaviour, selectable (issue 12) ----------------------------------
+
+def _fused_score(gate, task, struct):
+    return (gate.balance * task + (1 - gate.balance) * struct) / gate.temperature
+
+
+@pytest.mark.parametrize("structure", ["shared", "per_dataset"])
+def test_reference_direction_reports_one_minus_the_sigmoid(structure):
+    fp, ids = torch.rand(8, 167), torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    torch.manual_seed(0)
+    paper = Gate(3, structure=structure)
+    torch.manual_seed(0)
+    reference = Gate(3, structure=structure, direction="reference")
+    a_paper, task, struct = paper(fp, ids)
+    a_ref, task_ref, struct_ref = reference(fp, ids)
+    # Same parameters, same cosines; the reference's target weight is 1 - sigmoid(score).
+    assert torch.equal(task, task_ref) and torch.allclose(struct, struct_ref)
+    assert torch.allclose(a_paper, torch.sigmoid(_fused_score(paper, task, struct)))
+    assert torch.allclose(a_ref, 1 - torch.sigmoid(_fused_score(reference, task, struct)))
+    assert torch.allclose(a_ref, 1 - a_paper)
+
+
+def test_gate_rejects_unknown_direction_and_structure():
+    with pytest.raises(ValueError, match="direction"):
+        Gate(2, direction="target")
+    with pytest.raises(ValueError, match="structure"):
+        Gate(2, structure="pooled")
+
+
+@pytest.mark.parametrize("direction, path", [("paper", "target"), ("reference", "own")])
+def test_which_path_a_high_score_opens(small_smiles, direction, path):
+    # Task embeddings made equal (cosine 1) and balance 1: score = 1 / 0.1 = 10, so
+    # sigmoid(score) is 1 - 5e-5.  Eq. 2 puts it on the target's parameters; the
+    # reference code's gate * f(theta_m) + (1 - gate) * f(theta_T) on the auxiliary's own.
+    data = _datasets(small_smiles, n_aux=1)
+    table, _, _ = build_table(data, fingerprints=True)
+    torch.manual_seed(0)
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0,
+                          balance=1.0, gate_direction=direction).double()
+    with torch.no_grad():
+        model.gate.task_embedding[1] = model.gate.task_embedding[0]
+    batch = table.batch([np.arange(len(d)) for d in data])
+    batch.fingerprints = batch.fingerprints.double()
+    a, _, _ = model.gate(batch.fingerprints, batch.graph_dataset)
+    _, routed = model.routed(batch, a)
+    _, target_path = model.routed(batch, torch.ones(1, dtype=torch.float64))
+    _, own_path = model.routed(batch, torch.zeros(1, dtype=torch.float64))
+    expected, other = (target_path, own_path) if path == "target" else (own_path, target_path)
+    assert torch.allclose(routed, expected, atol=1e-3)
+    assert not torch.allclose(routed, other, atol=1e-2)
+
+
+def test_molgroup_step_logs_the_target_weight_under_the_reference_direction(small_smiles):
+    data = _datasets(small_smiles)
+    table, clf, _ = build_table(data, fingerprints=True)
+    torch.manual_seed(0)
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim=8, num_layers=2,
+                          gate_direction="reference")
+    step = MolGroupStep(model, clf, warmup_epochs=0)
+    batch = table.batch([np.arange(len(d)) for d in data])
+    logs = step(batch, epoch=1)
+    score = _fused_score(model.gate, logs["task_affinity"], logs["structure_affinity"])
+    # The logged affinity is 1 - gate of the reference code: its keep rule gate <= 0.4
+    # is affinity >= 0.6.
+    assert torch.allclose(logs["gate"], 1 - torch.sigmoid(score), atol=1e-6)
+
+
+def test_per_dataset_structure_has_one_one_step_set2set_per_dataset():
+    torch.manual_seed(0)
+    gate = Gate(3, structure="per_dataset")
+    assert not hasattr(gate, "set2set")
+    assert len(gate.set2sets) == 4 and all(s.processing_steps == 1 for s in gate.set2sets)
+    assert Gate(3).set2set.processing_steps == 2  # the shared default is unchanged
+    fp, ids = torch.rand(9, 167), torch.tensor([0, 0, 1, 1, 1, 2, 3, 3, 3])
+    pooled = gate.structure_embeddings(fp, ids)
+    assert pooled.shape == (4, 32)
+    # Dataset d is pooled by Set2Set d over the L2-normalised W x_fp of its molecules.
+    counts = [2, 3, 1, 3]
+    for d, block in enumerate(torch.split(fp, counts)):
+        x = torch.nn.functional.normalize(gate.fingerprint_projection(block), dim=-1)
+        expected = gate.set2sets[d](x, index=torch.zeros(len(block), dtype=torch.long),
+                                    dim_size=1)
+        assert torch.allclose(pooled[d], expected[0], atol=1e-6)
+    assert torch.allclose(gate.structure_embeddings(fp, ids, counts), pooled)
+
+
+def test_per_dataset_structure_is_per_dataset_and_scale_free():
+    base = torch.rand(2, 167)
+    fp = torch.cat([base, base, base])  # the target and two auxiliaries with equal molecules
+    ids = torch.tensor([0, 0, 1, 1, 2, 2])
+    scaled = fp.clone()
+    scaled[2] *= 3.0  # one molecule of auxiliary 1 with a longer W x_fp
+    torch.manual_seed(0)
+    shared = Gate(2)
+    torch.manual_seed(0)
+    per_dataset = Gate(2, structure="per_dataset")
+    _, _, s_shared = shared(fp, ids)
+    _, _, s_per = per_dataset(fp, ids)
+    # One Set2Set for all: equal molecules, equal pools (cosine 1); one per dataset: not.
+    assert torch.allclose(s_shared, torch.ones(2), atol=1e-5)
+    assert not torch.allclose(s_per[0], s_per[1], atol=1e-4)
+    # Per-molecule normalisation: the length of W x_fp does not matter, as it does raw.
+    assert torch.allclose(per_dataset(scaled, ids)[2], s_per, atol=1e-6)
+    assert not torch.allclose(shared(scaled, ids)[2], s_shared, atol=1e-4)
+    # Auxiliary 1's structure cosine depends on the target's and its own Set2Set only.
+    grads = torch.autograd.grad(s_per[0], list(per_dataset.set2sets.parameters()),
+                                allow_unused=True)
+    per_module = np.cumsum([0] + [len(list(s.parameters())) for s in per_dataset.set2sets])
+    touched = [any(g is not None and torch.count_nonzero(g) > 0
+                   for g in grads[per_module[d]:per_module[d + 1]]) for d in range(3)]
+    assert touched == [True, True, False]
+
+
+def test_per_dataset_structure_trains_with_an_absent_dataset(small_smiles):
+    data = _datasets(small_smiles, n_aux=3)
+    table, clf, _ = build_table(data, fingerprints=True)
+    torch.manual_seed(0)
+    model = MolGroupModel([d.n_tasks for d in data], hidden_dim=8, num_layers=2,
+                          structure="per_dataset", gate_direction="reference")
+    step = MolGroupStep(model, clf, warmup_epochs=0)
+    batch = table.batch([np.arange(4), np.arange(3), np.array([], dtype=int), np.arange(5)])
+    before = [p.detach().clone() for p in model.gate.set2sets.parameters()]
+    logs = step(batch, epoch=1)
+    assert torch.isfinite(logs["gate"]).all()
+    assert logs["present"].tolist() == [1.0, 0.0, 1.0] and logs["gate"][1] == 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.gate.set2sets.parameters()))
+
+
+def test_simple_feature_set_keeps_the_first_two_atom_and_bond_features():
+    from molselect.core.gin import FEATURE_SETS, feature_dims
+    from molselect.featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+
+    assert FEATURE_SETS == ("full", "simple")
+    assert feature_dims() == (ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS)
+    assert feature_dims("simple") == (ATOM_FEATURE_DIMS[:2], BOND_FEATURE_DIMS[:2])
+    with pytest.raises(ValueError, match="feature_set"):
+        feature_dims("minimal")
+
+
+def _scramble_extra_columns(batch, seed=0):
+    """The batch with every atom feature after the 2nd and bond feature after the 2nd redrawn."""
+    from molselect.featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+
+    g = torch.Generator().manual_seed(seed)
+    other = copy.copy(batch)
+    other.x, other.edge_attr = batch.x.clone(), batch.edge_attr.clone()
+    for j, size in enumerate(ATOM_FEATURE_DIMS[2:], start=2):
+        other.x[:, j] = torch.randint(size, (len(other.x),), generator=g)
+    for j, size in enumerate(BOND_FEATURE_DIMS[2:], start=2):
+        other.edge_attr[:, j] = torch.randint(size, (len(other.edge_attr),), generator=g)
+    assert not torch.equal(other.x, batch.x)
+    return other
+
+
+def test_simple_features_ignore_atom_and_bond_columns_after_the_second(small_smiles):
+    graphs = featurize(small_smiles)
+    batch = graphs.batch(np.arange(len(small_smiles)))
+    other = _scramble_extra_columns(batch)
+    torch.manual_seed(0)
+    simple = GINEncoder(8, 2, 0.0, feature_set="simple").eval()
+    assert simple.atom_embedding.weight.shape == (119 + 5, 8)
+    assert simple.layers[0].bond_embedding.weight.shape == (5 + 6, 8)
+    assert torch.equal(simple(batch), simple(other))
+    full = GINEncoder(8, 2, 0.0).eval()
+    assert full.atom_embedding.weight.shape[0] == sum(ATOM_DIMS)
+    assert not torch.allclose(full(batch), full(other))
+
+
+def test_routed_gin_with_simple_features(small_smiles):
+    model, clf, batch = _tiny(small_smiles)
+    torch.manual_seed(0)
+    simple = MolGroupModel([1, 2, 2], hidden_dim=8, num_layers=2, dropout=0.0,
+                           feature_set="simple").double()
+    assert simple.routed.aux_atom_embedding.shape == (2, 119 + 5, 8)
+    assert simple.routed.aux_layers[0].bond_embedding.shape == (2, 5 + 6, 8)
+    assert model.routed.aux_atom_embedding.shape == (2, sum(ATOM_DIMS), 8)
+    gate = torch.tensor([0.3, 0.8], dtype=torch.float64)
+    other = _scramble_extra_columns(batch)
+    t1, a1 = simple.routed(batch, gate)
+    t2, a2 = simple.routed(other, gate)
+    assert torch.allclose(t1, t2) and torch.allclose(a1, a2)
+    assert not torch.allclose(model.routed(batch, gate)[1], model.routed(other, gate)[1])
+    step = MolGroupStep(simple, clf, warmup_epochs=0)
+    assert all(g is None or torch.isfinite(g).all() for g in step.meta_gradient_on(batch))
+
+
+def test_identity_label_scaler_keeps_raw_labels():
+    from molselect.core.prepare import LabelScaler
+
+    y = np.array([[-3.0, 1.0], [5.0, np.nan]])
+    scaler = LabelScaler.identity(2)
+    np.testing.assert_array_equal(scaler.transform(y), y)
+    np.testing.assert_array_equal(scaler.inverse_transform(y), y)

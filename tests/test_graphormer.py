@@ -225,3 +225,26 @@ def test_no_scikit_learn():
         "import molselect.core.graphormer, molselect.featurize._spatial\n"
         "sys.exit(int(any(m.split('.')[0] == 'sklearn' for m in sys.modules)))\n")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_simple_feature_dims_ignore_columns_after_the_second(graphs, spatial):
+    """The reference code's --feature simple: atoms (number, chirality), bonds (type, stereo)."""
+    from molselect.core.gin import feature_dims
+    from molselect.featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
+
+    atom_dims, bond_dims = feature_dims("simple")
+    batch = collate_graphormer(graphs, spatial, np.arange(len(graphs)))
+    other = dict(batch)
+    g = torch.Generator().manual_seed(0)
+    other["x"] = batch["x"].clone()
+    for j, size in enumerate(ATOM_FEATURE_DIMS[2:], start=2):
+        other["x"][..., j] = torch.randint(size, other["x"].shape[:-1], generator=g)
+    other["edge_attr"] = batch["edge_attr"].clone()
+    for j, size in enumerate(BOND_FEATURE_DIMS[2:], start=2):
+        other["edge_attr"][:, j] = torch.randint(size, other["edge_attr"].shape[:1], generator=g)
+    simple = tiny(atom_feature_dims=atom_dims, bond_feature_dims=bond_dims).eval()
+    assert simple.atom_encoder.table.weight.shape[0] == sum(atom_dims)
+    with torch.no_grad():
+        torch.testing.assert_close(simple(batch), simple(other))
+        full = tiny().eval()
+        assert not torch.allclose(full(batch), full(other))

@@ -217,3 +217,43 @@ def test_clear_errors(data):
         est.score(list(data.bace_test.ids))
     with pytest.raises(TypeError, match="SMILES"):
         est.predict(np.zeros(3))
+
+
+# -- feature_set (issue 12): the reference code's --feature simple ---------------------------
+
+@pytest.mark.parametrize("cls", [GINRegressor, GraphormerRegressor])
+def test_simple_feature_set_embeds_two_atom_and_two_bond_features(cls, data, tmp_path):
+    est = tiny(cls, feature_set="simple").fit(data.esol)
+    encoder = est.model_.encoder
+    atom = (encoder.atom_embedding.weight if cls is GINRegressor
+            else encoder.atom_encoder.table.weight)
+    bond = (encoder.layers[0].bond_embedding.weight if cls is GINRegressor
+            else encoder.bond_encoder.table.weight)
+    assert atom.shape[0] == 119 + 5 and bond.shape[0] == 5 + 6  # atomic number + chirality
+    assert tiny(cls)._build_encoder().state_dict().keys() == encoder.state_dict().keys()
+    assert np.isfinite(est.predict(data.esol_test)).all()
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(clone.predict(data.esol_test), est.predict(data.esol_test))
+
+    # A saved encoder records its feature set, and fine-tuning checks it.
+    path = est.save_encoder(tmp_path / "simple.pt")
+    assert torch.load(path, weights_only=True)["config"]["feature_set"] == "simple"
+    tiny(cls, feature_set="simple", pretrained=path).fit(data.esol)
+    with pytest.raises(ValueError, match=r"feature_set='simple' \(here 'full'\)"):
+        tiny(cls, pretrained=path).fit(data.esol)
+
+    # A file saved before feature_set existed holds a full-feature encoder.
+    full = tiny(cls).fit(data.esol).save_encoder(tmp_path / "full.pt")
+    old = torch.load(full, weights_only=True)
+    del old["config"]["feature_set"]
+    torch.save(old, tmp_path / "old.pt")
+    tiny(cls, pretrained=tmp_path / "old.pt").fit(data.esol)
+    with pytest.raises(ValueError, match=r"feature_set='full' \(here 'simple'\)"):
+        tiny(cls, feature_set="simple", pretrained=tmp_path / "old.pt").fit(data.esol)
+
+
+def test_feature_set_default_and_bad_value(data):
+    assert GINClassifier().feature_set == "full" and GraphormerClassifier().feature_set == "full"
+    for cls in (GINClassifier, GraphormerClassifier):
+        with pytest.raises(ValueError, match="feature_set must be one of"):
+            tiny(cls, feature_set="minimal").fit(data.bace)

@@ -16,8 +16,42 @@ import torch.nn.functional as F
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
 from .dropout import dropout
 
-__all__ = ["FeatureEmbedding", "GINEncoder", "blockwise_batch_norm", "multi_hot",
-           "segment_batch_norm", "segment_sum", "training_batch_norm"]
+__all__ = ["FEATURE_SETS", "FeatureEmbedding", "GINEncoder", "blockwise_batch_norm",
+           "feature_dims", "multi_hot", "segment_batch_norm", "segment_sum",
+           "training_batch_norm"]
+
+#: The input feature sets an encoder can embed (see :func:`feature_dims`).
+FEATURE_SETS = ("full", "simple")
+
+# The reference code's ``--feature simple`` keeps ``x[:, :2]`` and ``edge_attr[:, :2]``.
+_SIMPLE_ATOM_FEATURES = 2
+_SIMPLE_BOND_FEATURES = 2
+
+
+def feature_dims(feature_set="full"):
+    """Vocabulary sizes of the atom and of the bond feature columns an encoder embeds.
+
+    Parameters
+    ----------
+    feature_set : {"full", "simple"}, default="full"
+        ``"full"``: OGB's 9 atom and 3 bond features (what
+        :func:`~molselect.featurize.featurize` stores).  ``"simple"``: only
+        the first two of each, atomic number and chirality, bond type and
+        stereo, as the MolGroup reference code's ``--feature simple``
+        (``x[:, :2]``, ``edge_attr[:, :2]``).  The featurization is the same
+        for both (so is its cache): the embedding layers read only the first
+        columns.
+
+    Returns
+    -------
+    atom_dims, bond_dims : list of int
+    """
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"feature_set must be one of {FEATURE_SETS}, got {feature_set!r}")
+    if feature_set == "simple":
+        return (list(ATOM_FEATURE_DIMS[:_SIMPLE_ATOM_FEATURES]),
+                list(BOND_FEATURE_DIMS[:_SIMPLE_BOND_FEATURES]))
+    return list(ATOM_FEATURE_DIMS), list(BOND_FEATURE_DIMS)
 
 
 def multi_hot(features, offsets, width, dtype):
@@ -40,7 +74,10 @@ class FeatureEmbedding(nn.Module):
     Parameters
     ----------
     feature_dims : sequence of int
-        Vocabulary size of each feature column.
+        Vocabulary size of each feature column embedded.  Inputs may carry
+        more columns than this: only the first ``len(feature_dims)`` are read
+        (so ``feature_dims("simple")`` embeds the full featurization's first
+        columns, see :func:`feature_dims`).
     dim : int
         Embedding size.
     """
@@ -55,6 +92,8 @@ class FeatureEmbedding(nn.Module):
 
     def encode(self, features):
         """Multi-hot rows of shape (n, vocabulary) for integer features (n, n_features)."""
+        if features.shape[1] != self.offsets.shape[0]:
+            features = features[:, :self.offsets.shape[0]]
         return multi_hot(features, self.offsets, self.weight.shape[0], self.weight.dtype)
 
     def forward(self, features, encoded=None):
@@ -186,9 +225,10 @@ class GINLayer(nn.Module):
     the layer's outer batch norm, as in OGB's GIN.
     """
 
-    def __init__(self, dim):
+    def __init__(self, dim, bond_feature_dims=None):
         super().__init__()
-        self.bond_embedding = FeatureEmbedding(BOND_FEATURE_DIMS, dim)
+        self.bond_embedding = FeatureEmbedding(
+            BOND_FEATURE_DIMS if bond_feature_dims is None else bond_feature_dims, dim)
         self.eps = nn.Parameter(torch.zeros(1))
         self.lin1 = nn.Linear(dim, 2 * dim)
         self.norm1 = nn.BatchNorm1d(2 * dim)
@@ -225,6 +265,10 @@ class GINEncoder(nn.Module):
         Number of message-passing layers.
     dropout : float, default=0.5
         Dropout after every layer.
+    feature_set : {"full", "simple"}, default="full"
+        Input features embedded (:func:`feature_dims`): all 9 atom / 3 bond
+        OGB features, or the reference code's ``--feature simple`` (atomic
+        number, chirality; bond type, stereo).
 
     Notes
     -----
@@ -234,15 +278,17 @@ class GINEncoder(nn.Module):
     dataset of a mixed batch its own batch-norm statistics.
     """
 
-    def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5):
+    def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5, feature_set="full"):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        atom_dims, bond_dims = feature_dims(feature_set)
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.dropout = dropout
-        self.atom_embedding = FeatureEmbedding(ATOM_FEATURE_DIMS, hidden_dim)
-        self.layers = nn.ModuleList(GINLayer(hidden_dim) for _ in range(num_layers))
+        self.feature_set = feature_set
+        self.atom_embedding = FeatureEmbedding(atom_dims, hidden_dim)
+        self.layers = nn.ModuleList(GINLayer(hidden_dim, bond_dims) for _ in range(num_layers))
 
     def activate(self, h, layer):
         """ReLU (except after the last layer) then dropout, applied after each layer."""

@@ -36,7 +36,10 @@ class _OffsetEmbedding(nn.Module):
         self.table = nn.Embedding(int(sum(feature_dims)), dim)
 
     def forward(self, features):
-        # (..., n_features) -> (..., n_features, dim)
+        # (..., n_features) -> (..., n_features, dim); wider inputs keep their first columns
+        n = self.offsets.shape[0]
+        if features.shape[-1] != n:
+            features = features[..., :n]
         return self.table(features + self.offsets)
 
 
@@ -109,7 +112,9 @@ class GraphormerEncoder(nn.Module):
     atom_feature_dims, bond_feature_dims : sequence of int, optional
         Vocabulary sizes of the atom and bond feature columns; default to
         :data:`molselect.featurize.ATOM_FEATURE_DIMS` /
-        :data:`~molselect.featurize.BOND_FEATURE_DIMS`.
+        :data:`~molselect.featurize.BOND_FEATURE_DIMS`.  Inputs with more
+        columns are embedded by their first ones only (the reference code's
+        ``--feature simple`` is ``molselect.core.gin.feature_dims("simple")``).
 
     Notes
     -----

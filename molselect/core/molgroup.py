@@ -56,15 +56,24 @@ class MolGroupModel(nn.Module):
         Encoder size (paper: 300, 5, 0.5).
     fingerprint_dim, embedding_dim, balance, temperature
         Gate settings (see :class:`~molselect.core.gate.Gate`).
+    gate_direction : {"paper", "reference"}, default="paper"
+        The gate's ``direction``: which path its sigmoid weights.
+    structure : {"shared", "per_dataset"}, default="shared"
+        The gate's structure branch.
+    feature_set : {"full", "simple"}, default="full"
+        Input features of every encoder copy
+        (:func:`~molselect.core.gin.feature_dims`).
     """
 
     def __init__(self, n_tasks, hidden_dim=300, num_layers=5, dropout=0.5, fingerprint_dim=167,
-                 embedding_dim=16, balance=0.9, temperature=0.1):
+                 embedding_dim=16, balance=0.9, temperature=0.1, gate_direction="paper",
+                 structure="shared", feature_set="full"):
         super().__init__()
         n_aux = len(n_tasks) - 1
-        self.routed = RoutedGIN(n_aux, hidden_dim, num_layers, dropout)
+        self.routed = RoutedGIN(n_aux, hidden_dim, num_layers, dropout, feature_set)
         self.heads = MultiHead(hidden_dim, n_tasks)
-        self.gate = Gate(n_aux, fingerprint_dim, embedding_dim, balance, temperature)
+        self.gate = Gate(n_aux, fingerprint_dim, embedding_dim, balance, temperature,
+                         direction=gate_direction, structure=structure)
 
     def gate_parameters(self):
         """Parameters of g(.), updated by the meta-gradient only."""
@@ -143,7 +152,8 @@ class MolGroupStep:
     def _forward_and_gradients(self, batch, meta):
         """Losses of one batch and their first-order gradients (shared by both updates)."""
         model = self.model
-        gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset)
+        gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset,
+                                                batch.graph_counts)
         emb_t, emb_a = model.routed(batch, gate if meta else None)
         target_loss, target_present = self._losses(
             model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])

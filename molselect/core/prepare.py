@@ -45,6 +45,11 @@ class LabelScaler:
             scale[regression] = np.where(np.isfinite(s) & (s > 0), s, 1.0)
         return cls(mean, scale)
 
+    @classmethod
+    def identity(cls, n_tasks):
+        """A scaler that leaves every column as it is (raw labels, as the reference code)."""
+        return cls(np.zeros(n_tasks), np.ones(n_tasks))
+
     def transform(self, y):
         """Scale labels for training."""
         return (np.asarray(y, dtype=np.float64) - self.mean) / self.scale

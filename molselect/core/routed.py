@@ -2,7 +2,11 @@
 
 Every dataset owns a full copy of the encoder parameters.  The target runs on
 its own parameters theta_T.  Auxiliary m runs, at every layer,
-``z = a_m * f(theta_T)(z) + (1 - a_m) * f(theta_m)(z)``.
+``z = a_m * f(theta_T)(z) + (1 - a_m) * f(theta_m)(z)``, where ``a_m`` is
+the weight of the target's path: the gate value under the paper's eq. 2, one
+minus it under the reference code's convention (the gate computes ``a_m``
+for either, see :class:`~molselect.core.gate.Gate`), so this encoder is the
+same for both.
 
 A step's batch holds all datasets at once, sorted by dataset (target first).
 The target's layers run once over every node (statistics per dataset).  The
@@ -21,8 +25,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
-from .gin import GINEncoder, mean_pool, segment_sum, training_batch_norm
+from .gin import GINEncoder, feature_dims, mean_pool, segment_sum, training_batch_norm
 
 __all__ = ["RoutedGIN", "grouped_linear"]
 
@@ -70,9 +73,9 @@ def _stacked_linear(n_copies, fan_in, fan_out):
 class _StackedGINLayer(nn.Module):
     """M copies of a GIN layer's parameters, applied per auxiliary segment."""
 
-    def __init__(self, n_copies, dim):
+    def __init__(self, n_copies, dim, bond_feature_dims):
         super().__init__()
-        self.bond_embedding = _stacked_embedding(n_copies, BOND_FEATURE_DIMS, dim)
+        self.bond_embedding = _stacked_embedding(n_copies, bond_feature_dims, dim)
         self.eps = nn.Parameter(torch.zeros(n_copies, 1))
         self.w1, self.b1 = _stacked_linear(n_copies, dim, 2 * dim)
         self.norm1_weight = nn.Parameter(torch.ones(n_copies, 2 * dim))
@@ -109,8 +112,9 @@ class RoutedGIN(nn.Module):
     ----------
     n_auxiliaries : int
         Number of auxiliary datasets M.
-    hidden_dim, num_layers, dropout
-        As :class:`~molselect.core.gin.GINEncoder`.
+    hidden_dim, num_layers, dropout, feature_set
+        As :class:`~molselect.core.gin.GINEncoder`; every dataset's copy
+        embeds the same feature columns.
 
     Attributes
     ----------
@@ -119,15 +123,17 @@ class RoutedGIN(nn.Module):
         updates through :func:`torch.func.functional_call`.
     """
 
-    def __init__(self, n_auxiliaries, hidden_dim=300, num_layers=5, dropout=0.5):
+    def __init__(self, n_auxiliaries, hidden_dim=300, num_layers=5, dropout=0.5,
+                 feature_set="full"):
         super().__init__()
         if n_auxiliaries < 1:
             raise ValueError("RoutedGIN needs at least one auxiliary dataset")
+        atom_dims, bond_dims = feature_dims(feature_set)
         self.n_auxiliaries = n_auxiliaries
-        self.target = GINEncoder(hidden_dim, num_layers, dropout)
-        self.aux_atom_embedding = _stacked_embedding(n_auxiliaries, ATOM_FEATURE_DIMS, hidden_dim)
+        self.target = GINEncoder(hidden_dim, num_layers, dropout, feature_set)
+        self.aux_atom_embedding = _stacked_embedding(n_auxiliaries, atom_dims, hidden_dim)
         self.aux_layers = nn.ModuleList(
-            _StackedGINLayer(n_auxiliaries, hidden_dim) for _ in range(num_layers)
+            _StackedGINLayer(n_auxiliaries, hidden_dim, bond_dims) for _ in range(num_layers)
         )
 
     def forward(self, batch, gate):
@@ -142,8 +148,10 @@ class RoutedGIN(nn.Module):
         batch : MixedBatch
             Graphs sorted by dataset, target (dataset 0) first.
         gate : Tensor of shape (M,) or None
-            The gate value a_m of each auxiliary for this step; ``None`` runs
-            every auxiliary on its own parameters only (the warm-up epoch).
+            The weight a_m of the *target's* path for each auxiliary in this
+            step (the affinity; :class:`~molselect.core.gate.Gate` gives it
+            for either gate direction); ``None`` runs every auxiliary on its
+            own parameters only (the warm-up epoch).
 
         Returns
         -------

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..core import JointStep, MultiHead, predict, resolve_device, seed_everything, train
+from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
 from ..metrics import evaluate, is_better, to_score
@@ -30,6 +31,8 @@ __all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
 
 LOSS_WEIGHTINGS = ("uniform", "gradnorm")
 _CHECKPOINT_FORMAT = "molselect-encoder-v1"
+# Shape hyper-parameters added after the checkpoint format: their value in older files.
+_SHAPE_DEFAULTS = {"feature_set": "full"}
 
 
 class _Network(torch.nn.Module):
@@ -282,6 +285,9 @@ class BaseGraphEstimator(BaseEstimator):
         return JointStep(model, classification, optimizer)
 
     def _check_params(self):
+        if getattr(self, "feature_set", "full") not in FEATURE_SETS:
+            raise ValueError(f"feature_set must be one of {FEATURE_SETS}, "
+                             f"got {self.feature_set!r}")
         for name in ("hidden_dim", "num_layers", "batch_size", "epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -439,8 +445,9 @@ class BaseGraphEstimator(BaseEstimator):
         if checkpoint["encoder"] != self._encoder_name:
             raise ValueError(f"{str(path)!r} holds a {checkpoint['encoder']} encoder; "
                              f"{type(self).__name__} needs a {self._encoder_name} encoder")
-        mismatch = {k: (v, getattr(self, k)) for k, v in checkpoint["config"].items()
-                    if getattr(self, k) != v}
+        saved = {**{k: v for k, v in _SHAPE_DEFAULTS.items() if k in self._shape_params},
+                 **checkpoint["config"]}
+        mismatch = {k: (v, getattr(self, k)) for k, v in saved.items() if getattr(self, k) != v}
         if mismatch:
             detail = ", ".join(f"{k}={saved!r} (here {mine!r})"
                                for k, (saved, mine) in mismatch.items())

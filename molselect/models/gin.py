@@ -27,9 +27,17 @@ _PARAMS = """
         paper).  "gradnorm": GradNorm (Chen et al. 2018, alpha 1.5) on the
         last GIN layer's weight, weights renormalised to sum to the number
         of members (the paper's GradNorm baseline).
+    feature_set : {"full", "simple"}, default="full"
+        Input features the encoder embeds.  "full": OGB's 9 atom and 3 bond
+        features (the paper).  "simple": atomic number and chirality, bond
+        type and stereo only, the MolGroup reference code's ``--feature
+        simple`` (``x[:, :2]``, ``edge_attr[:, :2]``), with which its
+        downstream and pairwise results were trained.  The featurization and
+        its cache are shared; the encoder's embedding tables change shape,
+        so a saved encoder records it.
     pretrained : str or path-like, optional
         Encoder checkpoint from :meth:`pretrain` / :meth:`save_encoder` to
-        start from (same ``hidden_dim`` and ``num_layers``).
+        start from (same ``hidden_dim``, ``num_layers`` and ``feature_set``).
     device : str, default="auto"
         "auto" uses CUDA when available.
     random_state : int or None, default=None
@@ -63,12 +71,12 @@ _PARAMS = """
 
 class _GIN(BaseGraphEstimator):
     _encoder_name = "gin"
-    _shape_params = ("hidden_dim", "num_layers")
+    _shape_params = ("hidden_dim", "num_layers", "feature_set")
     _dense_inputs = False
 
     def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, epochs=50,
                  lr=1e-3, loss_weighting="uniform", pretrained=None, device="auto",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, feature_set="full"):
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.dropout = dropout
@@ -80,12 +88,13 @@ class _GIN(BaseGraphEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.feature_set = feature_set
 
     def _check_arch_params(self):
         pass
 
     def _build_encoder(self):
-        return GINEncoder(self.hidden_dim, self.num_layers, self.dropout)
+        return GINEncoder(self.hidden_dim, self.num_layers, self.dropout, self.feature_set)
 
     def _make_optimizer(self, parameters):
         return adam(parameters, self.lr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.gin import feature_dims
 from ..core.graphormer import GraphormerEncoder
 from ..core.graphormer_input import GraphormerInputs
 from ._base import BaseGraphEstimator, GraphClassifierMixin, GraphRegressorMixin
@@ -40,10 +41,18 @@ _PARAMS = """
         "uniform": unweighted mean of the members' masked losses.
         "gradnorm": GradNorm (alpha 1.5) on the last layer's feed-forward
         output weight, weights summing to the number of members.
+    feature_set : {"full", "simple"}, default="full"
+        Input features the encoder embeds.  "full": OGB's 9 atom and 3 bond
+        features (the paper).  "simple": atomic number and chirality, bond
+        type and stereo only, the MolGroup reference code's ``--feature
+        simple`` (``x[:, :2]``, ``edge_attr[:, :2]``), with which its
+        downstream and pairwise results were trained.  The featurization and
+        its cache are shared; the encoder's embedding tables change shape,
+        so a saved encoder records it.
     pretrained : str or path-like, optional
         Encoder checkpoint written by :meth:`pretrain` or :meth:`save_encoder`
         (same ``hidden_dim``, ``num_layers``, ``num_heads``, ``max_nodes``,
-        ``max_dist``).  The paper's PCQM4Mv2 weights are not available.
+        ``max_dist``, ``feature_set``).  The paper's PCQM4Mv2 weights are not available.
     device : str, default="auto"
     random_state : int or None, default=None
     verbose : bool, default=False
@@ -76,13 +85,14 @@ _PARAMS = """
 
 class _Graphormer(BaseGraphEstimator):
     _encoder_name = "graphormer"
-    _shape_params = ("hidden_dim", "num_layers", "num_heads", "max_nodes", "max_dist")
+    _shape_params = ("hidden_dim", "num_layers", "num_heads", "max_nodes", "max_dist",
+                     "feature_set")
     _dense_inputs = True
 
     def __init__(self, hidden_dim=512, num_layers=5, num_heads=8, dropout=0.1,
                  attention_dropout=0.3, max_nodes=128, max_dist=5, batch_size=128, epochs=30,
                  lr=1e-4, loss_weighting="uniform", pretrained=None, device="auto",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, feature_set="full"):
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -98,6 +108,7 @@ class _Graphormer(BaseGraphEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.feature_set = feature_set
 
     def _check_arch_params(self):
         for name in ("num_heads", "max_nodes", "max_dist"):
@@ -112,8 +123,10 @@ class _Graphormer(BaseGraphEstimator):
                              f"got {self.attention_dropout!r}")
 
     def _build_encoder(self):
+        atom_dims, bond_dims = feature_dims(self.feature_set)
         return GraphormerEncoder(self.hidden_dim, self.num_layers, self.num_heads, self.dropout,
-                                 self.attention_dropout, self.max_nodes, self.max_dist)
+                                 self.attention_dropout, self.max_nodes, self.max_dist,
+                                 atom_feature_dims=atom_dims, bond_feature_dims=bond_dims)
 
     def _make_optimizer(self, parameters):
         return torch.optim.AdamW(parameters, lr=self.lr)

@@ -7,8 +7,10 @@ import pandas as pd
 
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
+from ..core.gate import GATE_DIRECTIONS, STRUCTURES
+from ..core.gin import FEATURE_SETS
 from ..core.molgroup import META_GRADIENTS
-from ..core.prepare import build_table
+from ..core.prepare import LabelScaler, build_table
 
 __all__ = ["MolGroupSelector", "filter_candidates"]
 
@@ -47,6 +49,13 @@ def filter_candidates(affinity, threshold, final, top_k):
     return survivors, dropped
 
 
+def _label_scalers(members, standardize):
+    """None (each dataset's regression labels standardised) or identity scalers (raw labels)."""
+    if standardize:
+        return None
+    return [LabelScaler.identity(d.n_tasks) for d in members]
+
+
 class MolGroupSelector(BaseAuxiliarySelector):
     """Select auxiliary datasets with MolGroup (Huang, Hu and Ying, NeurIPS 2023).
 
@@ -74,6 +83,44 @@ class MolGroupSelector(BaseAuxiliarySelector):
         lam: weight of the task affinity against the structure affinity.
     temperature : float, default=0.1
         Gate temperature (the reference code's value).
+    gate_direction : {"paper", "reference"}, default="paper"
+        Which path the gate's sigmoid weights.  ``"paper"`` follows eq. 2 as
+        printed: auxiliary m's layers compute ``a_m f(theta_T) + (1 - a_m)
+        f(theta_m)`` with ``a_m = sigmoid(score)``, and ``a_m`` is its
+        affinity.  ``"reference"`` follows the authors' released code
+        (``models/metagin.py``), ``gate f(theta_m) + (1 - gate) f(theta_T)``
+        with ``gate = sigmoid(score)``: the sigmoid weights the auxiliary's
+        own parameters, and the affinity reported in ``affinity_`` and
+        ``history_`` and compared with ``threshold`` is ``1 - gate``, the
+        weight of the target's path (the code keeps ``gate <= 0.4``, i.e.
+        affinity >= 0.6).  So a higher affinity means more sharing with the
+        target under both.  They differ where a round starts: the initial
+        structure cosine is positive, so a candidate starts above 0.5 under
+        ``"paper"`` (it stays unless pushed down) and below it under
+        ``"reference"`` (it must earn its way above ``threshold``), and a
+        lower ``balance`` lowers the initial affinities only under
+        ``"reference"``, as the paper's appendix E.1 reports.
+    structure : {"shared", "per_dataset"}, default="shared"
+        The gate's structure branch (eq. 4).  ``"shared"``: one Set2Set with
+        2 processing steps, shared by every dataset, over the raw ``W
+        x_fp``, as the paper describes it.  ``"per_dataset"``: one Set2Set per
+        dataset with 1 processing step over the L2-normalised ``W x_fp`` of
+        each molecule, as the reference code's gate (``models/gater.py``; its
+        2-step Set2Set is built but never used).
+    feature_set : {"full", "simple"}, default="full"
+        Input features of the routed GIN.  ``"full"``: OGB's 9 atom and 3
+        bond features, as the paper says ("extracted atom and bond features"
+        of OGB).  ``"simple"``: atomic number and chirality, bond type and
+        stereo only, the reference code's ``--feature simple``, used by every
+        script of it (``x[:, :2]``, ``edge_attr[:, :2]``).  The featurization
+        and its cache are the same for both.
+    standardize_labels : bool, default=True
+        Standardise each regression task (mean 0, variance 1) for MolGroup's
+        training, so that datasets of very different label scales weigh alike
+        in the joint loss; the paper says nothing about it.  False trains on
+        the raw labels, as the reference code (which min-max scales qm8 and
+        qm9 only; here they stay raw too).  Classification labels are never
+        scaled.
     hidden_dim : int, default=300
         Size of the GIN's node embeddings (every dataset's copy).
     num_layers : int, default=5
@@ -117,7 +164,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
     selected_ : list of str
         Selected auxiliaries, best first (may be empty: no candidate helps).
     affinity_ : pandas.Series
-        Mean gate value per candidate in the last round it took part in.
+        Mean affinity (the gate's weight on the target's path, see
+        ``gate_direction``) per candidate in the last round it took part in.
     task_affinity_, structure_affinity_ : pandas.Series
         The two cosines (in [-1, 1]) that the gate fuses, same rounds.
     round_dropped_ : pandas.Series
@@ -144,6 +192,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def __init__(self, n_rounds=3, threshold=0.6, top_k=3, epochs=10, warmup_epochs=1,
                  balance=0.9, temperature=0.1, hidden_dim=300, num_layers=5, dropout=0.5,
+                 gate_direction="paper", structure="shared", feature_set="full",
+                 standardize_labels=True,
                  batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  meta_gradient="exact", fingerprint="maccs", device="auto",
                  random_state=None, verbose=False, leakage_guard=True):
@@ -154,6 +204,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.warmup_epochs = warmup_epochs
         self.balance = balance
         self.temperature = temperature
+        self.gate_direction = gate_direction
+        self.structure = structure
+        self.feature_set = feature_set
+        self.standardize_labels = standardize_labels
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.dropout = dropout
@@ -190,6 +244,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
             raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        for name, allowed in (("gate_direction", GATE_DIRECTIONS), ("structure", STRUCTURES),
+                              ("feature_set", FEATURE_SETS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, "
+                                 f"got {getattr(self, name)!r}")
+        if not isinstance(self.standardize_labels, (bool, np.bool_)):
+            raise ValueError(f"standardize_labels must be True or False, "
+                             f"got {self.standardize_labels!r}")
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)
@@ -201,12 +263,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
         selected = []
         for r in range(self.n_rounds):
             members = [target] + [candidates[n] for n in alive]
-            table, classification, _ = build_table(members, fingerprints=True)
+            scalers = _label_scalers(members, self.standardize_labels)
+            table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
             rng = seed_everything(seeds[r].generate_state(1)[0])
             model = MolGroupModel(
                 [d.n_tasks for d in members],
                 self.hidden_dim, self.num_layers, self.dropout, balance=self.balance,
-                temperature=self.temperature,
+                temperature=self.temperature, gate_direction=self.gate_direction,
+                structure=self.structure, feature_set=self.feature_set,
             ).to(device)
             step = MolGroupStep(model, [c.to(device) for c in classification], lr=self.lr,
                                 meta_lr=self.meta_lr, meta_scale=self.meta_scale,
