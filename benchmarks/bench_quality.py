@@ -10,8 +10,9 @@ agreement between its seeds.  Wall time per run is reported beside them.
 
 Selectors (``--selectors``, default all):
 
-* ``MolGroup[fast]``, ``MolGroup[medium]``, ``MolGroup[paper]``: the presets
-  of :mod:`molselect.presets` (the paper preset is meant for a GPU);
+* ``MolGroup[fast]``, ``MolGroup[medium]``, ``MolGroup[paper]``,
+  ``MolGroup[reference]``: the presets of :mod:`molselect.presets` (paper and
+  reference are meant for a GPU);
 * ``BeamSearch(P)``, ``TAG``, ``Task2vec``, ``MTDNN``: the baselines with the
   ground truth's backbone size (GIN hidden 64, 3 layers), their own epochs;
 * ``Fingerprint``: MACCS-distribution similarity (no training);
@@ -62,6 +63,7 @@ def make_selector(label, seed, device):
         "MolGroup[fast]": lambda: MolGroupSelector(**get_preset("fast"), **common),
         "MolGroup[medium]": lambda: MolGroupSelector(**get_preset("medium"), **common),
         "MolGroup[paper]": lambda: MolGroupSelector(**get_preset("paper"), **common),
+        "MolGroup[reference]": lambda: MolGroupSelector(**get_preset("reference"), **common),
         "BeamSearch(P)": lambda: BeamSearchSelector(**BACKBONE, **common),
         "TAG": lambda: TAGSelector(**BACKBONE, **common),
         "Task2vec": lambda: Task2VecSelector(**BACKBONE, **common),
@@ -72,7 +74,8 @@ def make_selector(label, seed, device):
     return factories[label]()
 
 
-SELECTORS = ["MolGroup[fast]", "MolGroup[medium]", "MolGroup[paper]", "BeamSearch(P)", "TAG",
+SELECTORS = ["MolGroup[fast]", "MolGroup[medium]", "MolGroup[paper]", "MolGroup[reference]",
+             "BeamSearch(P)", "TAG",
              "Task2vec", "MTDNN", "Fingerprint", "Random"]
 # Deterministic selectors: one run says everything, more seeds would only repeat it.
 DETERMINISTIC = {"Fingerprint"}
