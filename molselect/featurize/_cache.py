@@ -15,6 +15,8 @@ from typing import Callable, Iterable
 import numpy as np
 import rdkit
 
+from .._files import file_mode
+
 __all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_key", "load_or_build"]
 
 FEATURIZER_VERSION = "1"
@@ -93,6 +95,8 @@ def _read(path: Path, key: str) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     meta = json.loads(bytes(arrays.pop(_META)).decode())
+    if not isinstance(meta, dict):
+        raise ValueError("metadata is not a JSON object")
     if meta.get("key") != key:
         raise ValueError("key mismatch")
     if meta.get("checksum") != _checksum(arrays):
@@ -111,6 +115,9 @@ def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **payload)
+        # mkstemp creates 0600 files; give the umask's mode instead, so that a cache
+        # shared between users is readable by them (and not "corrupted" for them).
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -164,6 +171,11 @@ def load_or_build(kind: str, key_parts: Iterable[str],
     if path.exists():
         try:
             return _read(path, key)
+        except PermissionError as exc:
+            warnings.warn(f"molselect cache file {path} cannot be read ({exc.strerror}); "
+                          "building the features instead. Make the cache readable, or set "
+                          "MOLSELECT_CACHE to a folder of your own", RuntimeWarning,
+                          stacklevel=2)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
                 json.JSONDecodeError, UnicodeDecodeError) as exc:
             warnings.warn(f"molselect cache file {path} is corrupted ({exc!s:.80}); "

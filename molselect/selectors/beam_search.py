@@ -90,7 +90,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         to a cluster.  None: sequentially.
     device : str, default="auto"
         "auto" uses CUDA when available.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Every combination is trained from the same seed, so they differ only
         by their data; the same seed gives the same search on the same device.
     verbose : bool, default=False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._validation import as_seed, check_threshold
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
 from ..core.molgroup import META_GRADIENTS
@@ -62,8 +63,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
     ----------
     n_rounds : int, default=3
         Filtering rounds R.
-    threshold : float, default=0.6
-        Affinity below which a candidate is dropped.
+    threshold : float in [0, 1], default=0.6
+        Affinity (a gate value in [0, 1]) below which a candidate is dropped.
     top_k : int or None, default=3
         Number of auxiliaries selected after the last round (None: all survivors).
     epochs : int, default=10
@@ -105,8 +106,9 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Fingerprint of the structure affinity.
     device : str, default="auto"
         "auto" uses CUDA when available.
-    random_state : int or None, default=None
-        Seed; the same seed gives the same selection on the same device.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
+        Seed; the same seed gives the same selection on the same device.  A
+        RandomState or Generator gives one draw from it (which advances it).
     verbose : bool, default=False
         Progress bars per round and epoch, with the running affinities.
     leakage_guard : bool, default=True
@@ -170,6 +172,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _check_params(self):
         super()._check_params()
+        check_threshold(self.threshold, 0.0, 1.0, allow_none=False,
+                        meaning="the affinities are gate values in [0, 1]")
         if self.meta_gradient not in META_GRADIENTS:
             raise ValueError(f"meta_gradient must be one of {META_GRADIENTS}, "
                              f"got {self.meta_gradient!r}")
@@ -193,7 +197,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)
-        seeds = np.random.SeedSequence(self.random_state).spawn(self.n_rounds)
+        seeds = np.random.SeedSequence(as_seed(self.random_state)).spawn(self.n_rounds)
         alive = list(candidates)
         rows, final_aff = [], {}
         parts = {"task_affinity": {}, "structure_affinity": {}}
