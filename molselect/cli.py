@@ -342,8 +342,12 @@ def _check_selector_params(selector):
 
 
 def _source_for(spec, out):
-    """How a candidate is recorded in the JSON: a CSV path relative to the JSON's folder."""
-    if not _is_csv(spec):
+    """How a candidate is recorded in the JSON.
+
+    A registry name or an absolute path as given; a relative CSV path relative to the
+    JSON's folder (where ``evaluate --with`` resolves it), not to the folder of this run.
+    """
+    if not _is_csv(spec) or Path(spec).is_absolute():
         return spec
     path = Path(spec).resolve()
     try:
