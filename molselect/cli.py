@@ -154,7 +154,7 @@ def _make_selector(args):
     overrides = {"epochs": args.epochs, "hidden_dim": args.hidden_dim,
                  "num_layers": args.num_layers, "n_rounds": args.rounds, "top_k": args.top_k,
                  "threshold": args.threshold, "meta_gradient": args.meta_gradient,
-                 "device": args.device,
+                 "device": args.device, "checkpoint": getattr(args, "checkpoint", None),
                  "random_state": args.seed, "verbose": not args.quiet}
     for key, value in overrides.items():
         if value is not None and key in accepted:
@@ -278,6 +278,11 @@ def _select(args):
     # a bad --threshold or --out must not cost a featurization, let alone a selection.
     selector = _make_selector(args)
     _check_selector_params(selector)
+    if args.checkpoint:
+        if "checkpoint" not in selector.get_params():
+            raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
+                           "--method molgroup writes per-round checkpoints")
+        _check_out(args.checkpoint, "--checkpoint")
     train, valid, test = _load_target(args.target, args)
     pool = _load_candidates(_split_list(args.candidates), args, train.name)
     if not args.quiet:
@@ -572,6 +577,9 @@ def build_parser():
     select.add_argument("--out", metavar="FILE.json",
                         help="write the result as JSON, and the history as "
                              "FILE.history.csv next to it")
+    select.add_argument("--checkpoint", metavar="FILE.json",
+                        help="MolGroup: save the state after every finished round to FILE, and "
+                             "resume from it when the same command is run again")
     select.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
     _add_data_options(select)
     _add_size_options(select)
@@ -629,17 +637,22 @@ def main(argv=None):
     -------
     int
         The exit code: 0 on success, 2 for bad arguments or input data (argparse's
-        convention), 1 for a failure while running.
+        convention), 1 for a failure while running, 130 when interrupted (Ctrl-C) and
+        143 when terminated (SIGTERM); both exit cleanly, without partial output files.
     """
     from .datasets import DownloadError
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    installed, previous = _on_sigterm(_raise_terminated)
     try:
         if getattr(args, "out", None):
             # Every command with --out checks it before loading data or training.
             _check_out(args.out)
         return args.func(args)
+    except _Terminated:
+        print("molselect: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("molselect: interrupted", file=sys.stderr)
         return 130
@@ -659,6 +672,28 @@ def main(argv=None):
         print(f"molselect {args.command}: failed: {type(exc).__name__}: {_message(exc)} "
               "(run with --debug for the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if installed:
+            _on_sigterm(previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs (joblib workers included)."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM (main thread only): (installed, previous handler)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False, None
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL if handler is None else handler)
+    return True, previous
 
 
 def _message(exc):

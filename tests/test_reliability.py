@@ -553,3 +553,109 @@ def test_from_csv_fails_only_with_documented_errors(body, compress, damage, tmp_
         except Exception as exc:  # noqa: BLE001 - the property is about every exception
             assert isinstance(exc, (ValueError, TypeError)), repr(exc)
             assert "f.csv" in str(exc), str(exc)
+
+
+# -- 8. interruption: per-round checkpoints and resume (item 3 of the issue) -----------------
+_RESUMABLE = r'''
+import json, os, signal, sys
+import numpy as np
+from molselect.datasets import load_dataset
+from molselect.selectors import MolGroupSelector
+from molselect.selectors import molgroup
+
+checkpoint, kill_at = (sys.argv[1] or None), int(sys.argv[2])
+calls = []
+original = molgroup.train
+
+def train(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == kill_at:  # killed at the start of this round, as by `kill -9`
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kwargs)
+
+molgroup.train = train
+target = load_dataset("bbbp").train.subset(np.arange(0, 400, 10), name="bbbp")
+pool = {n: load_dataset(n).train.subset(np.arange(30), name=n)
+        for n in ("bace", "esol", "clintox")}
+sel = MolGroupSelector(n_rounds=3, epochs=2, top_k=1, threshold=0.0, hidden_dim=16,
+                       num_layers=2, batch_size=16, device="cpu", random_state=0,
+                       checkpoint=checkpoint).fit(target, pool)
+print(json.dumps({"selected": sel.selected_, "affinity": sel.affinity_.tolist(),
+                  "history": sel.history_.to_numpy().tolist(), "rounds_run": len(calls),
+                  "dropped": sel.round_dropped_.fillna(-1).tolist()}))
+'''
+
+
+def _run_selection(checkpoint, kill_at):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", _RESUMABLE, str(checkpoint or ""),
+                           str(kill_at)], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+def test_killed_selection_resumes_from_its_checkpoint_with_the_same_result(tmp_path):
+    """Probe 98: an interrupt in round R threw away rounds 1..R-1."""
+    reference = _run_selection(None, 0)
+    assert reference.returncode == 0, reference.stderr
+    expected = json.loads(reference.stdout)
+    assert expected["rounds_run"] == 3
+
+    checkpoint = tmp_path / "molgroup.ckpt.json"
+    killed = _run_selection(checkpoint, 2)  # killed when round 2 starts
+    assert killed.returncode == -9
+    assert json.loads(checkpoint.read_text())["rounds_done"] == 1
+
+    resumed = _run_selection(checkpoint, 0)
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result.pop("rounds_run") == 2  # rounds 2 and 3 only
+    expected.pop("rounds_run")
+    assert result == expected
+
+    again = json.loads(_run_selection(checkpoint, 0).stdout)  # finished: nothing to train
+    assert again.pop("rounds_run") == 0 and again == expected
+
+
+def test_checkpoint_of_other_parameters_or_data_is_refused(small, tmp_path):
+    """Probe 98: a checkpoint must never be resumed by another selection."""
+    target, _, pool, _ = small
+    path = tmp_path / "c.json"
+    params = dict(n_rounds=1, epochs=2, top_k=1, random_state=0, checkpoint=path, **TINY)
+    MolGroupSelector(**params).fit(target, pool)
+    with pytest.raises(ValueError, match="written for other data or parameters"):
+        MolGroupSelector(**{**params, "threshold": 0.5}).fit(target, pool)
+    with pytest.raises(ValueError, match="written for other data or parameters"):
+        MolGroupSelector(**params).fit(target.subset(np.arange(30)), pool)
+    path.write_text("{broken")
+    with pytest.raises(ValueError, match="cannot be read.*delete it"):
+        MolGroupSelector(**params).fit(target, pool)
+
+
+def test_cli_checkpoint_needs_molgroup(capsys, monkeypatch):
+    """Probe 98: --checkpoint for a method that cannot resume is refused up front."""
+    _no_data(monkeypatch)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--method", "tag", "--checkpoint", "c.json")
+    assert code == 2 and "--checkpoint" in err
+
+
+def test_sigterm_exits_as_cleanly_as_ctrl_c(capsys, monkeypatch):
+    """Probe 99: SIGTERM printed nothing (and left joblib workers behind)."""
+    import signal
+    import time
+
+    import molselect.cli as cli
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        raise AssertionError("SIGTERM was not handled")
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "_load_target", terminated)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
+    assert code == 143 and "terminated" in err
+    assert signal.getsignal(signal.SIGTERM) == before
