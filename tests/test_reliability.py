@@ -391,7 +391,7 @@ def test_unreadable_cache_file_is_not_called_corrupted(tmp_path, monkeypatch):
     build = lambda: {"a": np.arange(3)}  # noqa: E731
     _cache.load_or_build("probe", ["CCO"], build)
 
-    def denied(path, key):
+    def denied(*args):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(_cache, "_read", denied)
@@ -659,3 +659,54 @@ def test_sigterm_exits_as_cleanly_as_ctrl_c(capsys, monkeypatch):
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
     assert code == 143 and "terminated" in err
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- more of the table ---------------------------------------------------------------------
+def test_eval_set_that_cannot_score_is_warned_about(small):
+    """Probe 136: an all-NaN eval_set was ignored silently (best epoch = the last)."""
+    target, valid, _, _ = small
+    blank = MoleculeDataset(valid.ids, np.full(len(valid), np.nan),
+                            task_types="classification", tasks=["p_np"])
+    with pytest.warns(UserWarning, match="could not choose the best epoch"):
+        GINClassifier(epochs=1, random_state=0, **TINY).fit(target, eval_set=blank)
+
+
+def test_scoring_a_classifier_on_regression_labels_says_so(small):
+    """Probe 131: sklearn's 'continuous format is not supported' from its internals."""
+    target, _, _, esol_valid = small
+    est = GINClassifier(epochs=1, random_state=0, **TINY).fit(target)
+    renamed = MoleculeDataset(esol_valid.ids, esol_valid.y, tasks=target.tasks,
+                              task_types="regression")
+    with pytest.raises(ValueError, match="task types.*fitted on"):
+        est.score(renamed)
+
+
+def test_invalid_smiles_in_featurization_name_the_dataset(small):
+    """Probe 42: '1 invalid SMILES (position: SMILES) 119: 'xx'' named no dataset."""
+    target, _, pool, _ = small
+    bad = MoleculeDataset(["CCO", "xx", "CCN"], [1.0, 2.0, 3.0], name="mine")
+    with pytest.raises(ValueError, match="auxiliary dataset 'mine': 1 invalid SMILES"):
+        TAGSelector(epochs=1, random_state=0, **TINY).fit(target, {"mine": bad})
+
+
+def test_cache_file_without_a_required_array_is_rebuilt(tmp_path, monkeypatch):
+    """Probe 85: a cache file with a valid key and checksum but no edge_attr: KeyError."""
+    from molselect.featurize import featurize
+
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    smiles = ["CCO", "c1ccccc1"]
+    expected = featurize(smiles)
+    (path,) = (tmp_path / "ogb_graphs").glob("*.npz")
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files if k not in ("edge_attr", "__molselect_meta__")}
+    key = path.stem
+    _cache._write(path, key, arrays)
+    with pytest.warns(RuntimeWarning, match="missing array"):
+        again = featurize(smiles)
+    np.testing.assert_array_equal(again.edge_attr, expected.edge_attr)
+
+
+def test_unknown_dataset_that_looks_like_a_path_says_no_file(capsys):
+    """Probe 108: `--target ./missing_file` was reported as an unknown dataset only."""
+    code, _, err = run(capsys, "select", "--target", "./missing_file", "--candidates", "bace")
+    assert code == 2 and "No file './missing_file' exists" in err

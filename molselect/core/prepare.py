@@ -95,7 +95,13 @@ def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=N
     graphs, labels, fps, masks, fitted = [], [], [], [], []
     for i, data in enumerate(datasets):
         smiles = np.asarray(data.ids, dtype=object)
-        graphs.append(featurize(smiles, n_jobs=n_jobs, verbose=verbose))
+        try:
+            graphs.append(featurize(smiles, n_jobs=n_jobs, verbose=verbose))
+        except ValueError as exc:
+            # featurize() knows positions, not which of the datasets (target or which
+            # auxiliary) they are in.
+            role = "target" if i == 0 else "auxiliary"
+            raise ValueError(f"{role} dataset {data.name!r}: {exc}") from None
         clf = np.array([t == "classification" for t in data.task_types])
         scaler = scalers[i] if scalers is not None else LabelScaler.fit(data.y, clf)
         fitted.append(scaler)

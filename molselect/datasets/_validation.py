@@ -88,15 +88,19 @@ def check_binary_labels(y, tasks, task_types, source):
 def warn_integer_regression(y, tasks, task_types, source, stacklevel=3):
     """Warn when a task inferred as regression has a few integer labels, like 0/1/2.
 
-    Binary labels mean classification; three to ten integer values look like
-    classes, which molselect would silently model as a regression.
+    Binary labels mean classification; three to ten integer values, each
+    seen three times or more on average, look like classes, which molselect
+    would silently model as a regression.
     """
     for j, (task, kind) in enumerate(zip(tasks, task_types)):
         if kind != "regression":
             continue
-        values = y[:, j]
-        values = np.unique(values[np.isfinite(values)])
-        if 3 <= values.size <= 10 and np.all(np.mod(values, 1) == 0):
+        labelled = y[:, j][np.isfinite(y[:, j])]
+        values = np.unique(labelled)
+        # Classes repeat: three or more rows per value on average, not a handful of
+        # integer measurements that happen to be distinct.
+        if (3 <= values.size <= 10 and labelled.size >= 3 * values.size
+                and np.all(np.mod(values, 1) == 0)):
             shown = ", ".join(f"{v:g}" for v in values)
             warnings.warn(
                 f"{source}: task {str(task)!r} has only the integer labels {shown}; it is "

@@ -90,7 +90,7 @@ def _validate(arrays: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def _read(path: Path, key: str) -> dict[str, np.ndarray]:
+def _read(path: Path, key: str, required=()) -> dict[str, np.ndarray]:
     """Load and verify one cache file; raise ``ValueError`` if it is not trustworthy."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
@@ -101,6 +101,9 @@ def _read(path: Path, key: str) -> dict[str, np.ndarray]:
         raise ValueError("key mismatch")
     if meta.get("checksum") != _checksum(arrays):
         raise ValueError("checksum mismatch")
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise ValueError(f"missing array(s) {missing}")
     return arrays
 
 
@@ -126,7 +129,7 @@ def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
 
 def load_or_build(kind: str, key_parts: Iterable[str],
                   build: Callable[[], dict[str, np.ndarray]],
-                  cache: bool = True) -> dict[str, np.ndarray]:
+                  cache: bool = True, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
     """Return cached arrays for ``(kind, key_parts)``, building and storing them on a miss.
 
     Parameters
@@ -144,6 +147,9 @@ def load_or_build(kind: str, key_parts: Iterable[str],
         numpy arrays.
     cache : bool, default=True
         If False, just call ``build()`` (no read, no write).
+    required : iterable of str, optional
+        Arrays a cached file must hold; a file without one of them is treated as
+        corrupted and rebuilt.
 
     Returns
     -------
@@ -170,7 +176,7 @@ def load_or_build(kind: str, key_parts: Iterable[str],
     path = cache_dir() / kind / f"{key}.npz"
     if path.exists():
         try:
-            return _read(path, key)
+            return _read(path, key, tuple(required))
         except PermissionError as exc:
             warnings.warn(f"molselect cache file {path} cannot be read ({exc.strerror}); "
                           "building the features instead. Make the cache readable, or set "

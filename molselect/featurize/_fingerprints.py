@@ -77,4 +77,4 @@ def maccs_fingerprints(smiles, n_jobs: int | None = None, cache: bool = True, *,
             return {"fp": np.zeros((0, MACCS_BITS), dtype=np.uint8)}
         return {"fp": np.concatenate([p["fp"] for p in parts])}
 
-    return load_or_build("maccs", smiles, build, cache=cache)["fp"]
+    return load_or_build("maccs", smiles, build, cache=cache, required=("fp",))["fp"]

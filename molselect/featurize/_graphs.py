@@ -382,7 +382,8 @@ def featurize(smiles, n_jobs: int | None = None, cache: bool = True, verbose: bo
         return {"x": store.x, "edge_index": store.edge_index, "edge_attr": store.edge_attr,
                 "node_ptr": store.node_ptr, "edge_ptr": store.edge_ptr}
 
-    arrays = load_or_build("ogb_graphs", smiles, build, cache=cache)
+    arrays = load_or_build("ogb_graphs", smiles, build, cache=cache,
+                           required=("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr"))
     graphs = MolGraphs(arrays["x"], arrays["edge_index"], arrays["edge_attr"],
                        arrays["node_ptr"], arrays["edge_ptr"], smiles)
     if verbose:

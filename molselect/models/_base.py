@@ -10,6 +10,7 @@ GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -232,6 +233,12 @@ class BaseGraphEstimator(BaseEstimator):
             self.best_epoch_ = best["epoch"] + 1
         else:
             self.best_epoch_ = self.epochs
+            if valid is not None:
+                warnings.warn(
+                    f"eval_set gave no valid {self.metric_} in any epoch (its labels are "
+                    "missing, or of one class only), so it could not choose the best epoch: "
+                    "the last epoch is kept. Pass a validation split with labels of both "
+                    "classes", UserWarning, stacklevel=3)
         self.best_score_ = best["score"] if valid is not None else None
         model.eval()
         self.history_ = self._history(logs)
@@ -352,6 +359,12 @@ class BaseGraphEstimator(BaseEstimator):
             raise TypeError("score does not support sample_weight; the metric weighs every "
                             "labelled molecule equally")
         data, out = self._predict_outputs(X, labelled=True)
+        labelled = ~np.isnan(data.y).all(axis=0)
+        if any(have and kind != fitted for have, kind, fitted
+               in zip(labelled, data.task_types, self.task_types_)):
+            raise ValueError(
+                f"score: X's task types {data.task_types[:5]} are not those the estimator was "
+                f"fitted on ({self.task_types_[:5]}); score the target's own test split")
         value = evaluate(data.y, out, self.metric_, self.task_types_)
         return to_score(value, self.metric_)
 
