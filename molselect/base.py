@@ -234,6 +234,9 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
             check_random_state(self.random_state)
         if hasattr(self, "device"):
             check_device(self.device)
+        guard = getattr(self, "leakage_guard", True)
+        if not (isinstance(guard, (bool, np.bool_)) or guard == "skeleton"):
+            raise ValueError(f"leakage_guard must be True, False or 'skeleton', got {guard!r}")
 
     def get_support(self, indices=False):
         """Which candidates were selected, in the order they were given.
@@ -267,7 +270,11 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         Auxiliary molecules that also occur in ``eval_set`` (same InChIKey or
         canonical SMILES) are removed when ``leakage_guard`` is on (the
         default); how many per auxiliary is stored in ``n_leaked_`` and
-        reported with a warning.
+        reported with a warning.  The InChIKey keeps stereochemistry and salt
+        or solvent fragments, so an enantiomer or a salt form of a held-out
+        molecule stays; ``leakage_guard="skeleton"`` removes those too (same
+        largest-fragment connectivity, see
+        :func:`molselect.datasets.skeleton_keys`).
 
         Parameters
         ----------
@@ -290,12 +297,13 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         members = [(target.name, target)]
         self.n_leaked_ = {}
         guard = getattr(self, "leakage_guard", True)
+        match = "skeleton" if guard == "skeleton" else "exact"
         for name in self.selected_:
             data = self._selected_data(name, candidates[name])
             if guard and self._eval_sets:
                 leaked = np.zeros(len(data), dtype=bool)
                 for held_out in self._eval_sets:
-                    leaked |= find_overlap(held_out.ids, data.ids)
+                    leaked |= find_overlap(held_out.ids, data.ids, match=match)
                 self.n_leaked_[name] = int(leaked.sum())
                 if leaked.any():
                     data = data.subset(~leaked)

@@ -710,3 +710,26 @@ def test_unknown_dataset_that_looks_like_a_path_says_no_file(capsys):
     """Probe 108: `--target ./missing_file` was reported as an unknown dataset only."""
     code, _, err = run(capsys, "select", "--target", "./missing_file", "--candidates", "bace")
     assert code == 2 and "No file './missing_file' exists" in err
+
+
+def test_skeleton_leakage_guard_removes_stereo_and_salt_forms(small):
+    """Probes 76-77: stereo variants and salt forms of test molecules passed the guard."""
+    from molselect.datasets import find_overlap
+    from molselect.selectors import AllAuxiliariesSelector
+
+    held_out = ["C[C@H](N)C(=O)O", "C/C=C/C", "CCN"]
+    variants = ["C[C@@H](N)C(=O)O", "CC(N)C(=O)O", "C/C=C\\C", "CCN.Cl", "CCN.O",
+                "CC(=O)[O-]", "c1ccccc1"]
+    assert not find_overlap(held_out, variants).any()
+    assert find_overlap(held_out, variants, match="skeleton").tolist() == [
+        True, True, True, True, True, False, False]
+    target, _, _, _ = small
+    test = MoleculeDataset(held_out, [0.0, 1.0, 0.0], task_types="classification",
+                           tasks=target.tasks)
+    aux = MoleculeDataset(variants, np.arange(7.0), name="aux")
+    with pytest.warns(UserWarning, match="leakage guard removed 5"):
+        union = AllAuxiliariesSelector(leakage_guard="skeleton").fit_transform(
+            target, {"aux": aux}, eval_set=test)
+    assert list(union["aux"].ids) == ["CC(=O)[O-]", "c1ccccc1"]
+    with pytest.raises(ValueError, match="leakage_guard must be"):
+        AllAuxiliariesSelector(leakage_guard="loose").fit(target, {"aux": aux})

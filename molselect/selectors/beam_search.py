@@ -95,8 +95,10 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         by their data; the same seed gives the same search on the same device.
     verbose : bool, default=False
         Progress bar over the evaluated combinations.
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------

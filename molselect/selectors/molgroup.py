@@ -115,8 +115,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         RandomState or Generator gives one draw from it (which advances it).
     verbose : bool, default=False
         Progress bars per round and epoch, with the running affinities.
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
     checkpoint : str or path-like or None, default=None
         A JSON file written (atomically) after every finished round: the
         survivors, affinities and history so far, with fingerprints of the

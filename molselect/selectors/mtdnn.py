@@ -42,7 +42,7 @@ class MTDNNSelector(BaseAuxiliarySelector):
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------

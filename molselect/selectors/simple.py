@@ -64,8 +64,10 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
 
     Parameters
     ----------
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------
@@ -105,8 +107,10 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
         affinity is at most 0, so a positive threshold is refused.
     smoothing : float, default=1.0
         Laplace count added to every bit (see :func:`fingerprint_distribution`).
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------
@@ -152,7 +156,7 @@ class RandomSelector(BaseAuxiliarySelector):
         Number selected (None: a random ordering of all).
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Seed; the same seed and candidate names give the same selection.
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------

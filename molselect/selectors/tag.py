@@ -60,7 +60,7 @@ class TAGSelector(BaseAuxiliarySelector):
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
         Progress bar with the running losses.
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------
