@@ -130,3 +130,15 @@ def check_device(device, name="device"):
         raise ValueError(f"{name}={str(resolved)!r}: molselect runs on 'cpu', 'cuda' or "
                          f"'mps' devices; {hint}")
     return resolved
+
+
+def readable_smiles(smiles):
+    """Whether ``smiles`` is text a SMILES parser should see: non-empty printable ASCII.
+
+    SMILES are ASCII by definition.  RDKit skips some other characters silently
+    (it reads ``'☃CC'`` as ethane and ``'\\x00C'`` as methane), reads ``''`` as a
+    molecule without atoms, and raises ``UnicodeEncodeError`` on a lone
+    surrogate: all of these are treated as invalid SMILES instead.
+    """
+    return isinstance(smiles, str) and bool(smiles) and smiles.isascii() and \
+        smiles.isprintable()

@@ -733,3 +733,17 @@ def test_skeleton_leakage_guard_removes_stereo_and_salt_forms(small):
     assert list(union["aux"].ids) == ["CC(=O)[O-]", "c1ccccc1"]
     with pytest.raises(ValueError, match="leakage_guard must be"):
         AllAuxiliariesSelector(leakage_guard="loose").fit(target, {"aux": aux})
+
+
+def test_non_ascii_and_empty_smiles_are_invalid_everywhere():
+    """Probes 15 and 43: '☃CC' was read as ethane, '' trained as a 0-atom molecule."""
+    from molselect.featurize import featurize
+
+    frame = pd.DataFrame({"smiles": ["CCO", "☃CC", "\x00C", "CCN"], "y": [0, 1, 0, 1]})
+    with pytest.raises(ValueError, match=r"2 SMILES could not be parsed.*rows .*1 .*2 "):
+        from_frame(frame)
+    with pytest.raises(ValueError, match="invalid SMILES"):
+        featurize(["CCO", ""])
+    with pytest.raises(ValueError, match="invalid SMILES"):
+        GINClassifier(epochs=1, **TINY).fit(
+            MoleculeDataset(["CCO", "", "CCN", "CCC"], [0, 1, 0, 1], name="d"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import readable_smiles
 from ._base import MoleculeDataset, infer_task_types
 from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
 
@@ -30,7 +31,8 @@ def parse_smiles(smiles):
     Parameters
     ----------
     smiles : sequence of str
-        The SMILES strings; ``None``/NaN/empty count as invalid.
+        The SMILES strings; ``None``/NaN/empty and text that is not printable
+        ASCII count as invalid.
 
     Returns
     -------
@@ -45,14 +47,10 @@ def parse_smiles(smiles):
     # BlockLogs restores RDKit's previous log settings when released, unlike
     # RDLogger.DisableLog, which would change them for the whole process.
     def parse(s):
-        if not (isinstance(s, str) and s):
-            return None
-        try:
-            return Chem.MolFromSmiles(s)
-        except UnicodeEncodeError:
-            # A lone surrogate (e.g. from surrogateescape decoding) cannot reach RDKit's
-            # C++ side: it is an invalid SMILES like any other, reported with its row.
-            return None
+        # Not ASCII text (a lone surrogate from surrogateescape decoding, a snowman, a NUL):
+        # an invalid SMILES like any other, reported with its row, not a crash inside
+        # RDKit nor a molecule RDKit guessed by skipping characters.
+        return Chem.MolFromSmiles(s) if readable_smiles(s) else None
 
     block = BlockLogs()
     try:

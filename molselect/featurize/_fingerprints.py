@@ -6,6 +6,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 from rdkit.Chem import MACCSkeys
 
+from .._validation import readable_smiles
 from ._cache import load_or_build
 from ._graphs import PARALLEL_THRESHOLD, _as_smiles_array, map_chunks, raise_invalid
 
@@ -22,7 +23,7 @@ def _maccs_chunk(smiles) -> dict[str, np.ndarray]:
     empty = "0" * MACCS_BITS
     _block = rdBase.BlockLogs()  # noqa: F841  we report parse errors ourselves
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if isinstance(smi, str) else None
+        mol = Chem.MolFromSmiles(smi) if readable_smiles(smi) else None
         if mol is None:
             invalid.append(i)
             bits.append(empty)
