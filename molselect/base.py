@@ -115,15 +115,24 @@ def validate_auxiliaries(auxiliaries, target_name=None):
 
 
 def _warn_copies_of_target(target, candidates):
-    """Warn about a candidate that holds exactly the target's molecules (a copy of it)."""
+    """Warn about a candidate that is a copy of the target: same molecules, same labels.
+
+    The same molecules with other labels are another task (and a legitimate
+    auxiliary); a copy only looks very helpful.
+    """
     molecules = set(target.ids)
+    order = np.argsort(target.ids.astype(str), kind="stable")
     for name, data in candidates.items():
-        if len(data) == len(target) and set(data.ids) == molecules:
+        if len(data) != len(target) or data.y.shape != target.y.shape:
+            continue
+        if set(data.ids) != molecules:
+            continue
+        other = np.argsort(data.ids.astype(str), kind="stable")
+        if np.array_equal(target.y[order], data.y[other], equal_nan=True):
             warnings.warn(
-                f"auxiliary {name!r} holds exactly the molecules of the target "
-                f"{target.name!r} (a copy of the target?); it will look very helpful without "
-                "adding any data. Leave it out unless its labels are another task",
-                UserWarning, stacklevel=3,
+                f"auxiliary {name!r} is a copy of the target {target.name!r} (the same "
+                "molecules with the same labels): it will look very helpful without adding "
+                "any data. Leave it out", UserWarning, stacklevel=3,
             )
 
 

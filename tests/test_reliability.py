@@ -445,7 +445,7 @@ def test_select_records_csv_sources_relative_to_the_json(tmp_path, monkeypatch):
 def test_auxiliary_identical_to_the_target_is_warned_about(small):
     """Probe 48: a copy of the target was ranked #1 and selected without comment."""
     target, _, pool, _ = small
-    with pytest.warns(UserWarning, match="'copy' holds exactly the molecules of the target"):
+    with pytest.warns(UserWarning, match="'copy' is a copy of the target"):
         FingerprintSimilaritySelector(top_k=1).fit(target, {"copy": target, **pool})
 
 
