@@ -747,3 +747,11 @@ def test_non_ascii_and_empty_smiles_are_invalid_everywhere():
     with pytest.raises(ValueError, match="invalid SMILES"):
         GINClassifier(epochs=1, **TINY).fit(
             MoleculeDataset(["CCO", "", "CCN", "CCC"], [0, 1, 0, 1], name="d"))
+
+
+def test_row_numbers_of_a_frame_with_its_own_index_say_they_are_positions():
+    """Probe 19: with index 100..103 the message said row 2 for the label 102."""
+    frame = pd.DataFrame({"smiles": ["CCO", "CCN", "xx", "CCC"], "y": [0, 1, 0, 1]},
+                         index=[100, 101, 102, 103])
+    with pytest.raises(ValueError, match="positions, not index labels.*rows.* 2 "):
+        from_frame(frame)

@@ -231,6 +231,10 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     if on_invalid not in ("raise", "drop"):
         raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
     source = source or (f"dataset {name!r}" if name else "DataFrame")
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        # Row numbers in messages and dropped_rows are positions; with another index they
+        # would be read as index labels.
+        source += " (row numbers are 0-based positions, not index labels)"
     available = [str(c) for c in df.columns]
     if smiles_col not in df.columns:
         raise MissingColumnError(
