@@ -44,14 +44,14 @@ def parse_smiles(smiles):
     from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
-    # BlockLogs restores RDKit's previous log settings when released, unlike
-    # RDLogger.DisableLog, which would change them for the whole process.
     def parse(s):
         # Not ASCII text (a lone surrogate from surrogateescape decoding, a snowman, a NUL):
         # an invalid SMILES like any other, reported with its row, not a crash inside
         # RDKit nor a molecule RDKit guessed by skipping characters.
         return Chem.MolFromSmiles(s) if readable_smiles(s) else None
 
+    # BlockLogs restores RDKit's previous log settings when released, unlike
+    # RDLogger.DisableLog, which would change them for the whole process.
     block = BlockLogs()
     try:
         mols = [parse(s) for s in smiles]
