@@ -736,17 +736,21 @@ def test_skeleton_leakage_guard_removes_stereo_and_salt_forms(small):
 
 
 def test_non_ascii_and_empty_smiles_are_invalid_everywhere():
-    """Probes 15 and 43: '☃CC' was read as ethane, '' trained as a 0-atom molecule."""
+    """Probes 15 and 43: '☃CC' was read as ethane, '' trained and predicted as 0 atoms."""
     from molselect.featurize import featurize
 
     frame = pd.DataFrame({"smiles": ["CCO", "☃CC", "\x00C", "CCN"], "y": [0, 1, 0, 1]})
     with pytest.raises(ValueError, match=r"2 SMILES could not be parsed.*rows .*1 .*2 "):
         from_frame(frame)
     with pytest.raises(ValueError, match="invalid SMILES"):
-        featurize(["CCO", ""])
-    with pytest.raises(ValueError, match="invalid SMILES"):
+        featurize(["CCO", "☃CC"])
+    with pytest.raises(ValueError, match="target dataset 'd': 1 empty SMILES at positions 1"):
         GINClassifier(epochs=1, **TINY).fit(
             MoleculeDataset(["CCO", "", "CCN", "CCC"], [0, 1, 0, 1], name="d"))
+    est = GINClassifier(epochs=1, **TINY).fit(
+        MoleculeDataset(["CCO", "CCC", "CCN", "CCCC"], [0, 1, 0, 1], name="d"))
+    with pytest.raises(ValueError, match="empty SMILES"):
+        est.predict(["", "CCO"])
 
 
 def test_row_numbers_of_a_frame_with_its_own_index_say_they_are_positions():

@@ -23,7 +23,7 @@ def _maccs_chunk(smiles) -> dict[str, np.ndarray]:
     empty = "0" * MACCS_BITS
     _block = rdBase.BlockLogs()  # noqa: F841  we report parse errors ourselves
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if readable_smiles(smi) else None
+        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
         if mol is None:
             invalid.append(i)
             bits.append(empty)

@@ -157,7 +157,7 @@ def featurize_chunk(smiles) -> dict[str, np.ndarray]:
     bond_extend = bond_raw.extend
     bond_code = _BOND_CODE_OF_ORDER.get
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if readable_smiles(smi) else None
+        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
         if mol is None:
             invalid.append(i)
             continue
