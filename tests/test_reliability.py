@@ -759,3 +759,74 @@ def test_row_numbers_of_a_frame_with_its_own_index_say_they_are_positions():
                          index=[100, 101, 102, 103])
     with pytest.raises(ValueError, match="positions, not index labels.*rows.* 2 "):
         from_frame(frame)
+
+
+_FEATURIZE_MANY = r'''
+import sys
+import numpy as np
+from molselect.featurize import featurize
+smiles = np.array(["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "c1ccc2ccccc2c1",
+                   "CCN(CC)CC"] * 50000, dtype=object)
+print("start", flush=True)
+featurize(smiles, n_jobs=2, cache=False)
+print("finished", flush=True)
+'''
+
+
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_sigterm_during_parallel_featurization_leaves_no_workers(tmp_path):
+    """Probe 100: SIGTERM left 2 loky workers and 2 resource trackers behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _FEATURIZE_MANY], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MOLSELECT_CACHE": str(tmp_path)})
+    try:
+        assert proc.stdout.readline().strip() == "start"
+        deadline = time.monotonic() + 120
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
+            time.sleep(0.2)
+            workers = _descendants(proc.pid)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(1.0)
+        workers = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not [p for p in workers if _alive(p)], "worker processes were left behind"
