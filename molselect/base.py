@@ -18,8 +18,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import check_device, check_random_state, check_threshold
 from .datasets._base import CLASSIFICATION, DatasetGroup, as_dataset, name_datasets
 from .datasets._leakage import find_overlap
+from .datasets._validation import check_eval_sets
 
 __all__ = ["BaseAuxiliarySelector", "SelectionResult", "validate_target", "validate_auxiliaries"]
 
@@ -112,12 +114,26 @@ def validate_auxiliaries(auxiliaries, target_name=None):
     return candidates
 
 
-def _as_list_of_datasets(eval_set):
-    if eval_set is None:
-        return []
-    if isinstance(eval_set, (list, tuple)):
-        return [as_dataset(d, name="eval_set") for d in eval_set]
-    return [as_dataset(eval_set, name="eval_set")]
+def _warn_copies_of_target(target, candidates):
+    """Warn about a candidate that is a copy of the target: same molecules, same labels.
+
+    The same molecules with other labels are another task (and a legitimate
+    auxiliary); a copy only looks very helpful.
+    """
+    molecules = set(target.ids)
+    order = np.argsort(target.ids.astype(str), kind="stable")
+    for name, data in candidates.items():
+        if len(data) != len(target) or data.y.shape != target.y.shape:
+            continue
+        if set(data.ids) != molecules:
+            continue
+        other = np.argsort(data.ids.astype(str), kind="stable")
+        if np.array_equal(target.y[order], data.y[other], equal_nan=True):
+            warnings.warn(
+                f"auxiliary {name!r} is a copy of the target {target.name!r} (the same "
+                "molecules with the same labels): it will look very helpful without adding "
+                "any data. Leave it out", UserWarning, stacklevel=3,
+            )
 
 
 class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
@@ -169,14 +185,30 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
             auxiliaries = y
         elif y is not None:
             raise TypeError("auxiliaries were given twice (positionally and by keyword)")
+        # A new fit invalidates the previous one's results at once: were it to fail or be
+        # interrupted, the old selected_ would otherwise look like this call's answer.
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
         target = validate_target(X)
         candidates = validate_auxiliaries(auxiliaries, target.name)
-        eval_sets = _as_list_of_datasets(eval_set)
+        # The estimators' check: an eval_set of another task would be scored as the target's.
+        eval_sets = check_eval_sets(eval_set, target)
         self._check_params()
+        _warn_copies_of_target(target, candidates)
         result = self._score_candidates(target, candidates, eval_sets)
         names = list(candidates)
         affinity = pd.Series(result.affinity, dtype=float).reindex(names)
         affinity.name = "affinity"
+        not_finite = [n for n in names if not np.isfinite(affinity[n])]
+        if not_finite:
+            # Ranking NaN would return "the first top_k in input order" as if it were a
+            # selection; refuse it instead.
+            shown = ", ".join(f"{n!r} ({affinity[n]})" for n in not_finite[:5])
+            raise ValueError(
+                f"{type(self).__name__}: the affinity of candidate(s) {shown} is not finite, "
+                "so no selection can be made from it. A training loss diverged: check the "
+                "labels of the target and of these candidates for extreme values, or lower "
+                "lr. Nothing was selected")
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
         self.affinity_ = affinity
@@ -197,9 +229,23 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         return self
 
     def _check_params(self):
+        """Check the parameters every selector shares; subclasses add their own.
+
+        ``threshold`` must be a number (not NaN) or None here; a subclass
+        narrows the range to its affinity's scale.
+        """
         top_k = getattr(self, "top_k", None)
         if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+        if hasattr(self, "threshold"):
+            check_threshold(self.threshold)
+        if hasattr(self, "random_state"):
+            check_random_state(self.random_state)
+        if hasattr(self, "device"):
+            check_device(self.device)
+        guard = getattr(self, "leakage_guard", True)
+        if not (isinstance(guard, (bool, np.bool_)) or guard == "skeleton"):
+            raise ValueError(f"leakage_guard must be True, False or 'skeleton', got {guard!r}")
 
     def get_support(self, indices=False):
         """Which candidates were selected, in the order they were given.
@@ -233,7 +279,11 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         Auxiliary molecules that also occur in ``eval_set`` (same InChIKey or
         canonical SMILES) are removed when ``leakage_guard`` is on (the
         default); how many per auxiliary is stored in ``n_leaked_`` and
-        reported with a warning.
+        reported with a warning.  The InChIKey keeps stereochemistry and salt
+        or solvent fragments, so an enantiomer or a salt form of a held-out
+        molecule stays; ``leakage_guard="skeleton"`` removes those too (same
+        largest-fragment connectivity, see
+        :func:`molselect.datasets.skeleton_keys`).
 
         Parameters
         ----------
@@ -256,12 +306,13 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         members = [(target.name, target)]
         self.n_leaked_ = {}
         guard = getattr(self, "leakage_guard", True)
+        match = "skeleton" if guard == "skeleton" else "exact"
         for name in self.selected_:
             data = self._selected_data(name, candidates[name])
             if guard and self._eval_sets:
                 leaked = np.zeros(len(data), dtype=bool)
                 for held_out in self._eval_sets:
-                    leaked |= find_overlap(held_out.ids, data.ids)
+                    leaked |= find_overlap(held_out.ids, data.ids, match=match)
                 self.n_leaked_[name] = int(leaked.sum())
                 if leaked.any():
                     data = data.subset(~leaked)

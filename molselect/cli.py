@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -156,7 +157,7 @@ def _make_selector(args):
     overrides = {"epochs": args.epochs, "hidden_dim": args.hidden_dim,
                  "num_layers": args.num_layers, "n_rounds": args.rounds, "top_k": args.top_k,
                  "threshold": args.threshold, "meta_gradient": args.meta_gradient,
-                 "device": args.device,
+                 "device": args.device, "checkpoint": getattr(args, "checkpoint", None),
                  "random_state": args.seed, "verbose": not args.quiet}
     for key, value in overrides.items():
         if value is not None and key in accepted:
@@ -211,6 +212,30 @@ def _format_table(frame):
     return frame.to_string(float_format=_number, na_rep="-")
 
 
+# -- output files ------------------------------------------------------------------------
+def _check_out(path, option="--out"):
+    """Fail now, before any data is loaded, when ``path`` cannot be written."""
+    from ._files import check_writable
+
+    try:
+        return check_writable(path)
+    except OSError as exc:
+        reason = exc.strerror if exc.strerror and not str(exc).startswith(str(path)) else exc
+        raise CLIError(f"{option} {path}: cannot write the results there ({reason}); "
+                       "choose another file") from None
+
+
+def _write_out(path, text, option="--out"):
+    """Write a result file atomically (temporary file + rename); errors name the option."""
+    from ._files import atomic_write_text
+
+    try:
+        return atomic_write_text(path, text)
+    except OSError as exc:
+        raise CLIError(f"{option} {path}: writing the results failed ({exc}); the table "
+                       "above is all that is left of this run") from None
+
+
 # -- commands ----------------------------------------------------------------------------
 def _datasets(args):
     from .datasets import get_data_home, list_datasets
@@ -252,13 +277,21 @@ def _select(args):
     from . import __version__
 
     start = time.perf_counter()
+    # The parameters are checked before any data is loaded (main has checked --out):
+    # a bad --threshold or --out must not cost a featurization, let alone a selection.
+    selector = _make_selector(args)
+    _check_selector_params(selector)
+    if args.checkpoint:
+        if "checkpoint" not in selector.get_params():
+            raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
+                           "--method molgroup writes per-round checkpoints")
+        _check_out(args.checkpoint, "--checkpoint")
     train, valid, test = _load_target(args.target, args)
     pool = _load_candidates(_split_list(args.candidates), args, train.name)
     if not args.quiet:
         print("target   ", train.summary())
         for data in pool.values():
             print("candidate", data.summary())
-    selector = _make_selector(args)
     selector.fit(train, pool, eval_set=[valid, test])
     elapsed = time.perf_counter() - start
     table = _selection_table(selector)
@@ -269,7 +302,6 @@ def _select(args):
 
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
         result = {
             "target": train.name,
             "method": args.method,
@@ -277,7 +309,7 @@ def _select(args):
             "ranking": list(selector.ranking_),
             "affinity": _jsonable(selector.affinity_.to_dict()),
             "table": _jsonable(table.reset_index().to_dict(orient="records")),
-            "sources": {name: spec for name, spec in
+            "sources": {name: _source_for(spec, out) for name, spec in
                         zip(pool, _split_list(args.candidates))},
             "parameters": _jsonable(selector.get_params()),
             "preset": args.preset,
@@ -289,14 +321,47 @@ def _select(args):
         for attr in ("task_affinity_", "structure_affinity_", "round_dropped_"):
             if hasattr(selector, attr):
                 result[attr.rstrip("_")] = _jsonable(getattr(selector, attr).to_dict())
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        _write_out(out, json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
         history = getattr(selector, "history_", None)
         if history is not None:
             history_path = out.with_name(out.stem + ".history.csv")
-            history.to_csv(history_path, index=False)
+            _write_out(history_path, history.to_csv(index=False))
             print(f"wrote {history_path}")
     return 0
+
+
+#: Selector parameter -> the ``select`` option that sets it, for error messages.
+_OPTIONS = {"threshold": "--threshold", "random_state": "--seed", "device": "--device",
+            "top_k": "--top-k", "epochs": "--epochs", "hidden_dim": "--hidden-dim",
+            "num_layers": "--num-layers", "n_rounds": "--rounds", "warmup_epochs": "--epochs"}
+
+
+def _check_selector_params(selector):
+    """The selector's own parameter checks, reported with the option that set the value."""
+    try:
+        selector._check_params()
+    except ValueError as exc:
+        message = str(exc)
+        for param, option in _OPTIONS.items():
+            if message.startswith(param):
+                raise CLIError(f"{option}: {message}") from None
+        raise
+
+
+def _source_for(spec, out):
+    """How a candidate is recorded in the JSON.
+
+    A registry name or an absolute path as given; a relative CSV path relative to the
+    JSON's folder (where ``evaluate --with`` resolves it), not to the folder of this run.
+    """
+    if not _is_csv(spec) or Path(spec).is_absolute():
+        return spec
+    path = Path(spec).resolve()
+    try:
+        return Path(os.path.relpath(path, out.resolve().parent)).as_posix()
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
 
 
 def _auxiliaries_from(specs):
@@ -307,15 +372,40 @@ def _auxiliaries_from(specs):
             path = Path(spec)
             if not path.is_file():
                 raise FileNotFoundError(f"no such selection file: {path}")
-            result = json.loads(path.read_text())
-            if "selected" not in result:
+            try:
+                result = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise CLIError(f"--with {path}: not a valid JSON file ({exc}); pass the file "
+                               "written by `molselect select --out`") from None
+            if not isinstance(result, dict) or "selected" not in result:
                 raise CLIError(f"{path} has no 'selected' list; write it with "
                                "`molselect select --out`")
+            selected = result["selected"]
+            if not isinstance(selected, list) or not all(isinstance(n, str) for n in selected):
+                raise CLIError(f"{path}: 'selected' must be a list of dataset names, got "
+                               f"{selected!r}; write it as [\"name\", ...] (as `molselect "
+                               "select --out` does)")
             sources = result.get("sources", {})
-            names.extend(sources.get(n, n) for n in result["selected"])
+            if not isinstance(sources, dict):
+                sources = {}
+            names.extend(_resolve_source(sources.get(n, n), path) for n in selected)
         else:
             names.append(spec)
     return names
+
+
+def _resolve_source(spec, selection_file):
+    """A CSV named in a selection JSON: relative paths are relative to the JSON's folder."""
+    if not str(spec).lower().endswith((".csv", ".csv.gz")) or Path(spec).is_absolute():
+        return spec
+    beside = selection_file.parent / spec
+    if beside.is_file():
+        return str(beside)
+    if Path(spec).is_file():  # an older selection file, written relative to its run's folder
+        return spec
+    raise CLIError(f"{spec} (a candidate recorded in {selection_file}) was not found: relative "
+                   f"paths in a selection file are resolved against its folder "
+                   f"{selection_file.parent}")
 
 
 def _study_options(args):
@@ -384,7 +474,7 @@ def _evaluate(args):
         }
         if summary is not None:
             result["gain"] = _jsonable(summary.to_dict())
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        _write_out(out, json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
     return 0
 
@@ -431,9 +521,9 @@ def _transfer(args):
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        gains.to_csv(out, index=False)
         summary_path = out.with_name(out.name.removesuffix(".csv") + ".summary.csv")
-        summary.to_csv(summary_path, index=False)
+        _write_out(out, gains.to_csv(index=False))
+        _write_out(summary_path, summary.to_csv(index=False))
         print(f"wrote {out} and {summary_path}")
     return 0
 
@@ -610,6 +700,9 @@ def build_parser():
     select.add_argument("--out", metavar="FILE.json",
                         help="write the result as JSON, and the history as "
                              "FILE.history.csv next to it")
+    select.add_argument("--checkpoint", metavar="FILE.json",
+                        help="MolGroup: save the state after every finished round to FILE, and "
+                             "resume from it when the same command is run again")
     select.add_argument("--quiet", action="store_true", help="no progress bars or summaries")
     _add_data_options(select)
     _add_size_options(select)
@@ -682,14 +775,22 @@ def main(argv=None):
     -------
     int
         The exit code: 0 on success, 2 for bad arguments or input data (argparse's
-        convention), 1 for a failure while running.
+        convention), 1 for a failure while running, 130 when interrupted (Ctrl-C) and
+        143 when terminated (SIGTERM); both exit cleanly, without partial output files.
     """
     from .datasets import DownloadError
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    installed, previous = _on_sigterm(_raise_terminated)
     try:
+        if getattr(args, "out", None):
+            # Every command with --out checks it before loading data or training.
+            _check_out(args.out)
         return args.func(args)
+    except _Terminated:
+        print("molselect: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("molselect: interrupted", file=sys.stderr)
         return 130
@@ -703,6 +804,34 @@ def main(argv=None):
             raise
         print(f"molselect {args.command}: failed: {_message(exc)}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a user sees a message, --debug the traceback
+        if args.debug:
+            raise
+        print(f"molselect {args.command}: failed: {type(exc).__name__}: {_message(exc)} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        if installed:
+            _on_sigterm(previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs (joblib workers included)."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated
+
+
+def _on_sigterm(handler):
+    """Install ``handler`` for SIGTERM (main thread only): (installed, previous handler)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False, None
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL if handler is None else handler)
+    return True, previous
 
 
 def _message(exc):

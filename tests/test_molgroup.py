@@ -144,7 +144,8 @@ def test_pickle_roundtrip(small):
 
 def test_a_round_that_drops_everyone_selects_nothing(small):
     target, _, pool = small
-    sel = MolGroupSelector(**{**TINY, "threshold": 1.1}).fit(target, pool)
+    # Gate values are sigmoids below 1, so threshold 1.0 (the largest valid one) drops all.
+    sel = MolGroupSelector(**{**TINY, "threshold": 1.0}).fit(target, pool)
     assert sel.selected_ == []
     assert (sel.round_dropped_ == 1).all()
     assert set(sel.history_["round"]) == {1}

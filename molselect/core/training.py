@@ -24,13 +24,14 @@ __all__ = ["adam", "resolve_device", "seed_everything", "train", "JointStep", "p
 
 
 def resolve_device(device="auto"):
-    """``"auto"`` -> CUDA when available, else CPU; anything else goes to ``torch.device``."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r} was requested but CUDA is not available")
-    return device
+    """``"auto"`` -> CUDA when available, else CPU; anything else goes to ``torch.device``.
+
+    Errors (an unknown device string, a device that is not available) are
+    ValueErrors that name the ``device`` parameter.
+    """
+    from .._validation import check_device
+
+    return check_device(device)
 
 
 def seed_everything(seed):

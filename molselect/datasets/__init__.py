@@ -17,7 +17,7 @@ from ._base import (
 )
 from ._download import DownloadError, get_data_home
 from ._io import from_csv, from_frame
-from ._leakage import canonical_keys, find_overlap, make_union
+from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
 from ._loaders import DatasetSplits, load_dataset
 from ._registry import DatasetInfo, get_dataset_info, list_datasets
 from ._split import random_split, scaffold_split
@@ -41,6 +41,7 @@ __all__ = [
     "find_overlap",
     "make_union",
     "canonical_keys",
+    "skeleton_keys",
     "name_datasets",
     "infer_task_types",
     "CLASSIFICATION",

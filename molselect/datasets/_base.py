@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 TASK_TYPES = (CLASSIFICATION, REGRESSION)
@@ -122,6 +124,11 @@ class MoleculeDataset:
             w = np.array(w, dtype=np.float64)
             if w.ndim == 1:
                 w = w[:, None]
+            if w.ndim != 2 or w.shape[0] != y.shape[0]:
+                raise ValueError(
+                    f"dataset {name!r}: w has shape {w.shape} but y has shape {y.shape}; "
+                    "expected one weight row per molecule"
+                )
             if w.shape != y.shape:
                 if w.shape[1] == 1:
                     w = np.repeat(w, y.shape[1], axis=1)
@@ -138,7 +145,10 @@ class MoleculeDataset:
             raise ValueError(
                 f"dataset {name!r}: {len(tasks)} task names for {n_tasks} label columns"
             )
-        if task_types is None:
+        source = f"dataset {name!r}" if name is not None else "dataset"
+        check_finite_labels(y, tasks, source)
+        inferred = task_types is None
+        if inferred:
             task_types = infer_task_types(y)
         elif isinstance(task_types, str):
             task_types = [task_types] * n_tasks
@@ -152,6 +162,10 @@ class MoleculeDataset:
             raise ValueError(
                 f"dataset {name!r}: unknown task type(s) {bad}; use one of {TASK_TYPES}"
             )
+        if inferred:
+            warn_integer_regression(y, tasks, task_types, source)
+        else:
+            check_binary_labels(y, tasks, task_types, source)
         metric = metric or _default_metric(task_types)
         if metric not in METRICS:
             raise ValueError(
@@ -315,6 +329,10 @@ def as_dataset(data, name=None):
         if weights is not None:
             masked[weights == 0] = np.nan
         task_types = infer_task_types(masked)
+        label = getattr(data, "name", None) or name
+        warn_integer_regression(masked, tasks if tasks is not None else
+                                [f"task{j}" for j in range(y.shape[1])], task_types,
+                                f"dataset {label!r}" if label is not None else "dataset")
     return MoleculeDataset(
         ids, y, w=w, tasks=tasks, task_types=task_types, metric=getattr(data, "metric", None),
         name=getattr(data, "name", None) or name, X=getattr(data, "X", None),

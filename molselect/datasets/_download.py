@@ -223,8 +223,10 @@ def normalise_raw(path, info):
     """
     import pandas as pd
 
+    from ._io import read_table
+
     info = get_dataset_info(info)
-    raw = pd.read_csv(path)
+    raw = read_table(Path(path), remedy=f"Delete {path} and download {info.url} again")
     renames = dict(info.raw_renames)
     renames[info.raw_smiles_col] = "smiles"
     raw = raw.rename(columns=renames)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import MoleculeDataset
+from .._validation import readable_smiles
+from ._base import MoleculeDataset, infer_task_types
+from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
 
-__all__ = ["from_csv", "from_frame", "parse_smiles"]
+__all__ = ["from_csv", "from_frame", "parse_smiles", "read_table"]
 
 _SHOWN = 10
 
@@ -29,7 +31,8 @@ def parse_smiles(smiles):
     Parameters
     ----------
     smiles : sequence of str
-        The SMILES strings; ``None``/NaN/empty count as invalid.
+        The SMILES strings; ``None``/NaN/empty and text that is not printable
+        ASCII count as invalid.
 
     Returns
     -------
@@ -41,11 +44,17 @@ def parse_smiles(smiles):
     from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
+    def parse(s):
+        # Not ASCII text (a lone surrogate from surrogateescape decoding, a snowman, a NUL):
+        # an invalid SMILES like any other, reported with its row, not a crash inside
+        # RDKit nor a molecule RDKit guessed by skipping characters.
+        return Chem.MolFromSmiles(s) if readable_smiles(s) else None
+
     # BlockLogs restores RDKit's previous log settings when released, unlike
     # RDLogger.DisableLog, which would change them for the whole process.
     block = BlockLogs()
     try:
-        mols = [Chem.MolFromSmiles(s) if isinstance(s, str) and s else None for s in smiles]
+        mols = [parse(s) for s in smiles]
     finally:
         del block
     invalid = np.fromiter((m is None for m in mols), dtype=bool, count=len(mols))
@@ -80,6 +89,15 @@ def _handle_invalid(smiles, invalid, on_invalid, source):
     return rows
 
 
+def _is_missing(value):
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells: not a missing value
+        return False
+
+
 def _numeric_labels(frame, task_cols, source):
     import pandas as pd
 
@@ -89,9 +107,15 @@ def _numeric_labels(frame, task_cols, source):
         if raw.dtype == bool:
             columns.append(raw.to_numpy(dtype=float))
             continue
+        if pd.api.types.is_datetime64_any_dtype(raw.dtype) or \
+                pd.api.types.is_timedelta64_dtype(raw.dtype):
+            raise ValueError(f"{source}: column {col!r} holds dates or times ({raw.dtype}); "
+                             "labels must be numbers")
         values = pd.to_numeric(raw, errors="coerce")
-        present = raw.notna().to_numpy()
-        if raw.dtype == object or str(raw.dtype) == "string":
+        present = raw.notna().to_numpy(copy=True)
+        # pandas 3 gives text columns the "str" dtype (neither object nor "string"):
+        # is_string_dtype covers all three, so that '' counts as missing in each.
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
             present &= (raw.astype("string").str.strip() != "").fillna(False).to_numpy(bool)
         bad = np.flatnonzero(values.isna().to_numpy() & present)
         if bad.size:
@@ -100,8 +124,64 @@ def _numeric_labels(frame, task_cols, source):
                 f"{source}: column {col!r} has a non-numeric label {raw.iloc[row]!r} at row "
                 f"{row} ({bad.size} such value(s)); labels must be numbers, empty = missing"
             )
+        if np.iscomplexobj(values.to_numpy()):
+            raise ValueError(f"{source}: column {col!r} holds complex numbers; labels must be "
+                             "real numbers")
         columns.append(values.to_numpy(dtype=float))
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+
+
+def read_table(path, remedy=None, **read_csv_kwargs):
+    """Read a CSV file (optionally compressed) with errors that name the file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    remedy : str, optional
+        What the user should do about a damaged file (appended to the message);
+        by default, advice for a user's own file.
+    **read_csv_kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        For an empty, truncated, non-gzip, undecodable or unparsable file; the
+        message names the file, says what is wrong and what to do.
+    """
+    import gzip
+    import zlib
+
+    import pandas as pd
+
+    def fail(problem, exc):
+        fix = remedy or "re-create or re-export the file"
+        return ValueError(f"{path}: {problem} ({type(exc).__name__}: {exc}). {fix}")
+
+    try:
+        return pd.read_csv(path, **read_csv_kwargs)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path}: the file is empty (no header, no rows)"
+                         + (f". {remedy}" if remedy else "")) from exc
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: could not parse the CSV: {exc}"
+                         + (f". {remedy}" if remedy else "")) from exc
+    except EOFError as exc:
+        raise fail("the compressed file is truncated (it ends before the end of the data)",
+                   exc) from exc
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise fail("the file is not valid gzip data although its name ends in .gz", exc) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: the file is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
+            f"at position {exc.start}). "
+            + (remedy or "Re-save it as UTF-8, or pass encoding='latin-1' (the file's "
+                         "encoding) to from_csv")) from exc
 
 
 def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=None,
@@ -151,6 +231,10 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     if on_invalid not in ("raise", "drop"):
         raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
     source = source or (f"dataset {name!r}" if name else "DataFrame")
+    if not df.index.equals(pd.RangeIndex(len(df))):
+        # Row numbers in messages and dropped_rows are positions; with another index they
+        # would be read as index labels.
+        source += " (row numbers are 0-based positions, not index labels)"
     available = [str(c) for c in df.columns]
     if smiles_col not in df.columns:
         raise MissingColumnError(
@@ -176,11 +260,24 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
         )
     if len(df) == 0:
         raise ValueError(f"{source}: the table has no rows")
+    tasks = [str(c) for c in task_cols]
     y = _numeric_labels(df, task_cols, source)
-    raw = df[smiles_col]
-    smiles = np.array(
-        [s.strip() if isinstance(s, str) else "" for s in raw.astype(object)], dtype=object
-    )
+    check_finite_labels(y, tasks, source)
+    if task_types is not None:
+        types = [task_types] * len(tasks) if isinstance(task_types, str) else list(task_types)
+        if len(types) == len(tasks):
+            check_binary_labels(y, tasks, types, source)
+    raw = df[smiles_col].astype(object)
+    # Numbers or bytes in the SMILES column are not "empty": say what they are.
+    wrong = np.flatnonzero([not isinstance(s, str) and not _is_missing(s) for s in raw])
+    if wrong.size and on_invalid == "raise":
+        first = raw.iloc[int(wrong[0])]
+        raise ValueError(
+            f"{source}: {wrong.size} value(s) in the SMILES column {smiles_col!r} are not "
+            f"strings, e.g. {first!r} ({type(first).__name__}) at rows (0-based) "
+            f"{_describe_rows(wrong)}; SMILES must be text (decode bytes, check the column)"
+        )
+    smiles = np.array([s.strip() if isinstance(s, str) else "" for s in raw], dtype=object)
     empty = np.flatnonzero(smiles == "")
     if empty.size and on_invalid == "raise":
         raise ValueError(
@@ -190,9 +287,11 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     _, invalid = parse_smiles(smiles)
     dropped = _handle_invalid(smiles, invalid, on_invalid, source)
     keep = ~invalid
+    if task_types is None:
+        task_types = infer_task_types(y[keep])
+        warn_integer_regression(y[keep], tasks, task_types, source)
     data = MoleculeDataset(
-        smiles[keep], y[keep], tasks=[str(c) for c in task_cols], task_types=task_types,
-        metric=metric, name=name,
+        smiles[keep], y[keep], tasks=tasks, task_types=task_types, metric=metric, name=name,
     )
     data.dropped_rows = dropped.astype(np.int64)
     return data
@@ -222,20 +321,16 @@ def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=No
     FileNotFoundError
         The file does not exist.
     ValueError
-        The file is empty, or any error listed in :func:`from_frame`; every
-        message names the file.
+        The file is empty, damaged (a truncated or non-gzip ``.gz``), not
+        UTF-8 text (pass ``encoding=``), or any error listed in
+        :func:`from_frame`; every message names the file.
     """
     import pandas as pd
 
     path = Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"no such CSV file: {path}")
-    try:
-        frame = pd.read_csv(path, **read_csv_kwargs)
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{path}: the file is empty (no header, no rows)") from exc
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: could not parse the CSV: {exc}") from exc
+    frame = read_table(path, **read_csv_kwargs)
     if name is None:
         name = path.name.split(".")[0]
     return from_frame(frame, smiles_col=smiles_col, task_cols=task_cols,

@@ -7,7 +7,10 @@ from collections import Counter
 
 import numpy as np
 
-__all__ = ["canonical_keys", "find_overlap", "make_union"]
+__all__ = ["canonical_keys", "skeleton_keys", "find_overlap", "make_union"]
+
+#: How :func:`find_overlap` decides that two molecules are the same.
+MATCHES = ("exact", "skeleton")
 
 # SMILES -> identity key.  Leakage checks run the same large auxiliaries
 # against several targets, and an InChIKey costs ~0.2 ms, so keys are memoised.
@@ -74,6 +77,64 @@ def canonical_keys(smiles):
     return out
 
 
+_SKELETON_CACHE: dict = {}
+
+
+def _skeleton_key(mol):
+    from rdkit import Chem
+
+    fragments = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)
+    largest = max(fragments, key=lambda m: m.GetNumHeavyAtoms()) if fragments else mol
+    try:
+        key = Chem.MolToInchiKey(largest)
+    except Exception:  # noqa: BLE001 - any InChI failure falls back to SMILES
+        key = ""
+    # The first block of an InChIKey hashes the connectivity layer alone: no stereo,
+    # no isotopes, no (de)protonation.
+    return key[:14] if key else "smiles:" + Chem.MolToSmiles(largest, isomericSmiles=False)
+
+
+def skeleton_keys(smiles):
+    """A looser identity key: the largest fragment's connectivity, without stereo or charge.
+
+    Two molecules share it when their largest fragments have the same
+    skeleton: enantiomers, E/Z isomers, a stereo-stripped copy, a salt or a
+    hydrate (``CCO.Cl``), and an acid and its anion all match.
+
+    Parameters
+    ----------
+    smiles : sequence of str or dataset
+
+    Returns
+    -------
+    ndarray of object
+        The first block (14 characters) of the largest fragment's InChIKey,
+        else ``"smiles:" +`` its non-isomeric canonical SMILES; ``None`` for
+        SMILES RDKit cannot parse.
+    """
+    from rdkit import Chem
+    from rdkit.rdBase import BlockLogs
+
+    smiles = _smiles_of(smiles)
+    out = np.empty(len(smiles), dtype=object)
+    block = BlockLogs()
+    try:
+        for i, s in enumerate(smiles):
+            if isinstance(s, str) and s in _SKELETON_CACHE:
+                out[i] = _SKELETON_CACHE[s]
+                continue
+            try:
+                mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
+            except UnicodeEncodeError:
+                mol = None
+            out[i] = None if mol is None else _skeleton_key(mol)
+            if len(_SKELETON_CACHE) < _CACHE_LIMIT and isinstance(s, str):
+                _SKELETON_CACHE[s] = out[i]
+    finally:
+        del block
+    return out
+
+
 def _heavy_composition(mol):
     # Equal InChIKeys imply equal heavy-atom composition (InChI only moves
     # hydrogens and charges), so this cheap signature rules most pairs out.
@@ -81,12 +142,16 @@ def _heavy_composition(mol):
                              if a.GetAtomicNum() > 1).items())
 
 
-def find_overlap(reference, other, return_indices=False):
+def find_overlap(reference, other, return_indices=False, match="exact"):
     """Which molecules of ``other`` also occur in ``reference``.
 
     Identity is the key of :func:`canonical_keys` (InChIKey, else canonical
     SMILES), so different spellings of one molecule match.  Invalid SMILES
-    never match.
+    never match.  The InChIKey keeps stereochemistry and every fragment, so
+    with ``match="exact"`` an enantiomer, a stereo-stripped copy, a salt or a
+    hydrate of a reference molecule is a *different* molecule;
+    ``match="skeleton"`` compares :func:`skeleton_keys` instead and catches
+    them too.
 
     Parameters
     ----------
@@ -96,6 +161,9 @@ def find_overlap(reference, other, return_indices=False):
         Molecules to check (e.g. an auxiliary).
     return_indices : bool, default False
         Return the sorted indices instead of a mask.
+    match : {"exact", "skeleton"}, default "exact"
+        "exact": same InChIKey (stereo and salt forms differ); "skeleton":
+        same largest-fragment connectivity (see :func:`skeleton_keys`).
 
     Returns
     -------
@@ -106,8 +174,16 @@ def find_overlap(reference, other, return_indices=False):
     from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
+    if match not in MATCHES:
+        raise ValueError(f"match must be one of {MATCHES}, got {match!r}")
     ref_smiles = _smiles_of(reference)
     other_smiles = _smiles_of(other)
+    if match == "skeleton":
+        ref_keys = {k for k in skeleton_keys(ref_smiles) if k is not None}
+        keys = skeleton_keys(other_smiles)
+        mask = np.fromiter((k is not None and k in ref_keys for k in keys), dtype=bool,
+                           count=len(keys))
+        return np.flatnonzero(mask) if return_indices else mask
     ref_keys = {k for k in canonical_keys(ref_smiles) if k is not None}
     mask = np.zeros(len(other_smiles), dtype=bool)
     if not ref_keys or not other_smiles:
@@ -156,7 +232,7 @@ def _reference_compositions(smiles):
     return out
 
 
-def make_union(target, auxiliaries, *, held_out=None, return_leaked=False):
+def make_union(target, auxiliaries, *, held_out=None, return_leaked=False, match="exact"):
     """The training union of a target and its auxiliaries, held-out molecules removed.
 
     Every auxiliary molecule that also occurs in ``held_out`` (same key as
@@ -174,6 +250,8 @@ def make_union(target, auxiliaries, *, held_out=None, return_leaked=False):
         The target's validation / test splits; None removes nothing.
     return_leaked : bool, default=False
         Also return how many molecules were removed from each auxiliary.
+    match : {"exact", "skeleton"}, default="exact"
+        As in :func:`find_overlap`.
 
     Returns
     -------
@@ -199,7 +277,7 @@ def make_union(target, auxiliaries, *, held_out=None, return_leaked=False):
     for name, data in name_datasets(auxiliaries).items():
         leaked = np.zeros(len(data), dtype=bool)
         for split in held_out:
-            leaked |= find_overlap(split, data)
+            leaked |= find_overlap(split, data, match=match)
         leaked_counts[name] = int(leaked.sum())
         members.append((name, data.subset(~leaked) if leaked.any() else data))
     union = DatasetGroup(members)

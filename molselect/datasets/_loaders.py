@@ -8,9 +8,10 @@ import numpy as np
 
 from ._base import MoleculeDataset
 from ._download import locate
-from ._io import _describe_rows, parse_smiles
+from ._io import _describe_rows, parse_smiles, read_table
 from ._registry import get_dataset_info
 from ._split import random_split, scaffold_split
+from ._validation import check_finite_labels
 
 __all__ = ["DatasetSplits", "load_dataset", "BUNDLED_SAMPLE_SEED"]
 
@@ -98,6 +99,17 @@ def _sample_valid(smiles, k, random_state):
     return rows, [m for _, m in chosen], np.array(sorted(bad), dtype=np.int64)
 
 
+def _remedy(info, source, path):
+    """What to do about a damaged dataset file, by where it came from."""
+    if source == "bundled":
+        return ("This copy is bundled with molselect and should not change: reinstall "
+                "molselect, or put a good normalised "
+                f"{info.name}.csv.gz in a data home (MOLSELECT_DATA)")
+    fallback = ("uses its bundled copy" if info.bundled
+                else "downloads it again (or says where to put it)")
+    return f"Delete {path} so that molselect {fallback}, or replace it with a good copy"
+
+
 def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules=_DEFAULT,
                  fracs=(0.8, 0.1, 0.1)):
     """Load a registered dataset, drop unparsable SMILES, and split it.
@@ -136,7 +148,9 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
     Raises
     ------
     ValueError
-        Unknown dataset or split.
+        Unknown dataset or split; a damaged file (empty, truncated or invalid
+        gzip, not UTF-8, non-numeric or non-finite labels): the message names
+        the file and says what to do.
     molselect.datasets._download.DownloadError
         The data is not local and cannot be downloaded; the message says
         where it was looked for and how to provide it.
@@ -144,10 +158,10 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
     Warns
     -----
     UserWarning
-        When SMILES that RDKit cannot parse are dropped (count and rows).
+        When SMILES that RDKit cannot parse are dropped (count and rows), and
+        when a data-home file has another number of rows than the registry's
+        reference file (a truncated file, or another version).
     """
-    import pandas as pd
-
     info = get_dataset_info(name)
     split = split or info.split
     if split not in ("scaffold", "random"):
@@ -158,7 +172,7 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
         raise ValueError(f"max_molecules must be a positive int or None, got {max_molecules!r}")
 
     path, source = locate(info, data_home)
-    frame = pd.read_csv(path)
+    frame = read_table(path, remedy=_remedy(info, source, path))
     expected = ["smiles", *info.tasks]
     if list(frame.columns) != expected:
         missing = [c for c in expected if c not in frame.columns]
@@ -168,9 +182,23 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
                 f"smiles, then its {info.n_tasks} tasks); missing {missing[:10]}"
             )
         frame = frame[expected]
+    if source == "data_home" and info.n_rows and len(frame) != info.n_rows:
+        # A cut or partly written file parses fine; only its length gives it away.
+        # A warning, not an error: a data home may deliberately hold another version.
+        warnings.warn(
+            f"{path} has {len(frame)} rows but the registry's reference {info.name!r} file has "
+            f"{info.n_rows}: it may be truncated or another version of the dataset. "
+            f"{_remedy(info, source, path)}; if it is deliberately another version, register "
+            "it with molselect.datasets._registry.register(dataclasses.replace(info, "
+            "n_rows=...), overwrite=True)", UserWarning, stacklevel=2)
     smiles = np.array([s.strip() if isinstance(s, str) else "" for s in frame["smiles"]],
                       dtype=object)
-    y = frame[list(info.tasks)].to_numpy(dtype=float)
+    try:
+        y = frame[list(info.tasks)].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: a label of dataset {info.name!r} is not a number ({exc}). "
+                         f"{_remedy(info, source, path)}") from exc
+    check_finite_labels(y, info.tasks, str(path))
 
     if source == "bundled" and info.max_molecules is not None:
         if max_molecules is None or max_molecules > len(smiles):

@@ -268,6 +268,9 @@ def get_dataset_info(name):
         return _REGISTRY[key]
     close = difflib.get_close_matches(key, list(_REGISTRY), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
+    if any(sep in str(name) for sep in ("/", "\\")) or str(name).startswith("."):
+        # It looks like a path: say that no such file exists, not only that no dataset does.
+        hint = f" No file {str(name)!r} exists either (CSV files need to exist to be read)."
     raise ValueError(
         f"unknown dataset {name!r}.{hint} Known datasets: {', '.join(_REGISTRY)}"
     )

@@ -15,6 +15,8 @@ from typing import Callable, Iterable
 import numpy as np
 import rdkit
 
+from .._files import file_mode
+
 __all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_key", "load_or_build"]
 
 FEATURIZER_VERSION = "1"
@@ -88,15 +90,20 @@ def _validate(arrays: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def _read(path: Path, key: str) -> dict[str, np.ndarray]:
+def _read(path: Path, key: str, required=()) -> dict[str, np.ndarray]:
     """Load and verify one cache file; raise ``ValueError`` if it is not trustworthy."""
     with np.load(path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
     meta = json.loads(bytes(arrays.pop(_META)).decode())
+    if not isinstance(meta, dict):
+        raise ValueError("metadata is not a JSON object")
     if meta.get("key") != key:
         raise ValueError("key mismatch")
     if meta.get("checksum") != _checksum(arrays):
         raise ValueError("checksum mismatch")
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise ValueError(f"missing array(s) {missing}")
     return arrays
 
 
@@ -111,6 +118,9 @@ def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **payload)
+        # mkstemp creates 0600 files; give the umask's mode instead, so that a cache
+        # shared between users is readable by them (and not "corrupted" for them).
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -119,7 +129,7 @@ def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
 
 def load_or_build(kind: str, key_parts: Iterable[str],
                   build: Callable[[], dict[str, np.ndarray]],
-                  cache: bool = True) -> dict[str, np.ndarray]:
+                  cache: bool = True, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
     """Return cached arrays for ``(kind, key_parts)``, building and storing them on a miss.
 
     Parameters
@@ -137,6 +147,9 @@ def load_or_build(kind: str, key_parts: Iterable[str],
         numpy arrays.
     cache : bool, default=True
         If False, just call ``build()`` (no read, no write).
+    required : iterable of str, optional
+        Arrays a cached file must hold; a file without one of them is treated as
+        corrupted and rebuilt.
 
     Returns
     -------
@@ -163,7 +176,12 @@ def load_or_build(kind: str, key_parts: Iterable[str],
     path = cache_dir() / kind / f"{key}.npz"
     if path.exists():
         try:
-            return _read(path, key)
+            return _read(path, key, tuple(required))
+        except PermissionError as exc:
+            warnings.warn(f"molselect cache file {path} cannot be read ({exc.strerror}); "
+                          "building the features instead. Make the cache readable, or set "
+                          "MOLSELECT_CACHE to a folder of your own", RuntimeWarning,
+                          stacklevel=2)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile,
                 json.JSONDecodeError, UnicodeDecodeError) as exc:
             warnings.warn(f"molselect cache file {path} is corrupted ({exc!s:.80}); "

@@ -6,6 +6,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 from rdkit.Chem import MACCSkeys
 
+from .._validation import readable_smiles
 from ._cache import load_or_build
 from ._graphs import PARALLEL_THRESHOLD, _as_smiles_array, map_chunks, raise_invalid
 
@@ -22,7 +23,7 @@ def _maccs_chunk(smiles) -> dict[str, np.ndarray]:
     empty = "0" * MACCS_BITS
     _block = rdBase.BlockLogs()  # noqa: F841  we report parse errors ourselves
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if isinstance(smi, str) else None
+        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
         if mol is None:
             invalid.append(i)
             bits.append(empty)
@@ -77,4 +78,4 @@ def maccs_fingerprints(smiles, n_jobs: int | None = None, cache: bool = True, *,
             return {"fp": np.zeros((0, MACCS_BITS), dtype=np.uint8)}
         return {"fp": np.concatenate([p["fp"] for p in parts])}
 
-    return load_or_build("maccs", smiles, build, cache=cache)["fp"]
+    return load_or_build("maccs", smiles, build, cache=cache, required=("fp",))["fp"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 from typing import Callable, Sequence
 
 from typing import TYPE_CHECKING
@@ -78,7 +81,38 @@ def map_chunks(func: Callable[[list], dict], smiles: np.ndarray, n_jobs: int | N
     # A few chunks per worker balance uneven molecule sizes while keeping the
     # per-task pickling overhead small.
     chunks = np.array_split(smiles, min(len(smiles), jobs * 4))
-    return Parallel(n_jobs=jobs)(delayed(func)(list(c)) for c in chunks)
+    with _sigterm_unwinds():
+        return Parallel(n_jobs=jobs)(delayed(func)(list(c)) for c in chunks)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While worker processes run, let SIGTERM unwind like Ctrl-C, then die by SIGTERM.
+
+    With SIGTERM's default action the parent dies at once and joblib's workers
+    (and their resource trackers) are left behind until loky's idle timeout.
+    Raising KeyboardInterrupt instead runs joblib's clean-up, as Ctrl-C does;
+    the signal is then delivered again with its default action, so the process
+    still ends as terminated.  Only where nobody has set a handler of their own
+    (the command line has one), and only in the main thread.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+    received = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if received:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def raise_invalid(smiles: np.ndarray, invalid: np.ndarray) -> None:
@@ -382,7 +416,8 @@ def featurize(smiles, n_jobs: int | None = None, cache: bool = True, verbose: bo
         return {"x": store.x, "edge_index": store.edge_index, "edge_attr": store.edge_attr,
                 "node_ptr": store.node_ptr, "edge_ptr": store.edge_ptr}
 
-    arrays = load_or_build("ogb_graphs", smiles, build, cache=cache)
+    arrays = load_or_build("ogb_graphs", smiles, build, cache=cache,
+                           required=("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr"))
     graphs = MolGraphs(arrays["x"], arrays["edge_index"], arrays["edge_attr"],
                        arrays["node_ptr"], arrays["edge_ptr"], smiles)
     if verbose:

@@ -13,6 +13,8 @@ import numpy as np
 from rdkit import Chem, rdBase
 from rdkit.Chem import rdchem
 
+from .._validation import readable_smiles
+
 __all__ = [
     "ALLOWABLE_FEATURES",
     "ATOM_FEATURE_DIMS",
@@ -155,7 +157,7 @@ def featurize_chunk(smiles) -> dict[str, np.ndarray]:
     bond_extend = bond_raw.extend
     bond_code = _BOND_CODE_OF_ORDER.get
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if isinstance(smi, str) else None
+        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
         if mol is None:
             invalid.append(i)
             continue

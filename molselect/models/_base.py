@@ -10,7 +10,7 @@ GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
 
 from __future__ import annotations
 
-import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -23,7 +23,9 @@ from sklearn.utils.validation import check_is_fitted
 from ..core import JointStep, MultiHead, predict, resolve_device, seed_everything, train
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
+from .._validation import as_seed, check_device, check_random_state
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
+from ..datasets._validation import check_eval_set
 from ..metrics import evaluate, is_better, to_score
 from ._gradnorm import GradNormStep
 
@@ -129,30 +131,13 @@ def as_members(X, what="X"):
     return members
 
 
-_DEFAULT_TASK = re.compile(r"(task)?\d+")
-
-
 def _check_eval_set(eval_set, target):
-    if eval_set is None:
-        return None
+    """The target's validation split: the first of a list, checked by the shared check."""
     if isinstance(eval_set, (list, tuple)):
         if not eval_set:
             return None
         eval_set = eval_set[0]  # like the selectors: the first held-out set is the validation set
-    if isinstance(eval_set, (Mapping, DatasetGroup)) or not _is_dataset(eval_set):
-        raise TypeError(f"eval_set must be one dataset (the target's validation split), got "
-                        f"{type(eval_set).__name__}")
-    valid = as_dataset(eval_set, name="eval_set")
-    named = all(not _DEFAULT_TASK.fullmatch(t) for t in valid.tasks + target.tasks)
-    if (valid.n_tasks != target.n_tasks or list(valid.task_types) != list(target.task_types)
-            or (named and list(valid.tasks) != list(target.tasks))):
-        raise ValueError(
-            f"eval_set's tasks {valid.tasks[:5]} ({valid.n_tasks}) do not match the target "
-            f"{target.name!r}'s tasks {target.tasks[:5]} ({target.n_tasks}): eval_set must be "
-            "the target's validation split (is the union's first member the target?)")
-    if len(valid) == 0:
-        raise ValueError("eval_set is empty")
-    return valid
+    return None if eval_set is None else check_eval_set(eval_set, target)
 
 
 class BaseGraphEstimator(BaseEstimator):
@@ -206,7 +191,7 @@ class BaseGraphEstimator(BaseEstimator):
         if check_kind:
             self._check_target(target)
         device = resolve_device(self.device)
-        rng = seed_everything(self.random_state)
+        rng = seed_everything(as_seed(self.random_state))
         table, classification, scalers = build_table(datasets, extra=self._make_extra(datasets))
         model = self._build_network([d.n_tasks for d in datasets]).to(device)
         if self.pretrained is not None:
@@ -251,6 +236,12 @@ class BaseGraphEstimator(BaseEstimator):
             self.best_epoch_ = best["epoch"] + 1
         else:
             self.best_epoch_ = self.epochs
+            if valid is not None:
+                warnings.warn(
+                    f"eval_set gave no valid {self.metric_} in any epoch (its labels are "
+                    "missing, or of one class only), so it could not choose the best epoch: "
+                    "the last epoch is kept. Pass a validation split with labels of both "
+                    "classes", UserWarning, stacklevel=3)
         self.best_score_ = best["score"] if valid is not None else None
         model.eval()
         self.history_ = self._history(logs)
@@ -299,6 +290,8 @@ class BaseGraphEstimator(BaseEstimator):
         if self.loss_weighting not in LOSS_WEIGHTINGS:
             raise ValueError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, "
                              f"got {self.loss_weighting!r}")
+        check_random_state(self.random_state)
+        check_device(self.device)
         self._check_arch_params()
 
     def _check_target(self, target):
@@ -316,6 +309,18 @@ class BaseGraphEstimator(BaseEstimator):
             if not np.isin(values, (0.0, 1.0)).all():
                 raise ValueError(f"the target {target.name!r} has classification labels other "
                                  "than 0 and 1")
+            # A target whose every task has labels of one class only has nothing to learn
+            # and no defined ROC-AUC: a fit would look fine and mean nothing.  (A multitask
+            # target may have some such tasks: score() averages over the others.)
+            classes = [np.unique(target.y[~np.isnan(target.y[:, j]), j])
+                       for j in range(target.n_tasks)]
+            if not any(len(c) == 2 for c in classes):
+                shown = ", ".join(f"{t!r} ({'/'.join(f'{v:g}' for v in c) or 'no labels'})"
+                                  for t, c in list(zip(target.tasks, classes))[:5])
+                raise ValueError(
+                    f"the target {target.name!r} has only one class among the labels of every "
+                    f"task ({shown}): {type(self).__name__} needs both classes in at least one "
+                    "task. Check the split or the labels")
 
     # -- prediction ---------------------------------------------------------------
     def _as_predict_dataset(self, X, labelled):
@@ -360,6 +365,12 @@ class BaseGraphEstimator(BaseEstimator):
             raise TypeError("score does not support sample_weight; the metric weighs every "
                             "labelled molecule equally")
         data, out = self._predict_outputs(X, labelled=True)
+        labelled = ~np.isnan(data.y).all(axis=0)
+        if any(have and kind != fitted for have, kind, fitted
+               in zip(labelled, data.task_types, self.task_types_)):
+            raise ValueError(
+                f"score: X's task types {data.task_types[:5]} are not those the estimator was "
+                f"fitted on ({self.task_types_[:5]}); score the target's own test split")
         value = evaluate(data.y, out, self.metric_, self.task_types_)
         return to_score(value, self.metric_)
 

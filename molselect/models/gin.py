@@ -40,7 +40,7 @@ _PARAMS = """
         start from (same ``hidden_dim``, ``num_layers`` and ``feature_set``).
     device : str, default="auto"
         "auto" uses CUDA when available.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Seed of initialisation and sampling.
     verbose : bool, default=False
         Progress bar with the running loss and validation metric.

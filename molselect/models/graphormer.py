@@ -54,7 +54,7 @@ _PARAMS = """
         (same ``hidden_dim``, ``num_layers``, ``num_heads``, ``max_nodes``,
         ``max_dist``, ``feature_set``).  The paper's PCQM4Mv2 weights are not available.
     device : str, default="auto"
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
 
     Attributes

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from .._validation import as_seed
+
 __all__ = ["check_positive_int", "check_fraction", "check_gin_params", "derive_seed"]
 
 
@@ -40,11 +42,11 @@ def check_gin_params(owner):
 def derive_seed(random_state, *key):
     """A 32-bit seed from ``random_state`` and a key, the same in every process.
 
-    ``random_state=None`` draws fresh entropy (unreproducible by request).
+    ``random_state=None`` draws fresh entropy (unreproducible by request); a
+    ``RandomState`` or ``Generator`` gives one draw from it.
     """
+    random_state = as_seed(random_state)
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, np.random.RandomState):
-        random_state = int(random_state.randint(0, 2**31 - 1))
     words = [int(random_state)] + [sum(ord(ch) for ch in str(k)) for k in key]
     return int(np.random.SeedSequence(words).generate_state(1)[0])

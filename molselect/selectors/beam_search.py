@@ -90,13 +90,15 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         to a cluster.  None: sequentially.
     device : str, default="auto"
         "auto" uses CUDA when available.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Every combination is trained from the same seed, so they differ only
         by their data; the same seed gives the same search on the same device.
     verbose : bool, default=False
         Progress bar over the evaluated combinations.
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------

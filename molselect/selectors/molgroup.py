@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from .._validation import as_seed, check_threshold
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
@@ -71,8 +76,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
     ----------
     n_rounds : int, default=3
         Filtering rounds R.
-    threshold : float, default=0.6
-        Affinity below which a candidate is dropped.
+    threshold : float in [0, 1], default=0.6
+        Affinity (a gate value in [0, 1]) below which a candidate is dropped.
     top_k : int or None, default=3
         Number of auxiliaries selected after the last round (None: all survivors).
     epochs : int, default=10
@@ -152,12 +157,23 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Fingerprint of the structure affinity.
     device : str, default="auto"
         "auto" uses CUDA when available.
-    random_state : int or None, default=None
-        Seed; the same seed gives the same selection on the same device.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
+        Seed; the same seed gives the same selection on the same device.  A
+        RandomState or Generator gives one draw from it (which advances it).
     verbose : bool, default=False
         Progress bars per round and epoch, with the running affinities.
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
+    checkpoint : str or path-like or None, default=None
+        A JSON file written (atomically) after every finished round: the
+        survivors, affinities and history so far, with fingerprints of the
+        data and the parameters.  When the file exists, ``fit`` resumes after
+        its last finished round and gives the same result as an uninterrupted
+        run; a checkpoint of a finished selection returns that selection at
+        once.  A checkpoint written for other data or parameters is refused
+        (delete it to start afresh).
 
     Attributes
     ----------
@@ -196,7 +212,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
                  standardize_labels=True,
                  batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  meta_gradient="exact", fingerprint="maccs", device="auto",
-                 random_state=None, verbose=False, leakage_guard=True):
+                 random_state=None, verbose=False, leakage_guard=True, checkpoint=None):
         self.n_rounds = n_rounds
         self.threshold = threshold
         self.top_k = top_k
@@ -221,9 +237,12 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.random_state = random_state
         self.verbose = verbose
         self.leakage_guard = leakage_guard
+        self.checkpoint = checkpoint
 
     def _check_params(self):
         super()._check_params()
+        check_threshold(self.threshold, 0.0, 1.0, allow_none=False,
+                        meaning="the affinities are gate values in [0, 1]")
         if self.meta_gradient not in META_GRADIENTS:
             raise ValueError(f"meta_gradient must be one of {META_GRADIENTS}, "
                              f"got {self.meta_gradient!r}")
@@ -255,13 +274,30 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)
-        seeds = np.random.SeedSequence(self.random_state).spawn(self.n_rounds)
+        seed = as_seed(self.random_state)
+        sequence = np.random.SeedSequence(seed)
         alive = list(candidates)
         rows, final_aff = [], {}
         parts = {"task_affinity": {}, "structure_affinity": {}}
         round_dropped = pd.Series(np.nan, index=list(candidates), dtype=float)
         selected = []
-        for r in range(self.n_rounds):
+        first_round, finished = 0, False
+        if self.checkpoint is not None:
+            fingerprint = self._fingerprint(target, candidates, seed, device)
+            state = _read_checkpoint(self.checkpoint, fingerprint)
+            if state is not None:
+                # The round seeds come from the same entropy, so the rounds still to run
+                # are those an uninterrupted run would have run (random_state=None too).
+                sequence = np.random.SeedSequence(int(state["entropy"]))
+                first_round, finished = state["rounds_done"], state["finished"]
+                alive, rows, final_aff = state["alive"], state["rows"], state["final_aff"]
+                parts, selected = state["parts"], state["selected"]
+                for name, value in state["round_dropped"].items():
+                    round_dropped[name] = np.nan if value is None else value
+        seeds = sequence.spawn(self.n_rounds)
+        for r in range(first_round, self.n_rounds):
+            if finished:
+                break
             members = [target] + [candidates[n] for n in alive]
             scalers = _label_scalers(members, self.standardize_labels)
             table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
@@ -305,8 +341,19 @@ class MolGroupSelector(BaseAuxiliarySelector):
             survivors, dropped = filter_candidates(affinity, self.threshold, final, self.top_k)
             round_dropped[dropped] = r + 1
             alive = [n for n in alive if n in survivors]
-            if final or not alive:
+            finished = final or not alive
+            if finished:
                 selected = survivors if final else []
+            if self.checkpoint is not None:
+                _write_checkpoint(self.checkpoint, {
+                    "format": _CHECKPOINT_FORMAT, "fingerprint": fingerprint,
+                    "entropy": str(sequence.entropy), "rounds_done": r + 1,
+                    "finished": finished, "alive": alive, "rows": rows,
+                    "final_aff": final_aff, "parts": parts, "selected": selected,
+                    "round_dropped": {k: (None if np.isnan(v) else v)
+                                      for k, v in round_dropped.items()},
+                })
+            if finished:
                 break
         history = pd.DataFrame(rows, columns=["round", "epoch", "candidate", "affinity",
                                               "task_affinity", "structure_affinity", "target_loss"])
@@ -320,3 +367,50 @@ class MolGroupSelector(BaseAuxiliarySelector):
         extra["structure_affinity_"].name = "structure_affinity"
         return SelectionResult(pd.Series(final_aff, dtype=float), selected=selected,
                                history=history, extra=extra)
+
+    def _fingerprint(self, target, candidates, seed, device):
+        """A digest of everything a round's result depends on: data, parameters, device."""
+        digest = hashlib.sha256()
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("verbose", "checkpoint", "random_state")}
+        params["seed"] = seed
+        params["device"] = str(device)
+        digest.update(json.dumps(params, sort_keys=True, default=repr).encode())
+        for name, data in [(target.name, target), *candidates.items()]:
+            digest.update(f"\x00{name}\x00{len(data)}\x00{data.task_types}\x00".encode())
+            digest.update("\x00".join(map(str, data.ids)).encode("utf-8", "surrogatepass"))
+            digest.update(np.ascontiguousarray(data.y, dtype=np.float64).tobytes())
+        return digest.hexdigest()
+
+
+_CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v1"
+
+
+def _read_checkpoint(path, fingerprint):
+    """The state saved in ``path``, None when there is no such file; refuse a foreign one."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"checkpoint {path} cannot be read ({exc}); delete it to start the "
+                         "selection afresh") from None
+    if not isinstance(state, dict) or state.get("format") != _CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a MolGroupSelector checkpoint; delete it or pass "
+                         "another checkpoint path")
+    if state.get("fingerprint") != fingerprint:
+        raise ValueError(
+            f"checkpoint {path} was written for other data or parameters (another target, "
+            "other candidates, or other settings, seed or device); delete it, or pass another "
+            "checkpoint path, to start afresh")
+    return state
+
+
+def _write_checkpoint(path, state):
+    from .._files import atomic_write_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # numpy floats are written as Python floats; repr round-trips them exactly.
+    atomic_write_text(path, json.dumps(state, default=float) + "\n")

@@ -40,9 +40,9 @@ class MTDNNSelector(BaseAuxiliarySelector):
     hidden_dim, num_layers, dropout, batch_size, lr
         GIN and Adam settings (paper: 300, 5, 0.5, 128, 1e-3).
     device : str, default="auto"
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._validation import check_threshold
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..featurize import maccs_fingerprints
 from ._common import derive_seed
@@ -63,8 +64,10 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
 
     Parameters
     ----------
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------
@@ -99,12 +102,15 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     ----------
     top_k : int or None, default=3
         Number of candidates selected (None: all at or above ``threshold``).
-    threshold : float or None, default=None
-        Minimum affinity (i.e. ``-threshold`` is the largest KL accepted).
+    threshold : float <= 0 or None, default=None
+        Minimum affinity (i.e. ``-threshold`` is the largest KL accepted); the
+        affinity is at most 0, so a positive threshold is refused.
     smoothing : float, default=1.0
         Laplace count added to every bit (see :func:`fingerprint_distribution`).
-    leakage_guard : bool, default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
+    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
 
     Attributes
     ----------
@@ -128,6 +134,9 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
 
     def _check_params(self):
         super()._check_params()
+        check_threshold(self.threshold, high=0.0,
+                        meaning="the affinity is -KL, at most 0, so a positive threshold "
+                                "would select nothing")
         if not (isinstance(self.smoothing, (int, float)) and self.smoothing > 0):
             raise ValueError(f"smoothing must be > 0, got {self.smoothing!r}")
 
@@ -145,9 +154,9 @@ class RandomSelector(BaseAuxiliarySelector):
     ----------
     top_k : int or None, default=3
         Number selected (None: a random ordering of all).
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Seed; the same seed and candidate names give the same selection.
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------

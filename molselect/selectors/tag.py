@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .._validation import check_threshold
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core import adam, resolve_device, seed_everything, train
 from ..core.joint import JointGIN
@@ -35,9 +36,10 @@ class TAGSelector(BaseAuxiliarySelector):
     top_k : int or None, default=3
         At most this many candidates are selected (None: all with Z above
         ``threshold``).
-    threshold : float or None, default=0.0
+    threshold : float below 1 or None, default=0.0
         Only candidates whose mean Z is strictly above it are selected: Z > 0
         means a step on the candidate lowered the target's loss on average.
+        Z is at most 1, so a threshold of 1 or more is refused.
         None: no threshold.
     epochs : int, default=10
         Joint training epochs (an epoch is N_target x (M + 1) draws).
@@ -55,10 +57,10 @@ class TAGSelector(BaseAuxiliarySelector):
     lr : float, default=1e-3
         Adam learning rate.
     device : str, default="auto"
-    random_state : int or None, default=None
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
         Progress bar with the running losses.
-    leakage_guard : bool, default=True
+    leakage_guard : bool or "skeleton", default=True
 
     Attributes
     ----------
@@ -99,6 +101,8 @@ class TAGSelector(BaseAuxiliarySelector):
 
     def _check_params(self):
         super()._check_params()
+        check_threshold(self.threshold, high=1.0, open_high=True,
+                        meaning="Z = 1 - L'/L is at most 1, so no candidate could pass it")
         check_positive_int(self, "epochs", "lookahead_every")
         check_gin_params(self)
         if self.lookahead_lr is not None and not (
