@@ -53,7 +53,7 @@ def check_finite_labels(y, tasks, source, rows=None):
     row = int(r if rows is None else rows[r])
     raise ValueError(
         f"{source}: column {str(tasks[c])!r} has a non-finite or too large label "
-        f"{y[r, c]!r} at row {row} (0-based; {int(bad.sum())} such value(s)); labels must be "
+        f"{float(y[r, c]):g} at row {row} (0-based; {int(bad.sum())} such value(s)); labels must be "
         f"finite and within the float32 range (|y| <= {FLOAT32_MAX:.3g}). Fix or remove "
         "those rows, or leave the label empty (missing)"
     )
