@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from ..metrics import greater_is_better
@@ -77,7 +76,8 @@ class FitJob:
     Parameters
     ----------
     estimator : estimator
-        Unfitted; cloned and given ``random_state=seed`` in :func:`run_fit`.
+        Unfitted; :func:`run_fit` rebuilds it from its class and parameters with
+        ``random_state=seed`` (so a job pickled by an older molselect still runs).
     members : list of (str, MoleculeDataset)
         Training data, target first.
     valid, test : MoleculeDataset
@@ -104,6 +104,9 @@ class FitJob:
     def __post_init__(self):
         from .. import __version__
 
+        self.estimator_class = type(self.estimator)
+        self.estimator_params = dict(self.estimator.get_params(deep=False))
+
         self.description = {
             "estimator": estimator_description(self.estimator),
             "seed": int(self.seed),
@@ -114,6 +117,20 @@ class FitJob:
         }
         blob = json.dumps(self.description, sort_keys=True).encode()
         self.key = hashlib.sha256(blob).hexdigest()[:32]
+
+
+    def __getstate__(self):
+        # A worker rebuilds the estimator from its class and parameters rather than
+        # unpickling the instance, so a job pickled by an older molselect still runs on a
+        # worker that imports a newer one (new parameters take their defaults).
+        state = dict(self.__dict__)
+        state["estimator"] = None
+        return state
+
+    def make_estimator(self):
+        """A new, unfitted estimator of the job's class and parameters, seeded by the job."""
+        params = {**self.estimator_params, "random_state": int(self.seed)}
+        return self.estimator_class(**params)
 
 
 @contextlib.contextmanager
@@ -145,7 +162,7 @@ def run_fit(job):
         own units: an RMSE is an RMSE), ``best_epoch``, ``n_train`` (molecules
         per member), ``seconds`` and ``label``.
     """
-    estimator = clone(job.estimator).set_params(random_state=int(job.seed))
+    estimator = job.make_estimator()
     start = time.perf_counter()
     with _threads(job.torch_threads):
         estimator.fit(dict(job.members), eval_set=job.valid)
