@@ -366,3 +366,16 @@ def test_gains_relative_to_a_control_candidate():
     assert against.loc["real", "score_alone"] == pytest.approx(0.75)   # the control's score
     with pytest.raises(ValueError, match="not a candidate"):
         summarize_gains(tidy, relative_to="nothing")
+
+
+def test_a_pickled_job_carries_parameters_not_the_estimator(bace):
+    import pickle
+
+    from molselect.evaluation import FitJob, run_fit
+
+    train, valid, test = bace
+    job = FitJob(GINClassifier(**TINY), [(train.name, train)], valid, test, seed=4)
+    shipped = pickle.loads(pickle.dumps(job))
+    assert shipped.estimator is None and shipped.key == job.key
+    assert shipped.make_estimator().get_params()["random_state"] == 4
+    assert run_fit(shipped)["test_score"] == run_fit(job)["test_score"]
