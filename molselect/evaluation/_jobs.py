@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._files import atomic_write_text
 from ..metrics import greater_is_better
 
 __all__ = ["FitJob", "ResultCache", "run_fit", "run_jobs"]
@@ -213,16 +212,7 @@ class ResultCache:
         """Store ``result`` of ``job`` (with the job's description, for people reading it)."""
         self.path.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"job": job.description, "result": result}, indent=1, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text + "\n")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self._file(job.key))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write_text(self._file(job.key), text + "\n")
 
     def __len__(self):
         return sum(1 for _ in self.path.glob("*.json")) if self.path.is_dir() else 0
