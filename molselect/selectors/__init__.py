@@ -1,7 +1,7 @@
 """Auxiliary-dataset selectors: MolGroup and the paper's baselines."""
 
 from .beam_search import BeamSearchSelector
-from .molgroup import MolGroupSelector, filter_candidates
+from .molgroup import MolGroupSelector, centred_affinity, filter_candidates
 from .mtdnn import MTDNNSelector
 from .simple import (
     AllAuxiliariesSelector,
@@ -22,6 +22,7 @@ __all__ = [
     "RandomSelector",
     "TAGSelector",
     "Task2VecSelector",
+    "centred_affinity",
     "filter_candidates",
     "fingerprint_distribution",
     "fingerprint_kl",
