@@ -20,14 +20,14 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..core import JointStep, MultiHead, predict, resolve_device, seed_everything, train
+from ..core import (GradNormStep, JointStep, MultiHead, predict, resolve_device, seed_everything,
+                    train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._validation import as_seed, check_device, check_random_state
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
 from ..datasets._validation import check_eval_set
 from ..metrics import evaluate, is_better, to_score
-from ._gradnorm import GradNormStep
 
 __all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
 

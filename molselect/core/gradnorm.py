@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core.training import JointStep
+from .training import JointStep
 
 __all__ = ["GradNormStep"]
 
