@@ -27,7 +27,8 @@ import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._base import CLASSIFICATION, METRICS, REGRESSION, TASK_TYPES
+from ..metrics import METRICS
+from ._base import CLASSIFICATION, REGRESSION, TASK_TYPES
 
 __all__ = ["DatasetInfo", "get_dataset_info", "register", "dataset_names"]
 
