@@ -41,8 +41,8 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
     graphs : MolGraphs
         Featurized molecules.
     spatial : SpatialFeatures
-        :func:`~molselect.featurize._spatial.spatial_features` of ``graphs``; its ``max_dist`` sets the
-        number of bonds per path in ``edge_path``.
+        :func:`~molselect.featurize._spatial.spatial_features` of ``graphs``;
+        its ``max_dist`` sets the number of bonds per path in ``edge_path``.
     indices : array-like of int
         The molecules of the batch, in order.
     max_nodes : int, default 128
