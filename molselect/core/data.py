@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._ragged import ranges
+
+# ranges stays importable from here, where it used to live
 __all__ = ["GraphTable", "GraphView", "MixedBatch", "ranges"]
-
-
-def ranges(starts, lengths):
-    """Concatenate ``arange(s, s + n)`` for every (s, n) pair, vectorised."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    shift = np.asarray(starts, dtype=np.int64) - (np.cumsum(lengths) - lengths)
-    return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(shift, lengths)
 
 
 @dataclass

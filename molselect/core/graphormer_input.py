@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._ragged import pair_grid, ranges
 from ..featurize import MolGraphs, featurize
-from ..featurize._spatial import (UNREACHABLE, SpatialFeatures, _pair_grid, _ranges,
-                                  spatial_features)
+from ..featurize._spatial import UNREACHABLE, SpatialFeatures, spatial_features
 
 __all__ = ["NUM_SPATIAL", "SPATIAL_PAD", "GraphormerInputs", "collate_graphormer",
            "concat_spatial"]
@@ -100,7 +100,7 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
 
     # atoms
     atom_b = np.repeat(batch, n_keep)
-    atom_i = _ranges(np.zeros(B, dtype=np.int64), n_keep)
+    atom_i = ranges(np.zeros(B, dtype=np.int64), n_keep)
     atom_g = node_ptr[idx][atom_b] + atom_i
     xs = np.asarray(graphs.x)
     x = np.zeros((B, N, xs.shape[1]), dtype=np.int64)
@@ -110,7 +110,7 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
 
     # bonds of the whole molecules: paths of kept atoms may pass through cut ones
     n_edges = edge_ptr[idx + 1] - edge_ptr[idx]
-    e_glob = _ranges(edge_ptr[idx], n_edges)
+    e_glob = ranges(edge_ptr[idx], n_edges)
     e_off = np.cumsum(n_edges) - n_edges
     edge_attr = np.asarray(graphs.edge_attr)[e_glob].astype(np.int64)
     n_edge_rows = len(e_glob)
@@ -126,7 +126,7 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
     edge_dst = ei[1, e_glob].astype(np.int64)
 
     # pairs of kept atoms
-    pb, pi, pj = _pair_grid(n_keep)
+    pb, pi, pj = pair_grid(n_keep)
     nf = n_full[pb]
     base = spatial.pair_ptr[idx][pb]
     flat = pb * (N * N) + pi * N + pj

@@ -40,6 +40,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+from .._ragged import pair_grid
+
 __all__ = ["UNREACHABLE", "SpatialFeatures", "spatial_features"]
 
 #: Stored distance of a pair with no path between them.
@@ -129,31 +131,6 @@ def _graph_key(graphs) -> str:
     return h.hexdigest()
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + l)`` for every pair, without a Python loop."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    seg_start = np.cumsum(lengths) - lengths
-    within = np.arange(total, dtype=np.int64) - np.repeat(seg_start, lengths)
-    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + within
-
-
-def _pair_grid(sizes: np.ndarray):
-    """Owner, row and column of every pair of ``sizes[k] x sizes[k]`` grids.
-
-    Returns ``(owner, i, j)`` flat over all grids, row-major within each.
-    """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    counts = sizes * sizes
-    owner = np.repeat(np.arange(len(sizes)), counts)
-    k = _ranges(np.zeros(len(sizes), dtype=np.int64), counts)
-    s = sizes[owner]
-    # s == 0 never owns a pair, so the division is safe
-    return owner, k // np.maximum(s, 1), k % np.maximum(s, 1)
-
-
 def _build(graphs) -> dict[str, np.ndarray]:
     node_ptr = np.asarray(graphs.node_ptr, dtype=np.int64)
     edge_ptr = np.asarray(graphs.edge_ptr, dtype=np.int64)
@@ -194,7 +171,7 @@ def _build(graphs) -> dict[str, np.ndarray]:
         eid = np.full((c, c), -1, dtype=np.int64)
         eid[src, dst] = local_eid
 
-        owner, i, j = _pair_grid(sizes[a:b])
+        owner, i, j = pair_grid(sizes[a:b])
         off = node_ptr[a:b][owner] - n0
         r, col = off + i, off + j
         dd = d[r, col]
