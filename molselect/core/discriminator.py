@@ -78,13 +78,6 @@ def target_probability(model, table, dataset, batch_size=512, device="cpu"):
     ndarray of shape (n,)
     """
     model.eval()
-    out = []
-    n = table.sizes[dataset]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, n, batch_size):
-        indices = list(empty)
-        indices[dataset] = np.arange(start, min(start + batch_size, n))
-        batch = table.batch(indices).to(device)
-        _, logits = model.forward_all(batch)
-        out.append(torch.softmax(logits.float(), dim=1)[:, 0].cpu())
+    out = [torch.softmax(model.forward_all(batch)[1].float(), dim=1)[:, 0].cpu()
+           for batch in table.dataset_batches(dataset, batch_size, device)]
     return torch.cat(out).numpy() if out else np.zeros(0)

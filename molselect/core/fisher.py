@@ -36,7 +36,8 @@ def train_heads(model, table, classification, epochs, batch_size, lr, rng, devic
         torch.nn.init.zeros_(head.weight)
         torch.nn.init.zeros_(head.bias)
     with torch.no_grad():
-        embeddings = [_embed_all(model, table, d, batch_size, device)
+        embeddings = [torch.cat([model.embed(b)
+                                 for b in table.dataset_batches(d, batch_size, device)])
                       for d in range(table.n_datasets)]
     for d, head in enumerate(model.heads.heads):
         x, y = embeddings[d], table.labels[d].to(device)
@@ -59,16 +60,6 @@ def train_heads(model, table, classification, epochs, batch_size, lr, rng, devic
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-
-
-def _embed_all(model, table, d, batch_size, device):
-    out = []
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, table.sizes[d], batch_size):
-        indices = list(empty)
-        indices[d] = np.arange(start, min(start + batch_size, table.sizes[d]))
-        out.append(model.embed(table.batch(indices).to(device)))
-    return torch.cat(out)
 
 
 def fisher_embedding(model, table, dataset, classification, batch_size, n_batches, rng, device):
@@ -96,22 +87,16 @@ def fisher_embedding(model, table, dataset, classification, batch_size, n_batche
     """
     params = model.encoder_parameters()
     fisher = {k: torch.zeros_like(p) for k, p in params.items()}
-    n = table.sizes[dataset]
-    order = rng.permutation(n)
-    starts = list(range(0, n, batch_size))
+    order = rng.permutation(table.sizes[dataset])
     if n_batches is not None:
-        starts = starts[:n_batches]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+        order = order[:n_batches * batch_size]
     c = classification.to(device)
     count = 0
     # Train-mode batch norm (as during training) but without updating the
     # running statistics or dropout noise: Task2vec measures the trained probe.
     model.train()
     with no_dropout(model):
-        for start in starts:
-            indices = list(empty)
-            indices[dataset] = order[start:start + batch_size]
-            batch = table.batch(indices).to(device)
+        for batch in table.dataset_batches(dataset, batch_size, device, rows=order):
             pred = model(batch, update_running=False)[dataset]
             labelled = ~torch.isnan(batch.y[dataset])
             if not labelled.any():

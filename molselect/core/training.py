@@ -214,12 +214,6 @@ def predict(model, table, dataset=0, batch_size=512, device="cpu"):
         Raw outputs (logits for classification tasks).
     """
     model.eval()
-    outputs = []
-    n = table.sizes[dataset]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, n, batch_size):
-        indices = list(empty)
-        indices[dataset] = np.arange(start, min(start + batch_size, n))
-        batch = table.batch(indices).to(device)
-        outputs.append(model(batch)[dataset].float().cpu())
+    outputs = [model(batch)[dataset].float().cpu()
+               for batch in table.dataset_batches(dataset, batch_size, device)]
     return torch.cat(outputs) if outputs else torch.zeros(0)
