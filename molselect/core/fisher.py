@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .gin import FeatureEmbedding
+from .heads import masked_loss
 from .joint import no_dropout
 
 __all__ = ["fisher_embedding", "filter_average", "task2vec_distance", "train_heads"]
@@ -48,15 +49,9 @@ def train_heads(model, table, classification, epochs, batch_size, lr, rng, devic
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]
                 yb = y[idx]
-                labelled = ~torch.isnan(yb)
-                if not labelled.any():
+                if torch.isnan(yb).all():
                     continue
-                pred = head(x[idx])
-                target = torch.where(labelled, yb, torch.zeros_like(yb))
-                per = torch.where(c, F.binary_cross_entropy_with_logits(pred, target,
-                                                                        reduction="none"),
-                                  (pred - target) ** 2)
-                loss = (per * labelled).sum() / labelled.sum()
+                loss, _ = masked_loss(head(x[idx]), yb, c)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .heads import masked_loss
+from .heads import masked_losses, mean_over_labelled
 from .sampler import BalancedSampler
 
 __all__ = ["adam", "resolve_device", "seed_everything", "train", "JointStep", "predict"]
@@ -158,9 +158,17 @@ def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_e
 class JointStep:
     """Plain multi-dataset training: one shared encoder, one head per dataset.
 
-    The loss is the unweighted mean of the datasets' masked losses (the
-    paper's "unweighted mean of the losses for all included tasks");
-    subclasses such as GradNorm's step reweight :meth:`losses`.
+    Calling the step on a batch puts the model in training mode, asks
+    :meth:`objective` for the loss to minimise and the figures to log,
+    back-propagates the loss and takes one optimiser step.  Here the loss is
+    the unweighted mean of the masked losses of the datasets that have labels
+    in the batch (the paper's "unweighted mean of the losses for all included
+    tasks").  A subclass changes what is minimised by overriding
+    :meth:`objective` alone: :class:`~molselect.core.gradnorm.GradNormStep`
+    weighs the datasets' losses, :class:`~molselect.core.discriminator.DiscriminatorStep`
+    adds a dataset discriminator's loss and
+    :class:`~molselect.core.lookahead.LookaheadStep` measures TAG's lookahead
+    affinity before the update.
 
     Parameters
     ----------
@@ -169,6 +177,7 @@ class JointStep:
     classification : list of BoolTensor
         Per dataset, which tasks are classification tasks.
     optimizer : torch.optim.Optimizer
+        Optimiser of the model's parameters.
     """
 
     def __init__(self, model, classification, optimizer):
@@ -177,21 +186,48 @@ class JointStep:
         self.optimizer = optimizer
 
     def losses(self, batch):
-        """Masked loss of every dataset in ``batch`` and whether it had labels."""
-        preds = self.model(batch)
-        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
-        losses = torch.stack([loss for loss, _ in out])
-        present = torch.stack([n > 0 for _, n in out])
-        return losses, present
+        """Masked loss of every dataset in ``batch`` and whether it had labels.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+
+        Returns
+        -------
+        losses, present : Tensor of shape (n_datasets,)
+            As :func:`~molselect.core.heads.masked_losses`.
+        """
+        return masked_losses(self.model(batch), batch.y, self.classification)
+
+    def objective(self, batch, epoch=None):
+        """The loss this step minimises on ``batch``, and what else to log.
+
+        The hook that subclasses override.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+        epoch : int, optional
+            The epoch the batch belongs to.
+
+        Returns
+        -------
+        loss : Tensor (scalar)
+            Attached to the model's parameters.
+        logs : dict of str to Tensor
+            Figures to average over the epoch (``target_loss`` here).
+        """
+        losses, present = self.losses(batch)
+        return mean_over_labelled(losses, present), {"target_loss": losses[0]}
 
     def __call__(self, batch, epoch=None):
+        """Update the model on ``batch``; return ``loss`` and the :meth:`objective`'s logs."""
         self.model.train()
-        losses, present = self.losses(batch)
-        loss = (losses * present).sum() / present.sum().clamp_min(1)
+        loss, logs = self.objective(batch, epoch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return {"loss": loss, "target_loss": losses[0]}
+        return {"loss": loss, **logs}
 
 
 @torch.no_grad()
