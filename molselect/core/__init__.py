@@ -12,10 +12,11 @@ from .heads import MultiHead, masked_loss
 from .molgroup import MolGroupModel, MolGroupStep
 from .routed import RoutedGIN
 from .sampler import BalancedSampler
-from .training import JointStep, adam, predict, resolve_device, seed_everything, train
+from .training import (BestEpoch, Callback, JointStep, adam, predict, resolve_device,
+                       seed_everything, train)
 
 __all__ = [
-    "BalancedSampler", "Gate", "GINEncoder", "GradNormStep", "GraphTable", "JointStep",
-    "MixedBatch", "MolGroupModel", "MolGroupStep", "MultiHead", "RoutedGIN", "masked_loss",
-    "predict", "adam", "resolve_device", "seed_everything", "train",
+    "BalancedSampler", "BestEpoch", "Callback", "Gate", "GINEncoder", "GradNormStep",
+    "GraphTable", "JointStep", "MixedBatch", "MolGroupModel", "MolGroupStep", "MultiHead",
+    "RoutedGIN", "masked_loss", "predict", "adam", "resolve_device", "seed_everything", "train",
 ]

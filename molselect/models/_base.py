@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..core import (GradNormStep, JointStep, MultiHead, predict, resolve_device, seed_everything,
-                    train)
+from ..core import (BestEpoch, GradNormStep, JointStep, MultiHead, predict, resolve_device,
+                    seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._validation import as_seed, check_device, check_random_state
@@ -206,33 +207,29 @@ class BaseGraphEstimator(BaseEstimator):
         self.label_scaler_ = scalers[0]
         self.model_ = model
 
-        best = {"score": None, "epoch": None, "state": None}
-        on_epoch_end = None
+        on_epoch_end, best = None, None
         if valid is not None:
             valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
                                             extra=self._make_extra([valid]))
 
             def on_epoch_end(epoch, logs):
-                score = evaluate(valid.y, self._outputs(valid_table, device), self.metric_,
-                                 self.task_types_)
-                if is_better(score, best["score"], self.metric_):
-                    best.update(score=score, epoch=epoch,
-                                state={k: v.detach().to("cpu", copy=True)
-                                       for k, v in model.state_dict().items()})
-                return {"valid_metric": score}
+                return {"valid_metric": evaluate(valid.y, self._outputs(valid_table, device),
+                                                 self.metric_, self.task_types_)}
+
+            best = BestEpoch(model, "valid_metric", partial(is_better, metric=self.metric_))
 
         try:
             logs = train(table, step, self.epochs, self.batch_size, rng, device,
-                         on_epoch_end=on_epoch_end, verbose=self.verbose,
+                         on_epoch_end=on_epoch_end, callbacks=[] if best is None else [best],
+                         verbose=self.verbose,
                          desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
         except BaseException:
             # A fit that fails (or is interrupted) midway must not leave the estimator
             # looking fitted: prediction would silently use a half-trained model.
             del self.model_
             raise
-        if best["state"] is not None:
-            model.load_state_dict(best["state"])
-            self.best_epoch_ = best["epoch"] + 1
+        if best is not None and best.best_epoch is not None:
+            self.best_epoch_ = best.best_epoch + 1  # the core counts epochs from 0
         else:
             self.best_epoch_ = self.epochs
             if valid is not None:
@@ -241,7 +238,7 @@ class BaseGraphEstimator(BaseEstimator):
                     "missing, or of one class only), so it could not choose the best epoch: "
                     "the last epoch is kept. Pass a validation split with labels of both "
                     "classes", UserWarning, stacklevel=3)
-        self.best_score_ = best["score"] if valid is not None else None
+        self.best_score_ = best.best_score if best is not None else None
         model.eval()
         self.history_ = self._history(logs)
         weights = getattr(step, "weights", None)
