@@ -13,7 +13,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .heads import masked_loss
+from .heads import masked_losses, mean_over_labelled
 from .joint import JointGIN
 from .training import JointStep
 
@@ -48,25 +48,33 @@ class DiscriminatorStep(JointStep):
     :class:`~molselect.core.training.JointStep`); the discriminator's loss is
     the mean cross-entropy over the batch's graphs, weighted by
     ``discriminator_weight``.
+
+    Parameters
+    ----------
+    model : DiscriminatorGIN
+    classification, optimizer
+        As :class:`~molselect.core.training.JointStep`.
+    discriminator_weight : float, default=1.0
+        Weight of the discriminator's cross-entropy in the loss.
     """
 
     def __init__(self, model, classification, optimizer, discriminator_weight=1.0):
         super().__init__(model, classification, optimizer)
         self.discriminator_weight = discriminator_weight
 
-    def __call__(self, batch, epoch=None):
-        self.model.train()
+    def objective(self, batch, epoch=None):
+        """Mean task loss plus the weighted discriminator loss, from one forward pass.
+
+        As
+        :meth:`JointStep.objective <molselect.core.training.JointStep.objective>`;
+        the logs add ``discriminator_loss``.
+        """
         preds, logits = self.model.forward_all(batch)
-        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
-        losses = torch.stack([loss for loss, _ in out])
-        present = torch.stack([n > 0 for _, n in out])
-        task = (losses * present).sum() / present.sum().clamp_min(1)
+        losses, present = masked_losses(preds, batch.y, self.classification)
+        task = mean_over_labelled(losses, present)
         disc = F.cross_entropy(logits, batch.graph_dataset)
         loss = task + self.discriminator_weight * disc
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return {"loss": loss, "target_loss": losses[0], "discriminator_loss": disc}
+        return loss, {"target_loss": losses[0], "discriminator_loss": disc}
 
 
 @torch.no_grad()
@@ -78,13 +86,6 @@ def target_probability(model, table, dataset, batch_size=512, device="cpu"):
     ndarray of shape (n,)
     """
     model.eval()
-    out = []
-    n = table.sizes[dataset]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, n, batch_size):
-        indices = list(empty)
-        indices[dataset] = np.arange(start, min(start + batch_size, n))
-        batch = table.batch(indices).to(device)
-        _, logits = model.forward_all(batch)
-        out.append(torch.softmax(logits.float(), dim=1)[:, 0].cpu())
+    out = [torch.softmax(model.forward_all(batch)[1].float(), dim=1)[:, 0].cpu()
+           for batch in table.dataset_batches(dataset, batch_size, device)]
     return torch.cat(out).numpy() if out else np.zeros(0)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .gin import FeatureEmbedding
+from .heads import masked_loss
 from .joint import no_dropout
 
 __all__ = ["fisher_embedding", "filter_average", "task2vec_distance", "train_heads"]
@@ -36,7 +37,8 @@ def train_heads(model, table, classification, epochs, batch_size, lr, rng, devic
         torch.nn.init.zeros_(head.weight)
         torch.nn.init.zeros_(head.bias)
     with torch.no_grad():
-        embeddings = [_embed_all(model, table, d, batch_size, device)
+        embeddings = [torch.cat([model.embed(b)
+                                 for b in table.dataset_batches(d, batch_size, device)])
                       for d in range(table.n_datasets)]
     for d, head in enumerate(model.heads.heads):
         x, y = embeddings[d], table.labels[d].to(device)
@@ -47,28 +49,12 @@ def train_heads(model, table, classification, epochs, batch_size, lr, rng, devic
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]
                 yb = y[idx]
-                labelled = ~torch.isnan(yb)
-                if not labelled.any():
+                if torch.isnan(yb).all():
                     continue
-                pred = head(x[idx])
-                target = torch.where(labelled, yb, torch.zeros_like(yb))
-                per = torch.where(c, F.binary_cross_entropy_with_logits(pred, target,
-                                                                        reduction="none"),
-                                  (pred - target) ** 2)
-                loss = (per * labelled).sum() / labelled.sum()
+                loss, _ = masked_loss(head(x[idx]), yb, c)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-
-
-def _embed_all(model, table, d, batch_size, device):
-    out = []
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, table.sizes[d], batch_size):
-        indices = list(empty)
-        indices[d] = np.arange(start, min(start + batch_size, table.sizes[d]))
-        out.append(model.embed(table.batch(indices).to(device)))
-    return torch.cat(out)
 
 
 def fisher_embedding(model, table, dataset, classification, batch_size, n_batches, rng, device):
@@ -96,22 +82,16 @@ def fisher_embedding(model, table, dataset, classification, batch_size, n_batche
     """
     params = model.encoder_parameters()
     fisher = {k: torch.zeros_like(p) for k, p in params.items()}
-    n = table.sizes[dataset]
-    order = rng.permutation(n)
-    starts = list(range(0, n, batch_size))
+    order = rng.permutation(table.sizes[dataset])
     if n_batches is not None:
-        starts = starts[:n_batches]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
+        order = order[:n_batches * batch_size]
     c = classification.to(device)
     count = 0
     # Train-mode batch norm (as during training) but without updating the
     # running statistics or dropout noise: Task2vec measures the trained probe.
     model.train()
     with no_dropout(model):
-        for start in starts:
-            indices = list(empty)
-            indices[dataset] = order[start:start + batch_size]
-            batch = table.batch(indices).to(device)
+        for batch in table.dataset_batches(dataset, batch_size, device, rows=order):
             pred = model(batch, update_running=False)[dataset]
             labelled = ~torch.isnan(batch.y[dataset])
             if not labelled.any():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call
 
-from .heads import masked_loss
+from .heads import masked_loss, masked_losses
 from .joint import no_dropout
 from .training import JointStep
 
@@ -52,7 +52,15 @@ class LookaheadStep(JointStep):
         self.every = every
         self._count = 0
 
-    def __call__(self, batch, epoch=None):
+    def objective(self, batch, epoch=None):
+        """The joint objective, after the lookahead affinity on every ``every``-th batch.
+
+        As
+        :meth:`JointStep.objective <molselect.core.training.JointStep.objective>`;
+        the affinity is measured before the update, at the parameters the
+        joint loss is taken at, and the logs add ``affinity`` and ``measured``
+        (zeros between lookahead steps).
+        """
         n_aux = len(batch.graph_counts) - 1
         if self._count % self.every == 0:
             z, measured = self.lookahead(batch)
@@ -60,10 +68,9 @@ class LookaheadStep(JointStep):
             z = torch.zeros(n_aux, device=batch.x.device)
             measured = torch.zeros(n_aux, device=batch.x.device)
         self._count += 1
-        logs = super().__call__(batch, epoch)
-        logs["affinity"] = z
-        logs["measured"] = measured
-        return logs
+        loss, logs = super().objective(batch, epoch)
+        logs.update(affinity=z, measured=measured)
+        return loss, logs
 
     def lookahead(self, batch):
         """Z of every auxiliary on this batch; returns (z, measured) tensors of length M."""
@@ -81,7 +88,8 @@ class LookaheadStep(JointStep):
         y_target = batch.y[0]
         c_target = self.classification[0]
         with no_dropout(model):
-            losses, present = self._clean_losses(batch)
+            losses, present = masked_losses(model(batch, update_running=False), batch.y,
+                                            self.classification)
             with torch.no_grad():
                 base, n_target = masked_loss(model(target_view, update_running=False)[0],
                                              y_target, c_target)
@@ -101,8 +109,3 @@ class LookaheadStep(JointStep):
                 z[m - 1] = 1.0 - after / base
                 measured[m - 1] = 1.0
         return z, measured
-
-    def _clean_losses(self, batch):
-        preds = self.model(batch, update_running=False)
-        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
-        return [loss for loss, _ in out], [bool(n > 0) for _, n in out]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._ragged import ranges
 from ._cache import load_or_build
 from ._ogb import featurize_chunk
 
@@ -140,15 +141,14 @@ def raise_invalid(smiles: np.ndarray, invalid: np.ndarray) -> None:
 def _ragged_gather(ptr: np.ndarray, idx: np.ndarray):
     """Flat positions of the rows of segments ``idx`` given segment offsets ``ptr``.
 
-    Returns the positions and the per-segment sizes; one ``arange`` and one
-    ``repeat`` replace a Python loop over the selected graphs.
+    Returns the positions, the per-segment sizes and the segments' offsets in
+    the output (:func:`molselect._ragged.ranges` replaces a Python loop over
+    the selected graphs).
     """
     sizes = ptr[idx + 1] - ptr[idx]
     out_ptr = np.zeros(len(idx) + 1, dtype=np.int64)
     np.cumsum(sizes, out=out_ptr[1:])
-    positions = np.arange(out_ptr[-1], dtype=np.int64)
-    positions += np.repeat(ptr[idx] - out_ptr[:-1], sizes)
-    return positions, sizes, out_ptr
+    return ranges(ptr[idx], sizes), sizes, out_ptr
 
 
 class MolGraphs:
