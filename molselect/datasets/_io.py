@@ -187,7 +187,7 @@ def read_table(path, remedy=None, **read_csv_kwargs):
     import pandas as pd
 
     def fail(problem, exc):
-        fix = remedy or "re-create or re-export the file"
+        fix = remedy or "Re-create or re-export the file"
         return ValueError(f"{path}: {problem} ({type(exc).__name__}: {exc}). {fix}")
 
     try:
