@@ -931,3 +931,45 @@ def test_scaffold_of_a_long_acyclic_molecule_is_immediate():
             mol = Chem.MolFromSmiles(smiles)
             if mol.GetRingInfo().NumRings() == 0:
                 assert MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=True) == ""
+
+
+# -- probe 92: the feature cache can be inspected, pruned and cleared ----------------------
+def _fake_entry(folder, kind, name, size, age):
+    path = folder / kind / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (age, age))
+    return path
+
+
+def test_cache_info_and_pruning_delete_the_least_recently_used_first(tmp_path):
+    old = _fake_entry(tmp_path, "ogb_graphs", "a", 100, 1_000)
+    mid = _fake_entry(tmp_path, "maccs", "b", 100, 2_000)
+    new = _fake_entry(tmp_path, "ogb_graphs", "c", 100, 3_000)
+    mine = tmp_path / "notes.txt"  # not molselect's: never counted nor deleted
+    mine.write_text("keep")
+    info = _cache.cache_info(tmp_path)
+    assert (info["files"], info["bytes"]) == (3, 300)
+    assert info["kinds"]["ogb_graphs"] == {"files": 2, "bytes": 200}
+    assert _cache.clear_cache(max_bytes=150, folder=tmp_path) == {"files": 2, "bytes": 200}
+    assert not old.exists() and not mid.exists() and new.exists()
+    assert _cache.clear_cache(folder=tmp_path) == {"files": 1, "bytes": 100}
+    assert _cache.cache_info(tmp_path)["files"] == 0 and mine.exists()
+    with pytest.raises(ValueError, match="max_bytes"):
+        _cache.clear_cache(max_bytes=-1, folder=tmp_path)
+
+
+def test_cli_cache_shows_prunes_and_clears(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    _fake_entry(tmp_path, "ogb_graphs", "a", 2048, 1_000)
+    _fake_entry(tmp_path, "maccs", "b", 2048, 2_000)
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out and "2 file(s)" in out and "MOLSELECT_CACHE" in out
+    assert main(["cache", "--prune", "3K"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    assert main(["cache", "--clear"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["cache", "--prune", "lots"])
+    assert "500M" in capsys.readouterr().err
