@@ -5,6 +5,7 @@
 >>> bbbp.train, bbbp.valid, bbbp.test                               # doctest: +SKIP
 """
 
+from .._validation import MAX_SMILES_LENGTH
 from ._base import (
     CLASSIFICATION,
     REGRESSION,
@@ -46,4 +47,5 @@ __all__ = [
     "infer_task_types",
     "CLASSIFICATION",
     "REGRESSION",
+    "MAX_SMILES_LENGTH",
 ]

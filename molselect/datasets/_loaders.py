@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .._validation import MAX_SMILES_LENGTH, smiles_too_long
 from ._base import MoleculeDataset
 from ._download import find_local, locate
 from ._io import _describe_rows, parse_smiles, read_table
@@ -223,8 +224,14 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
             mols = [m for m, bad in zip(mols, invalid) if not bad]
     if dropped.size:
         where = "this copy of " if source == "bundled" else ""
+        n_long = sum(smiles_too_long(smiles[r]) for r in dropped)
+        # Over-long SMILES are never parsed: say so rather than blame RDKit.
+        what = "SMILES that RDKit cannot parse" if not n_long else (
+            f"invalid SMILES ({n_long} longer than MAX_SMILES_LENGTH = "
+            f"{MAX_SMILES_LENGTH:,} characters, {dropped.size - n_long} that RDKit cannot "
+            "parse)")
         warnings.warn(
-            f"{info.name}: dropped {dropped.size} SMILES that RDKit cannot parse from "
+            f"{info.name}: dropped {dropped.size} {what} from "
             f"{where}{path.name} (rows {_describe_rows(dropped)}); see .full.dropped_rows",
             UserWarning, stacklevel=2)
 
