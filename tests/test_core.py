@@ -491,3 +491,49 @@ def test_identity_label_scaler_keeps_raw_labels():
     scaler = LabelScaler.identity(2)
     np.testing.assert_array_equal(scaler.transform(y), y)
     np.testing.assert_array_equal(scaler.inverse_transform(y), y)
+
+
+def test_task2vec_heads_and_fisher_see_the_same_features(small_smiles):
+    """Task2vec fits the decoders on exactly the features its Fisher pass differentiates."""
+    from molselect.core.fisher import fisher_embedding, train_heads
+    from molselect.core.joint import JointGIN
+    from molselect.core.training import JointStep, adam
+
+    rng = np.random.default_rng(0)
+    s = small_smiles
+    data = [MoleculeDataset(s, rng.integers(0, 2, (20, 1)), name="t"),
+            MoleculeDataset(s[4:], rng.normal(size=(16, 1)), name="a", task_types="regression"),
+            MoleculeDataset(s[:12][::-1], rng.integers(0, 2, (12, 2)), name="b")]
+    table, clf, _ = build_table(data)
+    torch.manual_seed(0)
+    model = JointGIN([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.5)
+    step = JointStep(model, clf, adam(model.parameters(), 1e-2))
+    for _ in range(3):     # running statistics that follow the target, as after the probe
+        step(table.batch([np.arange(n) for n in table.sizes]))
+    seen = {}
+
+    def capture(d):
+        def hook(module, args):
+            if args[0].shape[0]:
+                seen.setdefault(d, []).append(args[0].detach().clone())
+        return hook
+
+    for d, head in enumerate(model.heads.heads):
+        head.register_forward_pre_hook(capture(d))
+    # One epoch of one minibatch per head: every molecule once, in a known order.
+    train_heads(model, table, clf, 1, 64, 1e-2, np.random.default_rng(1), "cpu")
+    fitted = {d: torch.cat(v) for d, v in seen.items()}
+    seen.clear()
+    draws = np.random.default_rng(1)
+    fit_order = [draws.permutation(n) for n in table.sizes]
+    for d in range(table.n_datasets):
+        # Small batches: the features must not depend on a molecule's batch-mates.
+        fisher_embedding(model, table, d, clf[d], 5, None, np.random.default_rng(2 + d), "cpu")
+        fisher_order = np.random.default_rng(2 + d).permutation(table.sizes[d])
+        fisher = torch.cat(seen.pop(d))
+        by_molecule_fit = torch.empty_like(fitted[d])
+        by_molecule_fit[fit_order[d]] = fitted[d]
+        by_molecule_fisher = torch.empty_like(fisher)
+        by_molecule_fisher[fisher_order] = fisher
+        torch.testing.assert_close(by_molecule_fisher, by_molecule_fit, atol=1e-5, rtol=1e-4)
+    assert model.training      # the model's own mode is restored
