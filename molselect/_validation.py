@@ -1,4 +1,4 @@
-"""Parameter checks shared by the selectors and the estimators: seeds, thresholds, devices."""
+"""Checks shared by the selectors, estimators and loaders: seeds, thresholds, devices, SMILES."""
 
 from __future__ import annotations
 
@@ -7,7 +7,28 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "as_seed", "check_threshold", "check_device"]
+__all__ = ["check_random_state", "as_seed", "check_threshold", "check_device",
+           "MAX_SMILES_LENGTH", "readable_smiles", "smiles_too_long", "describe_smiles",
+           "too_long_reason", "too_long_note"]
+
+MAX_SMILES_LENGTH = 5_000
+"""Longest SMILES, in characters, that molselect parses; longer ones are invalid.
+
+Featurizing a molecule, computing its InChIKey (the leakage guard) and its
+Bemis-Murcko scaffold take time that grows with the square or the cube of
+its size, so one huge molecule stalls a whole run: a 100,000-atom chain
+(``'C' * 100000``) had not finished after 90 s, with no message.  The length
+is checked before RDKit parses anything, and it bounds the atom count
+(every atom takes at least one character).
+
+The limit comes from the data: the longest SMILES in the MoleculeNet files
+of the registry (all but pcba, not measured) has 1,340 characters (sider,
+476 heavy atoms; no other dataset goes beyond 722), so the limit leaves a
+margin of almost four.  At the limit a molecule featurizes in about 0.1 s and
+gets its InChIKey in about 0.3 s; a scaffold split can take a minute or two
+for a dense ring system that large (RDKit's Murcko decomposition is cubic in
+the atom count).
+"""
 
 _SEED_TYPES = "an integer >= 0, None, a numpy.random.RandomState or a numpy.random.Generator"
 
@@ -133,12 +154,50 @@ def check_device(device, name="device"):
 
 
 def readable_smiles(smiles):
-    """Whether ``smiles`` is text a SMILES parser should see: non-empty printable ASCII.
+    """Whether ``smiles`` is text a SMILES parser should see.
 
-    SMILES are ASCII by definition.  RDKit skips some other characters silently
-    (it reads ``'☃CC'`` as ethane and ``'\\x00C'`` as methane), reads ``''`` as a
-    molecule without atoms, and raises ``UnicodeEncodeError`` on a lone
-    surrogate: all of these are treated as invalid SMILES instead.
+    That is non-empty printable ASCII of at most :data:`MAX_SMILES_LENGTH`
+    characters.  SMILES are ASCII by definition.  RDKit skips some other
+    characters silently (it reads ``'☃CC'`` as ethane and ``'\\x00C'`` as
+    methane), reads ``''`` as a molecule without atoms, and raises
+    ``UnicodeEncodeError`` on a lone surrogate: all of these are treated as
+    invalid SMILES instead.  Longer text is refused before RDKit spends time
+    on it (see :data:`MAX_SMILES_LENGTH`).
     """
-    return isinstance(smiles, str) and bool(smiles) and smiles.isascii() and \
-        smiles.isprintable()
+    # The length first: it costs nothing, and the other checks read every character.
+    return isinstance(smiles, str) and 0 < len(smiles) <= MAX_SMILES_LENGTH and \
+        smiles.isascii() and smiles.isprintable()
+
+
+def smiles_too_long(smiles):
+    """Whether ``smiles`` is a string longer than :data:`MAX_SMILES_LENGTH`."""
+    return isinstance(smiles, str) and len(smiles) > MAX_SMILES_LENGTH
+
+
+def describe_smiles(smiles, width=40):
+    """``repr`` of a SMILES for a message, cut short (with its length) when long.
+
+    An error listing a 100,000-character SMILES in full would bury the rest
+    of the message.
+    """
+    if isinstance(smiles, str) and len(smiles) > width:
+        return f"{smiles[:width - 10]!r}... ({len(smiles):,} characters)"
+    return repr(smiles)
+
+
+def too_long_reason():
+    """Why over-long SMILES are refused, for error messages."""
+    return (f"molselect refuses SMILES longer than MAX_SMILES_LENGTH = "
+            f"{MAX_SMILES_LENGTH:,} characters, because featurizing such a molecule and "
+            "computing its InChIKey and scaffold take time that grows with the square or "
+            "the cube of its size (the longest SMILES of the MoleculeNet datasets has "
+            "1,340 characters)")
+
+
+def too_long_note(smiles):
+    """``"; N of them too long: <why>"`` for the over-long ones among ``smiles``, else ``""``.
+
+    For messages that list invalid SMILES without saying why each is invalid.
+    """
+    n_long = sum(smiles_too_long(s) for s in smiles)
+    return f"; {n_long} of them too long: {too_long_reason()}" if n_long else ""

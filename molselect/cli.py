@@ -239,6 +239,36 @@ def _write_out(path, text, option="--out"):
 
 
 # -- commands ----------------------------------------------------------------------------
+def _size(text):
+    """``500M``, ``2G``, ``1000000`` -> bytes (for --prune)."""
+    units = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+    number, unit = text.strip().upper().rstrip("B"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a size such as 500M or 2G, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"a size must be >= 0, got {text!r}")
+    return int(value * units[unit])
+
+
+def _cache(args):
+    from .featurize import cache_info, clear_cache
+
+    if args.clear or args.prune is not None:
+        gone = clear_cache(max_bytes=args.prune)
+        print(f"deleted {gone['files']} cached file(s), {gone['bytes'] / 1024 ** 2:.1f} MiB")
+    info = cache_info()
+    print(f"feature cache: {info['folder']} (set MOLSELECT_CACHE to change it)")
+    print(f"{info['files']} file(s), {info['bytes'] / 1024 ** 2:.1f} MiB")
+    for kind, entry in sorted(info["kinds"].items()):
+        print(f"  {kind:12s} {entry['files']:5d} file(s) {entry['bytes'] / 1024 ** 2:9.1f} MiB")
+    return 0
+
+
 def _datasets(args):
     from .datasets import get_data_home, list_datasets
 
@@ -765,6 +795,16 @@ def build_parser():
     _add_data_options(transfer)
     _add_size_options(transfer, rounds=False)
     transfer.set_defaults(func=_transfer)
+
+    cache = sub.add_parser(
+        "cache", help="show, prune or clear the feature cache",
+        description="Show where molselect caches featurized molecules and how much it holds; "
+                    "--prune SIZE deletes the entries used longest ago until the cache holds at "
+                    "most SIZE, --clear deletes every entry (all are rebuilt on demand).")
+    cache.add_argument("--clear", action="store_true", help="delete every cached entry")
+    cache.add_argument("--prune", type=_size, metavar="SIZE",
+                       help="delete the least recently used entries beyond SIZE (e.g. 500M, 2G)")
+    cache.set_defaults(func=_cache)
 
     demo = sub.add_parser(
         "demo", help="run a small MolGroup selection on bundled data (offline)",

@@ -15,23 +15,42 @@ is what the estimators' ``score`` returns.
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.metrics import (
-    average_precision_score,
-    mean_absolute_error,
-    roc_auc_score,
-    root_mean_squared_error,
-)
+from importlib import import_module
+from typing import NamedTuple
 
-__all__ = ["METRICS", "evaluate", "greater_is_better", "is_better", "per_task_scores",
+import numpy as np
+
+__all__ = ["METRICS", "Metric", "evaluate", "greater_is_better", "is_better", "per_task_scores",
            "to_score"]
 
-#: Metric name -> (scikit-learn function, whether greater is better, task kind).
+
+class Metric(NamedTuple):
+    """How one metric is computed and read.
+
+    Attributes
+    ----------
+    function : str
+        Name of the scikit-learn function in :mod:`sklearn.metrics` that
+        computes it on one task's labelled rows.
+    greater_is_better : bool
+        Whether a larger value is better.
+    kind : {"classification", "regression"}
+        The task type it scores.
+    """
+
+    function: str
+    greater_is_better: bool
+    kind: str
+
+
+#: The one table of the metrics molselect knows: name -> :class:`Metric`.
+#: Datasets check their metric name against it, the estimators and the
+#: evaluation read its direction.
 METRICS = {
-    "roc_auc": (roc_auc_score, True, "classification"),
-    "average_precision": (average_precision_score, True, "classification"),
-    "rmse": (root_mean_squared_error, False, "regression"),
-    "mae": (mean_absolute_error, False, "regression"),
+    "roc_auc": Metric("roc_auc_score", True, "classification"),
+    "average_precision": Metric("average_precision_score", True, "classification"),
+    "rmse": Metric("root_mean_squared_error", False, "regression"),
+    "mae": Metric("mean_absolute_error", False, "regression"),
 }
 
 
@@ -39,6 +58,12 @@ def _check_metric(metric):
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; use one of {sorted(METRICS)}")
     return METRICS[metric]
+
+
+def _score_function(metric):
+    # scikit-learn (with SciPy and pandas) is imported on first use only, so that
+    # molselect.datasets can check metric names against METRICS and stay cheap to import.
+    return getattr(import_module("sklearn.metrics"), metric.function)
 
 
 def greater_is_better(metric):
@@ -52,7 +77,7 @@ def greater_is_better(metric):
     -------
     bool
     """
-    return _check_metric(metric)[1]
+    return _check_metric(metric).greater_is_better
 
 
 def to_score(value, metric):
@@ -122,7 +147,8 @@ def per_task_scores(y_true, y_pred, metric, task_types=None):
         NaN for a task that cannot be scored: no labelled row, (for ROC-AUC /
         AP) labels of one class only, or a task of the other kind.
     """
-    func, _, kind = _check_metric(metric)
+    spec = _check_metric(metric)
+    func, kind = _score_function(spec), spec.kind
     y_true, y_pred = _as_2d(y_true, "y_true"), _as_2d(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")

@@ -491,3 +491,110 @@ def test_identity_label_scaler_keeps_raw_labels():
     scaler = LabelScaler.identity(2)
     np.testing.assert_array_equal(scaler.transform(y), y)
     np.testing.assert_array_equal(scaler.inverse_transform(y), y)
+
+
+def test_task2vec_heads_and_fisher_see_the_same_features(small_smiles):
+    """Task2vec fits the decoders on exactly the features its Fisher pass differentiates."""
+    from molselect.core.fisher import fisher_embedding, train_heads
+    from molselect.core.joint import JointGIN
+    from molselect.core.training import JointStep, adam
+
+    rng = np.random.default_rng(0)
+    s = small_smiles
+    data = [MoleculeDataset(s, rng.integers(0, 2, (20, 1)), name="t"),
+            MoleculeDataset(s[4:], rng.normal(size=(16, 1)), name="a", task_types="regression"),
+            MoleculeDataset(s[:12][::-1], rng.integers(0, 2, (12, 2)), name="b")]
+    table, clf, _ = build_table(data)
+    torch.manual_seed(0)
+    model = JointGIN([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.5)
+    step = JointStep(model, clf, adam(model.parameters(), 1e-2))
+    for _ in range(3):     # running statistics that follow the target, as after the probe
+        step(table.batch([np.arange(n) for n in table.sizes]))
+    seen = {}
+
+    def capture(d):
+        def hook(module, args):
+            if args[0].shape[0]:
+                seen.setdefault(d, []).append(args[0].detach().clone())
+        return hook
+
+    for d, head in enumerate(model.heads.heads):
+        head.register_forward_pre_hook(capture(d))
+    # One epoch of one minibatch per head: every molecule once, in a known order.
+    train_heads(model, table, clf, 1, 64, 1e-2, np.random.default_rng(1), "cpu")
+    fitted = {d: torch.cat(v) for d, v in seen.items()}
+    seen.clear()
+    draws = np.random.default_rng(1)
+    fit_order = [draws.permutation(n) for n in table.sizes]
+    for d in range(table.n_datasets):
+        # Small batches: the features must not depend on a molecule's batch-mates.
+        fisher_embedding(model, table, d, clf[d], 5, None, np.random.default_rng(2 + d), "cpu")
+        fisher_order = np.random.default_rng(2 + d).permutation(table.sizes[d])
+        fisher = torch.cat(seen.pop(d))
+        by_molecule_fit = torch.empty_like(fitted[d])
+        by_molecule_fit[fit_order[d]] = fitted[d]
+        by_molecule_fisher = torch.empty_like(fisher)
+        by_molecule_fisher[fisher_order] = fisher
+        torch.testing.assert_close(by_molecule_fisher, by_molecule_fit, atol=1e-5, rtol=1e-4)
+    assert model.training      # the model's own mode is restored
+
+
+@pytest.mark.parametrize("lookahead_lr", [None, 0.05])
+def test_tag_lookahead_takes_the_optimizers_step(small_smiles, monkeypatch, lookahead_lr):
+    """With Adam, TAG's virtual step is the update Adam would apply for that gradient."""
+    from molselect.core import lookahead as lookahead_module
+    from molselect.core.joint import JointGIN
+    from molselect.core.lookahead import LookaheadStep
+    from molselect.core.training import adam
+
+    data = _datasets(small_smiles)
+    table, clf, _ = build_table(data)
+    torch.manual_seed(0)
+    model = JointGIN([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0)
+    optimizer = adam(model.parameters(), 1e-3)
+    step = LookaheadStep(model, clf, optimizer, lookahead_lr=lookahead_lr, every=100)
+    batch = table.batch([np.arange(n) for n in table.sizes])
+    for _ in range(3):           # Adam's moments and step count are no longer trivial
+        step(batch)
+    shared = model.encoder_parameters()
+    before = {k: p.detach().clone() for k, p in shared.items()}
+    state_before = copy.deepcopy(optimizer.state_dict())
+    # What the optimiser would do with auxiliary 1's gradient (the lookahead's loss:
+    # no dropout, running statistics untouched) on a copy of the model and optimiser.
+    loss, _ = masked_loss(model(batch, update_running=False)[1], batch.y[1], clf[1])
+    grads = torch.autograd.grad(loss, list(shared.values()))
+    twin = copy.deepcopy(model)
+    twin_optimizer = adam(twin.parameters(), 1e-3)
+    twin_optimizer.load_state_dict(copy.deepcopy(state_before))
+    twin_shared = twin.encoder_parameters()
+    for (k, p), g in zip(twin_shared.items(), grads):
+        p.grad = g.clone()
+    twin_optimizer.step()
+    if lookahead_lr is None:
+        expected = {k: twin_shared[k].detach() - before[k] for k in shared}
+    else:
+        expected = {k: -lookahead_lr * g for k, g in zip(shared, grads)}
+    seen = []
+    real_call = lookahead_module.functional_call
+
+    def spy(module, params, *args, **kwargs):
+        seen.append({k: v.detach().clone() for k, v in params.items()})
+        return real_call(module, params, *args, **kwargs)
+
+    monkeypatch.setattr(lookahead_module, "functional_call", spy)
+    z, measured = step.lookahead(batch)
+    assert measured.tolist() == [1.0, 1.0] and torch.isfinite(z).all()
+    change = {k: seen[0][k] - before[k] for k in shared}    # auxiliary 1 is looked at first
+    for k in shared:
+        # atol: the change is read back as (p + u) - p, exact to float32 round-off of p.
+        torch.testing.assert_close(change[k], expected[k], rtol=1e-4, atol=1e-7)
+    # Adam moves a coordinate by about lr whatever the gradient's scale; SGD by lr * grad.
+    if lookahead_lr is None:
+        assert max(float(v.abs().max()) for v in change.values()) > 5e-4
+    # Neither the optimiser's state nor the parameters moved.
+    for k, p in shared.items():
+        assert torch.equal(p.detach(), before[k])
+    after = optimizer.state_dict()
+    for i, s in state_before["state"].items():
+        for key, value in s.items():
+            assert torch.equal(torch.as_tensor(after["state"][i][key]), torch.as_tensor(value))

@@ -10,8 +10,8 @@ from scipy.sparse.csgraph import shortest_path
 
 from molselect.core.graphormer import GraphormerEncoder
 from molselect.featurize import featurize
-from molselect.featurize._spatial import (
-    NUM_SPATIAL, SPATIAL_PAD, UNREACHABLE, collate_graphormer, spatial_features)
+from molselect.core.graphormer_input import NUM_SPATIAL, SPATIAL_PAD, collate_graphormer
+from molselect.featurize._spatial import UNREACHABLE, spatial_features
 
 # salts, a single atom, an atom-free molecule, rings and a long chain (paths > max_dist)
 SMILES = ["CCO", "[Na+].[Cl-]", "C", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O",

@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from molselect.datasets import DatasetGroup, load_dataset
 from molselect.metrics import evaluate
 from molselect.models import GINClassifier, GINRegressor, GraphormerClassifier, GraphormerRegressor
-from molselect.models._gradnorm import GradNormStep
+from molselect.core.gradnorm import GradNormStep
 
 TINY = dict(hidden_dim=16, num_layers=2, epochs=1, batch_size=32, random_state=0, device="cpu")
 TINY_GRAPHORMER = dict(TINY, num_heads=2)

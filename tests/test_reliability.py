@@ -7,6 +7,7 @@ training; the few that train use tiny models on a few dozen molecules.
 import gzip
 import json
 import os
+import re
 import stat
 import warnings
 
@@ -830,3 +831,145 @@ def test_sigterm_during_parallel_featurization_leaves_no_workers(tmp_path):
     while time.monotonic() < deadline and any(_alive(p) for p in workers):
         time.sleep(0.2)
     assert not [p for p in workers if _alive(p)], "worker processes were left behind"
+
+
+# -- probe 10: a molecule too large to featurize in reasonable time ---------------------------
+def _refused_quickly(call, seconds=5.0):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as caught:
+        call()
+    assert time.perf_counter() - start < seconds
+    return str(caught.value)
+
+
+def test_huge_smiles_is_refused_before_parsing_naming_row_size_and_limit(tmp_path):
+    """Probe 10: 'C' * 100000 ran for minutes (quadratic featurization and keys), no message."""
+    from molselect.datasets import MAX_SMILES_LENGTH
+
+    huge = "C" * 100_000
+    frame = pd.DataFrame({"smiles": ["CCO", "CCN", huge, "CCC"], "y": [0, 1, 0, 1]})
+    message = _refused_quickly(lambda: from_frame(frame, name="big"))
+    assert message.startswith("dataset 'big': 1 SMILES too long")
+    assert "rows (0-based, header excluded) 2 (" in message
+    assert "(100,000 characters)" in message and len(message) < 1000  # not the whole SMILES
+    assert f"MAX_SMILES_LENGTH = {MAX_SMILES_LENGTH:,} characters" in message
+    assert "square or the cube of its size" in message  # why
+    assert "could not be parsed by RDKit" not in message  # it was never parsed
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    assert "big.csv: 1 SMILES too long" in _refused_quickly(lambda: from_csv(path))
+
+
+def test_huge_smiles_is_dropped_with_a_warning_like_other_invalid_rows():
+    """Probe 10: with on_invalid='drop' the huge molecule is dropped and counted."""
+    frame = pd.DataFrame({"smiles": ["CCO", "C" * 100_000, "xx", "CCC"], "y": [0, 1, 0, 1]})
+    with pytest.warns(UserWarning, match=r"dropped 1 SMILES longer than MAX_SMILES_LENGTH "
+                                         r"= 5,000 characters \(rows 1\) and 1 SMILES that "
+                                         r"RDKit cannot parse \(rows 2\)"):
+        data = from_frame(frame, on_invalid="drop")
+    assert data.dropped_rows.tolist() == [1, 2] and list(data.ids) == ["CCO", "CCC"]
+
+
+def test_huge_smiles_in_featurize_keys_overlap_and_split_is_invalid_not_a_hang():
+    """Probe 10: featurize and canonical_keys called directly on a huge SMILES hung."""
+    from molselect.datasets import (
+        MAX_SMILES_LENGTH, canonical_keys, find_overlap, scaffold_split, skeleton_keys)
+    from molselect.featurize import featurize, maccs_fingerprints
+
+    huge = "C" * 100_000
+    for call in (lambda: featurize(["CCO", huge], cache=False),
+                 lambda: maccs_fingerprints(["CCO", huge], cache=False),
+                 lambda: scaffold_split(["CCO", huge, "c1ccccc1"])):
+        message = _refused_quickly(call)
+        assert re.search(r"\b1\W{1,3}'C{30}'\.\.\. \(100,000 characters\)", message)
+        assert f"MAX_SMILES_LENGTH = {MAX_SMILES_LENGTH:,}" in message
+    # As for an unparsable SMILES: no key, and never a match (not even with itself).
+    assert canonical_keys(["CCO", huge, "xx"]).tolist()[1:] == [None, None]
+    assert skeleton_keys([huge]).tolist() == [None]
+    assert find_overlap(["CCO", huge], [huge, "OCC"]).tolist() == [False, True]
+    # A molecule at the limit itself is accepted everywhere.
+    at_limit = "C" * MAX_SMILES_LENGTH
+    frame = pd.DataFrame({"smiles": ["CCO", at_limit], "y": [0.5, 1.0]})
+    assert len(from_frame(frame)) == 2
+    assert featurize([at_limit], cache=False).num_nodes.tolist() == [MAX_SMILES_LENGTH]
+    assert canonical_keys([at_limit])[0] is not None
+
+
+def test_largest_real_molecule_passes_with_a_wide_margin():
+    """Probe 10: the limit must not touch real data (sider's 1,340-character SMILES)."""
+    from molselect.datasets import MAX_SMILES_LENGTH, canonical_keys
+    from molselect.featurize import featurize
+
+    longest = max(load_dataset("sider").full.ids, key=len)
+    assert len(longest) == 1340
+    assert MAX_SMILES_LENGTH >= 3 * len(longest)
+    frame = pd.DataFrame({"smiles": [longest, "CCO"], "y": [0, 1]})
+    assert len(from_frame(frame)) == 2
+    assert featurize([longest], cache=False).num_nodes.tolist() == [476]
+    assert canonical_keys([longest])[0] is not None
+
+
+def test_scaffold_of_a_long_acyclic_molecule_is_immediate():
+    """Probe 10: RDKit's Murcko decomposition is cubic: a 2,000-atom chain took 40 s."""
+    import time
+
+    from rdkit import Chem
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    from molselect.datasets import MAX_SMILES_LENGTH
+    from molselect.datasets._split import murcko_scaffolds
+
+    start = time.perf_counter()
+    scaffolds = murcko_scaffolds(["C" * MAX_SMILES_LENGTH, "CC(C)(C)" * 600, "c1ccccc1CC"])
+    assert time.perf_counter() - start < 5.0
+    assert scaffolds == ["", "", "c1ccccc1"]
+    # The shortcut gives what RDKit gives for every acyclic molecule.
+    for name in ("esol", "freesolv"):
+        for smiles in load_dataset(name).full.ids:
+            mol = Chem.MolFromSmiles(smiles)
+            if mol.GetRingInfo().NumRings() == 0:
+                assert MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=True) == ""
+
+
+# -- probe 92: the feature cache can be inspected, pruned and cleared ----------------------
+def _fake_entry(folder, kind, name, size, age):
+    path = folder / kind / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (age, age))
+    return path
+
+
+def test_cache_info_and_pruning_delete_the_least_recently_used_first(tmp_path):
+    old = _fake_entry(tmp_path, "ogb_graphs", "a", 100, 1_000)
+    mid = _fake_entry(tmp_path, "maccs", "b", 100, 2_000)
+    new = _fake_entry(tmp_path, "ogb_graphs", "c", 100, 3_000)
+    mine = tmp_path / "notes.txt"  # not molselect's: never counted nor deleted
+    mine.write_text("keep")
+    info = _cache.cache_info(tmp_path)
+    assert (info["files"], info["bytes"]) == (3, 300)
+    assert info["kinds"]["ogb_graphs"] == {"files": 2, "bytes": 200}
+    assert _cache.clear_cache(max_bytes=150, folder=tmp_path) == {"files": 2, "bytes": 200}
+    assert not old.exists() and not mid.exists() and new.exists()
+    assert _cache.clear_cache(folder=tmp_path) == {"files": 1, "bytes": 100}
+    assert _cache.cache_info(tmp_path)["files"] == 0 and mine.exists()
+    with pytest.raises(ValueError, match="max_bytes"):
+        _cache.clear_cache(max_bytes=-1, folder=tmp_path)
+
+
+def test_cli_cache_shows_prunes_and_clears(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    _fake_entry(tmp_path, "ogb_graphs", "a", 2048, 1_000)
+    _fake_entry(tmp_path, "maccs", "b", 2048, 2_000)
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out and "2 file(s)" in out and "MOLSELECT_CACHE" in out
+    assert main(["cache", "--prune", "3K"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    assert main(["cache", "--clear"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["cache", "--prune", "lots"])
+    assert "500M" in capsys.readouterr().err

@@ -49,7 +49,8 @@ BAD_PARAMS = {
     "tag": [dict(lookahead_every=0), dict(lookahead_lr=-1.0), dict(dropout=1.0)],
     "task2vec": [dict(distance="euclidean"), dict(probe_epochs=-1), dict(fisher_samples=0),
                  dict(alpha=-0.1)],
-    "mtdnn": [dict(threshold=1.5), dict(discriminator_weight=0), dict(hidden_dim=0)],
+    "mtdnn": [dict(threshold=1.5), dict(discriminator_weight=0), dict(hidden_dim=0),
+              dict(discriminator="softmax")],
 }
 
 
@@ -251,6 +252,29 @@ def test_task2vec_self_distance_is_smallest(data):
 
 
 # --- MTDNN ---------------------------------------------------------------------------------
+
+
+def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(data):
+    target, _, pool = data
+    rng = np.random.default_rng(0)
+    # The target's own molecules under another task: a discriminator cannot tell
+    # them from the target's, so they must look target-like.
+    copy = MoleculeDataset(target.ids, rng.normal(size=(len(target), 1)),
+                           task_types="regression", name="copy")
+    sel = MTDNNSelector(epochs=3, **TINY)
+    sel.fit(target, {"unrelated": pool["bace"], "copy": copy})
+    share = sel.n_kept_ / pd.Series({"unrelated": len(pool["bace"]), "copy": len(copy)})
+    # With two candidates a copy's calibrated probability is at most 2/3 (density
+    # ratio 2 to the average auxiliary), so a weak tiny encoder keeps about a third.
+    assert share["copy"] > 0.25
+    assert share["unrelated"] < share["copy"] / 3
+    assert sel.affinity_["copy"] > sel.affinity_["unrelated"]
+    assert sel.selected_[0] == "copy"
+    assert sel.history_["discriminator_loss"].isna().all()   # fitted after the training
+    # The earlier joint (M+1)-way softmax: a copy scores at most about 0.5, nothing passes 0.6.
+    joint = MTDNNSelector(epochs=3, discriminator="joint", **TINY).fit(
+        target, {"unrelated": pool["bace"], "copy": copy})
+    assert joint.n_kept_["copy"] < sel.n_kept_["copy"]
 
 
 def test_mtdnn_keeps_only_instances_above_threshold(data):

@@ -1,17 +1,22 @@
 """The torch core: encoders, the routed MolGroup model, its gate and bi-level step,
-balanced sampling and the one training loop.  It knows nothing of scikit-learn."""
+balanced sampling, the one training loop and its steps (joint, GradNorm).
+
+It knows nothing of scikit-learn.
+"""
 
 from .data import GraphTable, MixedBatch
 from .gate import Gate
 from .gin import GINEncoder
+from .gradnorm import GradNormStep
 from .heads import MultiHead, masked_loss
 from .molgroup import MolGroupModel, MolGroupStep
 from .routed import RoutedGIN
 from .sampler import BalancedSampler
-from .training import JointStep, adam, predict, resolve_device, seed_everything, train
+from .training import (BestEpoch, Callback, JointStep, adam, predict, resolve_device,
+                       seed_everything, train)
 
 __all__ = [
-    "BalancedSampler", "Gate", "GINEncoder", "GraphTable", "JointStep", "MixedBatch",
-    "MolGroupModel", "MolGroupStep", "MultiHead", "RoutedGIN", "masked_loss", "predict",
-    "adam", "resolve_device", "seed_everything", "train",
+    "BalancedSampler", "BestEpoch", "Callback", "Gate", "GINEncoder", "GradNormStep",
+    "GraphTable", "JointStep", "MixedBatch", "MolGroupModel", "MolGroupStep", "MultiHead",
+    "RoutedGIN", "masked_loss", "predict", "adam", "resolve_device", "seed_everything", "train",
 ]

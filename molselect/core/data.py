@@ -13,14 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._ragged import ranges
+
+# ranges stays importable from here, where it used to live
 __all__ = ["GraphTable", "GraphView", "MixedBatch", "ranges"]
-
-
-def ranges(starts, lengths):
-    """Concatenate ``arange(s, s + n)`` for every (s, n) pair, vectorised."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    shift = np.asarray(starts, dtype=np.int64) - (np.cumsum(lengths) - lengths)
-    return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(shift, lengths)
 
 
 @dataclass
@@ -143,6 +139,35 @@ class GraphTable:
     def n_datasets(self):
         """int: number of datasets in the table."""
         return len(self.sizes)
+
+    def dataset_batches(self, dataset, batch_size, device=None, rows=None):
+        """One dataset's molecules, batch after batch, in batches of no other dataset.
+
+        This is how every model output over a whole dataset is computed
+        (predictions, embeddings, discriminator probabilities, Fisher
+        information): each batch holds ``batch_size`` rows of ``dataset``
+        and none of the other datasets.
+
+        Parameters
+        ----------
+        dataset : int
+            Which dataset of the table.
+        batch_size : int
+        device : torch.device, optional
+            Where to move each batch (default: leave it on the CPU).
+        rows : array-like of int, optional
+            The rows to visit, in this order (default: all, in order).
+
+        Yields
+        ------
+        MixedBatch
+        """
+        rows = np.arange(self.sizes[dataset]) if rows is None else np.asarray(rows)
+        indices = [np.zeros(0, dtype=np.int64)] * self.n_datasets
+        for start in range(0, len(rows), batch_size):
+            indices[dataset] = rows[start:start + batch_size]
+            batch = self.batch(indices)
+            yield batch if device is None else batch.to(device)
 
     def batch(self, indices):
         """Gather one mixed batch.

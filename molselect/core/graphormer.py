@@ -7,7 +7,7 @@ the bonds along a shortest path (Graphormer's multi-hop edge encoding), and a
 learnable graph token whose output is the molecule embedding.
 
 Inputs are the dense batches of
-:func:`molselect.featurize._spatial.collate_graphormer`.  Attention runs
+:func:`molselect.core.graphormer_input.collate_graphormer`.  Attention runs
 through :func:`torch.nn.functional.scaled_dot_product_attention` with the
 structural bias as an additive float mask, which picks a fused kernel on CPU
 and CUDA alike.  Pure torch: no scikit-learn.
@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..featurize import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
-from ..featurize._spatial import NUM_SPATIAL
 from .dropout import Dropout
+from .graphormer_input import NUM_SPATIAL
 
 __all__ = ["GraphormerEncoder", "GraphormerLayer"]
 
@@ -131,7 +131,8 @@ class GraphormerEncoder(nn.Module):
     Examples
     --------
     >>> from molselect.featurize import featurize
-    >>> from molselect.featurize._spatial import spatial_features, collate_graphormer
+    >>> from molselect.featurize._spatial import spatial_features
+    >>> from molselect.core.graphormer_input import collate_graphormer
     >>> g = featurize(["CCO", "c1ccccc1"], cache=False)
     >>> batch = collate_graphormer(g, spatial_features(g, cache=False), [0, 1])
     >>> GraphormerEncoder(hidden_dim=16, num_layers=1, num_heads=2)(batch).shape
@@ -223,7 +224,7 @@ class GraphormerEncoder(nn.Module):
         Parameters
         ----------
         batch : dict of str to Tensor
-            From :func:`molselect.featurize._spatial.collate_graphormer`;
+            From :func:`molselect.core.graphormer_input.collate_graphormer`;
             moved to this module's device if needed.
         return_nodes : bool, default False
             Also return the atom representations.

@@ -1,22 +1,165 @@
-"""Graphormer's dense inputs for the batches of a multi-dataset :class:`GraphTable`.
+"""Graphormer's dense inputs: padded tensors of any set of molecules, per batch.
+
+:func:`collate_graphormer` turns molecules and their cached shortest paths
+(:func:`~molselect.featurize._spatial.spatial_features`, NumPy only) into the
+dense, padded tensors that :class:`~molselect.core.graphormer.GraphormerEncoder`
+reads, with vectorised NumPy gathers only.
 
 A :class:`~molselect.core.data.GraphTable` numbers its molecules globally
 (dataset after dataset, target first) and asks its ``extra`` callable for the
 encoder-specific inputs of each batch's global ids.  :class:`GraphormerInputs`
 is that callable for :class:`~molselect.core.graphormer.GraphormerEncoder`:
-shortest paths are computed (and cached) once per dataset by
-:func:`~molselect.featurize._spatial.spatial_features`, then joined, so a new
-combination of datasets never recomputes or re-caches anything.
+shortest paths are computed (and cached) once per dataset, then joined, so a
+new combination of datasets never recomputes or re-caches anything.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from .._ragged import pair_grid, ranges
 from ..featurize import MolGraphs, featurize
-from ..featurize._spatial import SpatialFeatures, collate_graphormer, spatial_features
+from ..featurize._spatial import UNREACHABLE, SpatialFeatures, spatial_features
 
-__all__ = ["GraphormerInputs", "concat_spatial"]
+__all__ = ["NUM_SPATIAL", "SPATIAL_PAD", "GraphormerInputs", "collate_graphormer",
+           "concat_spatial"]
+
+#: ``spatial_pos`` index of a pair involving a padding node; a real pair at
+#: distance ``d`` has index ``d + 1`` and an unreachable one ``UNREACHABLE + 1``.
+SPATIAL_PAD = 0
+#: Size of the spatial-position vocabulary (``0 .. UNREACHABLE + 1``).
+NUM_SPATIAL = UNREACHABLE + 2
+
+
+def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int = 128,
+                       truncate: bool = True) -> dict:
+    """Dense, padded Graphormer batch of some molecules.
+
+    Parameters
+    ----------
+    graphs : MolGraphs
+        Featurized molecules.
+    spatial : SpatialFeatures
+        :func:`~molselect.featurize._spatial.spatial_features` of ``graphs``;
+        its ``max_dist`` sets the number of bonds per path in ``edge_path``.
+    indices : array-like of int
+        The molecules of the batch, in order.
+    max_nodes : int, default 128
+        Cap on the padded size ``N``; the batch is padded to its largest
+        molecule, at most ``max_nodes`` atoms.
+    truncate : bool, default True
+        What to do with a molecule of more than ``max_nodes`` atoms: keep its
+        first ``max_nodes`` atoms (distances and paths still come from the
+        whole molecule, so they stay exact for the atoms kept), or raise a
+        ``ValueError`` naming it.  Truncating keeps labels aligned, which
+        dropping the molecule (as the Graphormer reference code does) would not.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        With ``B = len(indices)`` and ``D = spatial.max_dist``:
+
+        ``x`` : (B, N, n_atom_features) long
+            Atom feature indices, 0 at padding.
+        ``node_mask`` : (B, N) bool
+            True for real atoms.
+        ``degree`` : (B, N) long
+            Number of bonds of each atom (0 at padding).  Molecule graphs are
+            undirected, so in- and out-degree coincide and one centrality
+            embedding suffices.
+        ``spatial_pos`` : (B, N, N) long
+            Distance + 1 for real pairs, ``UNREACHABLE + 1`` (256) with no
+            path, :data:`SPATIAL_PAD` (0) when either atom is padding.
+        ``edge_attr`` : (E, n_bond_features) long
+            Bond features of every directed bond of the batch's molecules: the
+            per-batch edge table that ``edge_path`` points into.
+        ``edge_path`` : (B, N, N, D) long
+            Row of ``edge_attr`` of hop ``k`` along the shortest path
+            ``i -> j``; ``E`` (one past the table) past the path's end,
+            for ``i == j``, unreachable pairs and padding.  This replaces a
+            ``(B, N, N, D, n_bond_features)`` tensor that would be
+            ``n_bond_features`` times larger.
+        ``path_len`` : (B, N, N) long
+            Number of valid hops in ``edge_path``: ``min(dist, D)`` for
+            reachable pairs, 0 otherwise.
+    """
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size == 0:
+        raise ValueError("indices is empty")
+    node_ptr = np.asarray(graphs.node_ptr, dtype=np.int64)
+    edge_ptr = np.asarray(graphs.edge_ptr, dtype=np.int64)
+    n_full = node_ptr[idx + 1] - node_ptr[idx]
+    if n_full.max() > max_nodes and not truncate:
+        bad = int(np.argmax(n_full > max_nodes))
+        raise ValueError(f"molecule {int(idx[bad])} has {int(n_full[bad])} atoms, more than "
+                         f"max_nodes={max_nodes}; raise max_nodes or pass truncate=True")
+    n_keep = np.minimum(n_full, max_nodes)
+    B, N, D = len(idx), int(max(n_keep.max(), 1)), spatial.max_dist
+    batch = np.arange(B)
+
+    # atoms
+    atom_b = np.repeat(batch, n_keep)
+    atom_i = ranges(np.zeros(B, dtype=np.int64), n_keep)
+    atom_g = node_ptr[idx][atom_b] + atom_i
+    xs = np.asarray(graphs.x)
+    x = np.zeros((B, N, xs.shape[1]), dtype=np.int64)
+    x[atom_b, atom_i] = xs[atom_g]
+    node_mask = np.zeros((B, N), dtype=bool)
+    node_mask[atom_b, atom_i] = True
+
+    # bonds of the whole molecules: paths of kept atoms may pass through cut ones
+    n_edges = edge_ptr[idx + 1] - edge_ptr[idx]
+    e_glob = ranges(edge_ptr[idx], n_edges)
+    e_off = np.cumsum(n_edges) - n_edges
+    edge_attr = np.asarray(graphs.edge_attr)[e_glob].astype(np.int64)
+    n_edge_rows = len(e_glob)
+    ei = np.asarray(graphs.edge_index)
+    e_b = np.repeat(batch, n_edges)
+    src = ei[0, e_glob].astype(np.int64)
+    nf_max = int(n_full.max())
+    deg_full = np.bincount(e_b * nf_max + src, minlength=B * nf_max).reshape(B, nf_max)
+    degree = np.zeros((B, N), dtype=np.int64)
+    degree[:, :min(N, nf_max)] = deg_full[:, :N]
+    degree[~node_mask] = 0
+    # target atom of each batch edge row, to walk along the paths
+    edge_dst = ei[1, e_glob].astype(np.int64)
+
+    # pairs of kept atoms
+    pb, pi, pj = pair_grid(n_keep)
+    nf = n_full[pb]
+    base = spatial.pair_ptr[idx][pb]
+    flat = pb * (N * N) + pi * N + pj
+    d = spatial.dist[base + pi * nf + pj].astype(np.int64)
+    spatial_pos = np.zeros(B * N * N, dtype=np.int64)
+    spatial_pos[flat] = d + 1
+
+    edge_path = np.full((B * N * N, D), n_edge_rows, dtype=np.int64)
+    path_len = np.zeros(B * N * N, dtype=np.int64)
+    reach = d != UNREACHABLE
+    path_len[flat] = np.where(reach, np.minimum(d, D), 0)
+    # walk every path hop by hop over the pairs still en route
+    live = np.nonzero(reach & (d > 0))[0]
+    cur = pi[live]
+    for k in range(D):
+        if live.size == 0:
+            break
+        e = spatial.first_edge[base[live] + cur * nf[live] + pj[live]].astype(np.int64)
+        row = e_off[pb[live]] + e
+        edge_path[flat[live], k] = row
+        cur = edge_dst[row]
+        more = cur != pj[live]
+        live, cur = live[more], cur[more]
+
+    return {
+        "x": torch.from_numpy(x),
+        "node_mask": torch.from_numpy(node_mask),
+        "degree": torch.from_numpy(degree),
+        "spatial_pos": torch.from_numpy(spatial_pos.reshape(B, N, N)),
+        "edge_attr": torch.from_numpy(edge_attr),
+        "edge_path": torch.from_numpy(edge_path.reshape(B, N, N, D)),
+        "path_len": torch.from_numpy(path_len.reshape(B, N, N)),
+    }
 
 
 def concat_spatial(parts, max_dist):
@@ -58,7 +201,7 @@ class GraphormerInputs:
 
     Notes
     -----
-    The returned dict (see :func:`~molselect.featurize._spatial.collate_graphormer`)
+    The returned dict (see :func:`collate_graphormer`)
     lands in ``MixedBatch.extra`` and is moved to the device with the batch.
     """
 

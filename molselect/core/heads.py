@@ -1,4 +1,4 @@
-"""Per-dataset decoder heads and the masked multi-task loss."""
+"""Per-dataset decoder heads and the masked multi-task losses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["MultiHead", "masked_loss"]
+__all__ = ["MultiHead", "masked_loss", "masked_losses", "mean_over_labelled"]
 
 
 class MultiHead(nn.Module):
@@ -61,3 +61,48 @@ def masked_loss(pred, y, classification):
     n = labelled.sum()
     loss = torch.where(labelled, per_entry, torch.zeros_like(per_entry)).sum() / n.clamp_min(1)
     return loss, n
+
+
+def masked_losses(preds, ys, classification, first=0):
+    """:func:`masked_loss` of every dataset's block of a batch, stacked.
+
+    Parameters
+    ----------
+    preds : sequence of Tensor
+        Per dataset of the batch, its (n_d, n_tasks_d) outputs.
+    ys : sequence of Tensor
+        Per dataset of the batch, its labels (NaN where missing).
+    classification : sequence of BoolTensor
+        Per dataset of the table, which tasks are classification tasks.
+    first : int, default=0
+        Table id of the first block (1 when the blocks are the auxiliaries
+        only): block ``d`` is scored with ``classification[first + d]``.
+
+    Returns
+    -------
+    losses : Tensor of shape (n_blocks,)
+        Each block's mean loss over its labelled entries (0 without any).
+    present : BoolTensor of shape (n_blocks,)
+        Whether each block had at least one label.
+    """
+    out = [masked_loss(p, y, classification[first + d])
+           for d, (p, y) in enumerate(zip(preds, ys))]
+    return torch.stack([loss for loss, _ in out]), torch.stack([n > 0 for _, n in out])
+
+
+def mean_over_labelled(losses, present):
+    """Unweighted mean of the losses of the blocks that had labels (0 when none had).
+
+    Parameters
+    ----------
+    losses : Tensor of shape (n_blocks,)
+    present : BoolTensor of shape (n_blocks,)
+        As :func:`masked_losses` returns them.
+
+    Returns
+    -------
+    Tensor (scalar)
+    """
+    # A block without labels has loss 0 but must not count in the denominator either.
+    return (losses * present).sum() / present.sum().clamp_min(1)
+

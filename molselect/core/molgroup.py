@@ -35,7 +35,7 @@ from torch import nn
 from torch.func import functional_call
 
 from .gate import Gate
-from .heads import MultiHead, masked_loss
+from .heads import MultiHead, masked_loss, masked_losses, mean_over_labelled
 from .routed import RoutedGIN
 from .training import adam
 
@@ -124,6 +124,13 @@ class MolGroupStep:
         whose gradient for the gate reuses the target gradient the ordinary
         update computes anyway: no virtual forward, and an error of order
         ``meta_lr`` in the meta-gradient.
+
+    Notes
+    -----
+    Unlike the :class:`~molselect.core.training.JointStep` family, whose
+    subclasses only change the loss that is back-propagated, this step sets
+    the model's gradients itself: the ordinary update reuses the gradients
+    taken for the meta-gradient instead of a second backward pass.
     """
 
     def __init__(self, model, classification, lr=1e-3, meta_lr=None, meta_scale=1e3,
@@ -144,23 +151,19 @@ class MolGroupStep:
         target_ids = {id(p) for p in self._target_params}
         self._other_params = [p for p in model.model_parameters() if id(p) not in target_ids]
 
-    def _losses(self, preds, ys, first=0):
-        out = [masked_loss(p, y, self.classification[first + d])
-               for d, (p, y) in enumerate(zip(preds, ys))]
-        return torch.stack([l for l, _ in out]), torch.stack([n > 0 for _, n in out])
-
     def _forward_and_gradients(self, batch, meta):
         """Losses of one batch and their first-order gradients (shared by both updates)."""
         model = self.model
         gate, task_aff, struct_aff = model.gate(batch.fingerprints, batch.graph_dataset,
                                                 batch.graph_counts)
         emb_t, emb_a = model.routed(batch, gate if meta else None)
-        target_loss, target_present = self._losses(
-            model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1])
-        aux_losses, aux_present = self._losses(
-            model.heads(emb_a, batch.graph_counts[1:], first=1), batch.y[1:], first=1)
+        target_loss, target_present = masked_losses(
+            model.heads(emb_t, batch.graph_counts[:1]), batch.y[:1], self.classification)
+        aux_losses, aux_present = masked_losses(
+            model.heads(emb_a, batch.graph_counts[1:], first=1), batch.y[1:],
+            self.classification, first=1)
         n_present = aux_present.sum()
-        aux_mean = (aux_losses * aux_present).sum() / n_present.clamp_min(1)
+        aux_mean = mean_over_labelled(aux_losses, aux_present)
         params = self._target_params + self._other_params
         # create_graph keeps grad_theta_T(aux) differentiable for the meta-gradient.
         aux_grads = torch.autograd.grad(aux_mean, params, create_graph=meta, allow_unused=True)

@@ -3,9 +3,9 @@
 A *step* is any callable ``step(batch) -> dict`` that updates a model on one
 :class:`~molselect.core.data.MixedBatch` and returns detached tensors to log.
 :func:`train` draws balanced batches, runs the step, averages the logs per
-epoch (on the device: one host sync per epoch, not per step), calls an
-optional per-epoch callback (validation, best-epoch tracking) and shows a
-tqdm bar.
+epoch (on the device: one host sync per epoch, not per step), calls the
+per-epoch callbacks (validation, best-epoch tracking: :class:`BestEpoch`) and
+shows a tqdm bar.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .heads import masked_loss
+from .heads import masked_losses, mean_over_labelled
 from .sampler import BalancedSampler
 
-__all__ = ["adam", "resolve_device", "seed_everything", "train", "JointStep", "predict"]
+__all__ = ["adam", "resolve_device", "seed_everything", "train", "BestEpoch", "Callback",
+           "JointStep", "predict"]
 
 
 def resolve_device(device="auto"):
@@ -87,7 +88,7 @@ def adam(parameters, lr=1e-3):
 
 
 def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoch_end=None,
-          verbose=False, desc="train", start_epoch=0):
+          callbacks=(), verbose=False, desc="train", start_epoch=0):
     """Run ``epochs`` epochs of balanced mixed batches through ``step``.
 
     Parameters
@@ -105,6 +106,9 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
         Draws per epoch (default: target size x number of datasets).
     on_epoch_end : callable, optional
         ``on_epoch_end(epoch, logs) -> dict`` of extra figures to record and show.
+    callbacks : sequence of Callback, default=()
+        Called after ``on_epoch_end`` at the end of every epoch (they see its
+        figures), and once when training ends.
     verbose : bool
         Show a progress bar.
     desc : str
@@ -115,21 +119,25 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
     Returns
     -------
     list of dict
-        Per-epoch averages of the step's logs plus the callback's figures.
+        Per-epoch averages of the step's logs plus the callbacks' figures.
     """
     sampler = BalancedSampler(table.sizes, batch_size, rng, n_draws=n_draws)
     bar = tqdm(total=epochs * len(sampler), desc=desc, disable=not verbose, leave=False,
                dynamic_ncols=True)
+    hooks = list(callbacks)
+    if on_epoch_end is not None:
+        hooks.insert(0, _EpochEndFunction(on_epoch_end))
     try:
         with deterministic(device):
-            history = _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar,
-                                  start_epoch)
+            history = _run_epochs(table, step, sampler, epochs, device, hooks, bar, start_epoch)
+            for hook in hooks:
+                hook.on_train_end(history)
     finally:
         bar.close()
     return history
 
 
-def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_epoch):
+def _run_epochs(table, step, sampler, epochs, device, callbacks, bar, start_epoch):
     history = []
     for epoch in range(start_epoch, start_epoch + epochs):
         sums, counts = {}, {}
@@ -147,20 +155,119 @@ def _run_epochs(table, step, sampler, epochs, device, on_epoch_end, bar, start_e
         record = {k: (v / counts[k]).cpu().numpy() for k, v in sums.items()}
         record = {k: (float(v) if v.ndim == 0 else v) for k, v in record.items()}
         record["epoch"] = epoch
-        if on_epoch_end is not None:
-            record.update(on_epoch_end(epoch, record) or {})
+        for callback in callbacks:
+            record.update(callback.on_epoch_end(epoch, record) or {})
         history.append(record)
         bar.set_postfix({k: round(v, 4) for k, v in record.items()
                          if isinstance(v, float) and k != "epoch"})
     return history
 
 
+class Callback:
+    """What :func:`train` calls besides the step, in the shape of skorch's callbacks.
+
+    Subclasses override the hooks they need; both do nothing here.
+    """
+
+    def on_epoch_end(self, epoch, logs):
+        """Called after every epoch with its record (averaged step logs, ``epoch``).
+
+        Parameters
+        ----------
+        epoch : int
+        logs : dict
+            The epoch's record so far, including earlier callbacks' figures.
+
+        Returns
+        -------
+        dict or None
+            Figures to add to the record.
+        """
+        return None
+
+    def on_train_end(self, history):
+        """Called once after the last epoch.
+
+        Parameters
+        ----------
+        history : list of dict
+            Every epoch's record.
+        """
+
+
+class _EpochEndFunction(Callback):
+    """A plain ``on_epoch_end(epoch, logs)`` function as a :class:`Callback`."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def on_epoch_end(self, epoch, logs):
+        return self.function(epoch, logs)
+
+
+class BestEpoch(Callback):
+    """Keep the weights of the best epoch and load them back when training ends.
+
+    The in-memory counterpart of skorch's ``Checkpoint(monitor=...,
+    load_best=True)``: after every epoch whose ``logs[monitor]`` improves on
+    the best so far, the model's state dict is copied to the CPU; at the end
+    of training it is loaded back into the model.  Without any improvement
+    (the monitored figure was never valid) the model keeps its last weights.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    monitor : str
+        Key of the epoch record to watch, e.g. a validation metric that an
+        ``on_epoch_end`` function or an earlier callback adds.
+    is_better : callable
+        ``is_better(new, best) -> bool``; ``best`` is None before the first
+        improvement.
+
+    Attributes
+    ----------
+    best_epoch : int or None
+        Epoch (as numbered by :func:`train`) of the best figure so far.
+    best_score : float or None
+        That figure.
+    best_state : dict of str to Tensor or None
+        CPU copy of the model's state dict after that epoch.
+    """
+
+    def __init__(self, model, monitor, is_better):
+        self.model = model
+        self.monitor = monitor
+        self.is_better = is_better
+        self.best_epoch = self.best_score = self.best_state = None
+
+    def on_epoch_end(self, epoch, logs):
+        """Copy the model's weights when ``logs[monitor]`` is the best so far."""
+        score = logs[self.monitor]
+        if self.is_better(score, self.best_score):
+            self.best_epoch, self.best_score = epoch, score
+            self.best_state = {k: v.detach().to("cpu", copy=True)
+                               for k, v in self.model.state_dict().items()}
+
+    def on_train_end(self, history):
+        """Load the best epoch's weights, if an epoch was ever the best."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+
 class JointStep:
     """Plain multi-dataset training: one shared encoder, one head per dataset.
 
-    The loss is the unweighted mean of the datasets' masked losses (the
-    paper's "unweighted mean of the losses for all included tasks");
-    subclasses such as GradNorm's step reweight :meth:`losses`.
+    Calling the step on a batch puts the model in training mode, asks
+    :meth:`objective` for the loss to minimise and the figures to log,
+    back-propagates the loss and takes one optimiser step.  Here the loss is
+    the unweighted mean of the masked losses of the datasets that have labels
+    in the batch (the paper's "unweighted mean of the losses for all included
+    tasks").  A subclass changes what is minimised by overriding
+    :meth:`objective` alone: :class:`~molselect.core.gradnorm.GradNormStep`
+    weighs the datasets' losses, :class:`~molselect.core.discriminator.DiscriminatorStep`
+    adds a dataset discriminator's loss and
+    :class:`~molselect.core.lookahead.LookaheadStep` measures TAG's lookahead
+    affinity before the update.
 
     Parameters
     ----------
@@ -169,6 +276,7 @@ class JointStep:
     classification : list of BoolTensor
         Per dataset, which tasks are classification tasks.
     optimizer : torch.optim.Optimizer
+        Optimiser of the model's parameters.
     """
 
     def __init__(self, model, classification, optimizer):
@@ -177,21 +285,48 @@ class JointStep:
         self.optimizer = optimizer
 
     def losses(self, batch):
-        """Masked loss of every dataset in ``batch`` and whether it had labels."""
-        preds = self.model(batch)
-        out = [masked_loss(p, y, c) for p, y, c in zip(preds, batch.y, self.classification)]
-        losses = torch.stack([loss for loss, _ in out])
-        present = torch.stack([n > 0 for _, n in out])
-        return losses, present
+        """Masked loss of every dataset in ``batch`` and whether it had labels.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+
+        Returns
+        -------
+        losses, present : Tensor of shape (n_datasets,)
+            As :func:`~molselect.core.heads.masked_losses`.
+        """
+        return masked_losses(self.model(batch), batch.y, self.classification)
+
+    def objective(self, batch, epoch=None):
+        """The loss this step minimises on ``batch``, and what else to log.
+
+        The hook that subclasses override.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+        epoch : int, optional
+            The epoch the batch belongs to.
+
+        Returns
+        -------
+        loss : Tensor (scalar)
+            Attached to the model's parameters.
+        logs : dict of str to Tensor
+            Figures to average over the epoch (``target_loss`` here).
+        """
+        losses, present = self.losses(batch)
+        return mean_over_labelled(losses, present), {"target_loss": losses[0]}
 
     def __call__(self, batch, epoch=None):
+        """Update the model on ``batch``; return ``loss`` and the :meth:`objective`'s logs."""
         self.model.train()
-        losses, present = self.losses(batch)
-        loss = (losses * present).sum() / present.sum().clamp_min(1)
+        loss, logs = self.objective(batch, epoch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return {"loss": loss, "target_loss": losses[0]}
+        return {"loss": loss, **logs}
 
 
 @torch.no_grad()
@@ -214,12 +349,6 @@ def predict(model, table, dataset=0, batch_size=512, device="cpu"):
         Raw outputs (logits for classification tasks).
     """
     model.eval()
-    outputs = []
-    n = table.sizes[dataset]
-    empty = [np.zeros(0, dtype=np.int64)] * table.n_datasets
-    for start in range(0, n, batch_size):
-        indices = list(empty)
-        indices[dataset] = np.arange(start, min(start + batch_size, n))
-        batch = table.batch(indices).to(device)
-        outputs.append(model(batch)[dataset].float().cpu())
+    outputs = [model(batch)[dataset].float().cpu()
+               for batch in table.dataset_batches(dataset, batch_size, device)]
     return torch.cat(outputs) if outputs else torch.zeros(0)

@@ -5,6 +5,7 @@
 >>> bbbp.train, bbbp.valid, bbbp.test                               # doctest: +SKIP
 """
 
+from .._validation import MAX_SMILES_LENGTH
 from ._base import (
     CLASSIFICATION,
     REGRESSION,
@@ -18,8 +19,8 @@ from ._base import (
 from ._download import DownloadError, get_data_home
 from ._io import from_csv, from_frame
 from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
-from ._loaders import DatasetSplits, load_dataset
-from ._registry import DatasetInfo, get_dataset_info, list_datasets
+from ._loaders import DatasetSplits, list_datasets, load_dataset
+from ._registry import DatasetInfo, get_dataset_info
 from ._split import random_split, scaffold_split
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "infer_task_types",
     "CLASSIFICATION",
     "REGRESSION",
+    "MAX_SMILES_LENGTH",
 ]

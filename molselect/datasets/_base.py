@@ -14,19 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..metrics import METRICS
 from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 TASK_TYPES = (CLASSIFICATION, REGRESSION)
-
-#: Metrics known to molselect, with the direction in which they improve.
-METRICS = {
-    "roc_auc": "higher",
-    "average_precision": "higher",
-    "rmse": "lower",
-    "mae": "lower",
-}
 
 __all__ = [
     "CLASSIFICATION",

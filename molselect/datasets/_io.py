@@ -8,7 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import readable_smiles
+from .._validation import (
+    MAX_SMILES_LENGTH,
+    describe_smiles,
+    readable_smiles,
+    smiles_too_long,
+    too_long_reason,
+)
 from ._base import MoleculeDataset, infer_task_types
 from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
 
@@ -31,13 +37,14 @@ def parse_smiles(smiles):
     Parameters
     ----------
     smiles : sequence of str
-        The SMILES strings; ``None``/NaN/empty and text that is not printable
-        ASCII count as invalid.
+        The SMILES strings; ``None``/NaN/empty, text that is not printable
+        ASCII and SMILES longer than ``MAX_SMILES_LENGTH`` count as invalid
+        (the long ones are not parsed at all).
 
     Returns
     -------
     mols : list of rdkit.Chem.Mol or None
-        One entry per input, ``None`` where RDKit cannot parse it.
+        One entry per input, ``None`` where the SMILES is invalid.
     invalid : ndarray of bool
         True where the SMILES is invalid.
     """
@@ -65,25 +72,45 @@ def _describe_rows(rows, smiles=None):
     rows = list(rows)
     parts = []
     for r in rows[:_SHOWN]:
-        parts.append(f"{r} ({smiles[r]!r})" if smiles is not None else str(r))
+        parts.append(f"{r} ({describe_smiles(smiles[r])})" if smiles is not None else str(r))
     more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
     return ", ".join(parts) + more
 
 
 def _handle_invalid(smiles, invalid, on_invalid, source):
-    """Raise or warn about invalid SMILES; return the dropped row numbers."""
+    """Raise or warn about invalid SMILES; return the dropped row numbers.
+
+    SMILES longer than ``MAX_SMILES_LENGTH`` were never given to RDKit, so they
+    are reported apart from those RDKit could not parse, with the limit and
+    the reason for it.
+    """
     rows = np.flatnonzero(invalid)
     if rows.size == 0:
         return rows
+    long = np.fromiter((smiles_too_long(smiles[r]) for r in rows), dtype=bool,
+                       count=rows.size)
+    long_rows, bad_rows = rows[long], rows[~long]
     if on_invalid == "raise":
-        raise ValueError(
-            f"{source}: {rows.size} SMILES could not be parsed by RDKit, at rows "
-            f"(0-based, header excluded) {_describe_rows(rows, smiles)}. Fix them, or pass "
-            "on_invalid='drop' to drop them."
-        )
+        problems = []
+        if long_rows.size:
+            problems.append(
+                f"{long_rows.size} SMILES too long, at rows (0-based, header excluded) "
+                f"{_describe_rows(long_rows, smiles)}: {too_long_reason()}")
+        if bad_rows.size:
+            problems.append(
+                f"{bad_rows.size} SMILES could not be parsed by RDKit, at rows (0-based, "
+                f"header excluded) {_describe_rows(bad_rows, smiles)}")
+        raise ValueError(f"{source}: {'; '.join(problems)}. Fix them, or pass "
+                         "on_invalid='drop' to drop them.")
+    dropped = []
+    if long_rows.size:
+        dropped.append(f"{long_rows.size} SMILES longer than MAX_SMILES_LENGTH = "
+                       f"{MAX_SMILES_LENGTH:,} characters (rows {_describe_rows(long_rows)})")
+    if bad_rows.size:
+        dropped.append(f"{bad_rows.size} SMILES that RDKit cannot parse (rows "
+                       f"{_describe_rows(bad_rows)})")
     warnings.warn(
-        f"{source}: dropped {rows.size} SMILES that RDKit cannot parse (rows "
-        f"{_describe_rows(rows)}); their row numbers are in .dropped_rows",
+        f"{source}: dropped {' and '.join(dropped)}; their row numbers are in .dropped_rows",
         UserWarning, stacklevel=4,
     )
     return rows
@@ -160,7 +187,7 @@ def read_table(path, remedy=None, **read_csv_kwargs):
     import pandas as pd
 
     def fail(problem, exc):
-        fix = remedy or "re-create or re-export the file"
+        fix = remedy or "Re-create or re-export the file"
         return ValueError(f"{path}: {problem} ({type(exc).__name__}: {exc}). {fix}")
 
     try:
@@ -204,9 +231,10 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     metric : str, optional
         Metric; defaults to ROC-AUC for classification, RMSE otherwise.
     on_invalid : {"raise", "drop"}, default "raise"
-        What to do with SMILES RDKit cannot parse (and empty SMILES):
-        raise a ValueError naming the rows, or drop them with a warning and
-        record their row numbers in ``dropped_rows``.
+        What to do with SMILES RDKit cannot parse, empty SMILES and SMILES
+        longer than ``molselect.datasets.MAX_SMILES_LENGTH`` (5,000
+        characters): raise a ValueError naming the rows, or drop them with a
+        warning and record their row numbers in ``dropped_rows``.
     source : str, optional
         How to name the data in error messages (``from_csv`` passes the file
         name).

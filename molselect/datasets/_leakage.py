@@ -7,6 +7,8 @@ from collections import Counter
 
 import numpy as np
 
+from .._validation import readable_smiles
+
 __all__ = ["canonical_keys", "skeleton_keys", "find_overlap", "make_union"]
 
 #: How :func:`find_overlap` decides that two molecules are the same.
@@ -28,6 +30,18 @@ def _smiles_of(data):
     if isinstance(data, str):
         raise TypeError("expected a sequence of SMILES or a dataset, got a single string")
     return [s.strip() if isinstance(s, str) else s for s in data]
+
+
+def _parse(smiles):
+    """The molecule of a SMILES, or None for an invalid one.
+
+    Invalid as everywhere in molselect (``readable_smiles``): what RDKit
+    cannot parse, and, without parsing it, text that is not printable ASCII
+    or is longer than ``MAX_SMILES_LENGTH``, whose InChIKey would take minutes.
+    """
+    from rdkit import Chem
+
+    return Chem.MolFromSmiles(smiles) if readable_smiles(smiles) else None
 
 
 def _key(mol):
@@ -53,8 +67,9 @@ def canonical_keys(smiles):
     -------
     ndarray of object
         The standard InChIKey where RDKit can compute one, otherwise
-        ``"smiles:" +`` the canonical SMILES; ``None`` for SMILES RDKit cannot
-        parse.  Keys are memoised per SMILES string.
+        ``"smiles:" +`` the canonical SMILES; ``None`` for invalid SMILES (RDKit
+        cannot parse them, or they are not printable ASCII, or longer than
+        ``MAX_SMILES_LENGTH``).  Keys are memoised per SMILES string.
     """
     from rdkit import Chem
     from rdkit.rdBase import BlockLogs
@@ -67,7 +82,7 @@ def canonical_keys(smiles):
             if s in _KEY_CACHE:
                 out[i] = _KEY_CACHE[s]
                 continue
-            mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
+            mol = _parse(s)
             key = None if mol is None else _key(mol)
             out[i] = key
             if len(_KEY_CACHE) < _CACHE_LIMIT and isinstance(s, str):
@@ -110,7 +125,7 @@ def skeleton_keys(smiles):
     ndarray of object
         The first block (14 characters) of the largest fragment's InChIKey,
         else ``"smiles:" +`` its non-isomeric canonical SMILES; ``None`` for
-        SMILES RDKit cannot parse.
+        invalid SMILES (as in :func:`canonical_keys`).
     """
     from rdkit import Chem
     from rdkit.rdBase import BlockLogs
@@ -123,10 +138,7 @@ def skeleton_keys(smiles):
             if isinstance(s, str) and s in _SKELETON_CACHE:
                 out[i] = _SKELETON_CACHE[s]
                 continue
-            try:
-                mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
-            except UnicodeEncodeError:
-                mol = None
+            mol = _parse(s)
             out[i] = None if mol is None else _skeleton_key(mol)
             if len(_SKELETON_CACHE) < _CACHE_LIMIT and isinstance(s, str):
                 _SKELETON_CACHE[s] = out[i]
@@ -206,13 +218,13 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
                 composition = _COMPOSITION_CACHE.get(s, False)
                 mol = None
                 if composition is False:
-                    mol = Chem.MolFromSmiles(s) if s else None
+                    mol = _parse(s)
                     composition = None if mol is None else _heavy_composition(mol)
                     if len(_COMPOSITION_CACHE) < _CACHE_LIMIT:
                         _COMPOSITION_CACHE[s] = composition
                 if composition is None or composition not in compositions:
                     continue
-                key = _key(mol if mol is not None else Chem.MolFromSmiles(s))
+                key = _key(mol if mol is not None else _parse(s))
                 if len(_KEY_CACHE) < _CACHE_LIMIT:
                     _KEY_CACHE[s] = key
             mask[i] = key is not None and key in ref_keys
@@ -222,11 +234,9 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
 
 
 def _reference_compositions(smiles):
-    from rdkit import Chem
-
     out = set()
     for s in smiles:
-        mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
+        mol = _parse(s)
         if mol is not None:
             out.add(_heavy_composition(mol))
     return out

@@ -1,4 +1,4 @@
-"""``load_dataset``: a registered dataset, cleaned and split the paper's way."""
+"""``load_dataset``: a registered dataset, cleaned and split the paper's way; ``list_datasets``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import warnings
 
 import numpy as np
 
+from .._validation import MAX_SMILES_LENGTH, smiles_too_long
 from ._base import MoleculeDataset
-from ._download import locate
+from ._download import find_local, locate
 from ._io import _describe_rows, parse_smiles, read_table
-from ._registry import get_dataset_info
+from ._registry import dataset_names, get_dataset_info
 from ._split import random_split, scaffold_split
 from ._validation import check_finite_labels
 
-__all__ = ["DatasetSplits", "load_dataset", "BUNDLED_SAMPLE_SEED"]
+__all__ = ["DatasetSplits", "list_datasets", "load_dataset", "BUNDLED_SAMPLE_SEED"]
 
 #: Seed of the bundled qm8 / qm9 samples: they are exactly what
 #: ``load_dataset(name, random_state=0)`` draws from the full file.
@@ -223,8 +224,14 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
             mols = [m for m, bad in zip(mols, invalid) if not bad]
     if dropped.size:
         where = "this copy of " if source == "bundled" else ""
+        n_long = sum(smiles_too_long(smiles[r]) for r in dropped)
+        # Over-long SMILES are never parsed: say so rather than blame RDKit.
+        what = "SMILES that RDKit cannot parse" if not n_long else (
+            f"invalid SMILES ({n_long} longer than MAX_SMILES_LENGTH = "
+            f"{MAX_SMILES_LENGTH:,} characters, {dropped.size - n_long} that RDKit cannot "
+            "parse)")
         warnings.warn(
-            f"{info.name}: dropped {dropped.size} SMILES that RDKit cannot parse from "
+            f"{info.name}: dropped {dropped.size} {what} from "
             f"{where}{path.name} (rows {_describe_rows(dropped)}); see .full.dropped_rows",
             UserWarning, stacklevel=2)
 
@@ -241,3 +248,35 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
     indices = dict(zip(("train", "valid", "test"), parts))
     return DatasetSplits(train, valid, test, full, info, indices, rows, split, source,
                          str(path))
+
+
+def list_datasets(data_home=None):
+    """Describe every registered dataset as a table.
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        Data home checked for the ``available`` column (see
+        :func:`~molselect.datasets.get_data_home`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset, columns ``name``, ``molecules`` (rows of the
+        reference file), ``tasks`` (count), ``task_type``, ``metric``,
+        ``split``, ``bundled`` (a copy or sample ships with molselect) and
+        ``available`` (it loads without a download: in the data home or
+        bundled), ``description``.
+    """
+    import pandas as pd
+
+    rows = []
+    for info in map(get_dataset_info, dataset_names()):
+        path, _ = find_local(info, data_home)
+        rows.append({
+            "name": info.name, "molecules": info.n_rows, "tasks": info.n_tasks,
+            "task_type": info.task_type, "metric": info.metric, "split": info.split,
+            "bundled": info.bundled is not None, "available": path is not None,
+            "description": info.description,
+        })
+    return pd.DataFrame(rows)

@@ -27,9 +27,10 @@ import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._base import CLASSIFICATION, METRICS, REGRESSION, TASK_TYPES
+from ..metrics import METRICS
+from ._base import CLASSIFICATION, REGRESSION, TASK_TYPES
 
-__all__ = ["DatasetInfo", "get_dataset_info", "list_datasets", "register", "dataset_names"]
+__all__ = ["DatasetInfo", "get_dataset_info", "register", "dataset_names"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _S3 = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/"
@@ -274,38 +275,3 @@ def get_dataset_info(name):
     raise ValueError(
         f"unknown dataset {name!r}.{hint} Known datasets: {', '.join(_REGISTRY)}"
     )
-
-
-def list_datasets(data_home=None):
-    """Describe every registered dataset as a table.
-
-    Parameters
-    ----------
-    data_home : str or path-like, optional
-        Data home checked for the ``available`` column (see
-        :func:`get_data_home`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per dataset, columns ``name``, ``molecules`` (rows of the
-        reference file), ``tasks`` (count), ``task_type``, ``metric``,
-        ``split``, ``bundled`` (a copy or sample ships with molselect) and
-        ``available`` (it loads without a download: in the data home or
-        bundled), ``description``.
-    """
-    import pandas as pd
-
-    from ._download import find_local
-
-    rows = []
-    for info in _REGISTRY.values():
-        path, _ = find_local(info, data_home)
-        rows.append({
-            "name": info.name, "molecules": info.n_rows, "tasks": info.n_tasks,
-            "task_type": info.task_type, "metric": info.metric, "split": info.split,
-            "bundled": info.bundled is not None, "available": path is not None,
-            "description": info.description,
-        })
-    return pd.DataFrame(rows)
-

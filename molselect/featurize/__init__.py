@@ -8,7 +8,7 @@ MolGroup's structure affinity; :func:`load_or_build` is the checksummed disk cac
 behind both, open to other cached per-molecule arrays.
 """
 
-from ._cache import FEATURIZER_VERSION, cache_dir, load_or_build
+from ._cache import FEATURIZER_VERSION, cache_dir, cache_info, clear_cache, load_or_build
 from ._fingerprints import MACCS_BITS, maccs_fingerprints
 from ._graphs import MolGraphs, featurize
 from ._ogb import ALLOWABLE_FEATURES, ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS
@@ -21,6 +21,8 @@ __all__ = [
     "MACCS_BITS",
     "MolGraphs",
     "cache_dir",
+    "cache_info",
+    "clear_cache",
     "featurize",
     "load_or_build",
     "maccs_fingerprints",

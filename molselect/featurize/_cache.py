@@ -17,7 +17,8 @@ import rdkit
 
 from .._files import file_mode
 
-__all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_key", "load_or_build"]
+__all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_info", "cache_key", "clear_cache",
+           "load_or_build"]
 
 FEATURIZER_VERSION = "1"
 """Bump when any cached representation changes, so stale files are never reused."""
@@ -40,6 +41,85 @@ def cache_dir() -> Path:
     """
     env = os.environ.get("MOLSELECT_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "molselect" / "features"
+
+
+def _cache_files(folder: Path) -> list[Path]:
+    # Only what molselect writes: <kind>/<digest>.npz and the temporary files of an
+    # interrupted write; anything else a user keeps in the folder is left alone.
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*/*") if p.is_file() and (
+        p.suffix == ".npz" or p.name.endswith(".tmp")))
+
+
+def cache_info(folder=None):
+    """What the feature cache holds.
+
+    Parameters
+    ----------
+    folder : str or path-like, optional
+        The cache folder; default :func:`cache_dir`.
+
+    Returns
+    -------
+    dict
+        ``folder`` (pathlib.Path), ``files`` (int), ``bytes`` (int) and
+        ``kinds`` (dict of kind to ``{"files": int, "bytes": int}``).
+    """
+    folder = Path(folder) if folder is not None else cache_dir()
+    kinds: dict[str, dict[str, int]] = {}
+    for path in _cache_files(folder):
+        entry = kinds.setdefault(path.parent.name, {"files": 0, "bytes": 0})
+        entry["files"] += 1
+        entry["bytes"] += path.stat().st_size
+    return {"folder": folder, "files": sum(k["files"] for k in kinds.values()),
+            "bytes": sum(k["bytes"] for k in kinds.values()), "kinds": kinds}
+
+
+def clear_cache(max_bytes=None, folder=None):
+    """Delete cached features: all of them, or the least recently used beyond a size.
+
+    Every entry is rebuilt on demand, so clearing loses nothing but the time
+    to featurize again.
+
+    Parameters
+    ----------
+    max_bytes : int or None, default=None
+        None deletes every entry; otherwise the entries used longest ago
+        (by modification or access time, whichever is later) are deleted
+        until the cache holds at most ``max_bytes``.
+    folder : str or path-like, optional
+        The cache folder; default :func:`cache_dir`.
+
+    Returns
+    -------
+    dict
+        ``files`` and ``bytes`` deleted.
+
+    Raises
+    ------
+    ValueError
+        If ``max_bytes`` is negative or not an integer.
+    """
+    if max_bytes is not None and (isinstance(max_bytes, bool) or
+                                  not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0):
+        raise ValueError(f"max_bytes must be a non-negative integer or None, got {max_bytes!r}")
+    folder = Path(folder) if folder is not None else cache_dir()
+    files = []
+    for path in _cache_files(folder):
+        stat = path.stat()
+        files.append((max(stat.st_mtime, stat.st_atime), stat.st_size, path))
+    files.sort(key=lambda f: f[0])  # oldest use first
+    total = sum(size for _, size, _ in files)
+    deleted = {"files": 0, "bytes": 0}
+    for _, size, path in files:
+        if max_bytes is not None and total <= max_bytes:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        deleted["files"] += 1
+        deleted["bytes"] += size
+    return deleted
 
 
 def cache_key(kind: str, key_parts: Iterable[str]) -> str:

@@ -59,7 +59,8 @@ def maccs_fingerprints(smiles, n_jobs: int | None = None, cache: bool = True, *,
     Raises
     ------
     ValueError
-        If RDKit cannot parse some SMILES (positions and SMILES are listed).
+        If RDKit cannot parse some SMILES, or some are longer than
+        ``MAX_SMILES_LENGTH`` (positions and SMILES are listed).
 
     Examples
     --------

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._ragged import ranges
+from .._validation import describe_smiles, too_long_note
 from ._cache import load_or_build
 from ._ogb import featurize_chunk
 
@@ -116,39 +118,41 @@ def _sigterm_unwinds():
 
 
 def raise_invalid(smiles: np.ndarray, invalid: np.ndarray) -> None:
-    """Raise ``ValueError`` naming the first unparsable SMILES, if any.
+    """Raise ``ValueError`` naming the first invalid SMILES, if any.
 
     Parameters
     ----------
     smiles : numpy.ndarray of object
         All input SMILES.
     invalid : numpy.ndarray of int
-        Positions in ``smiles`` that RDKit could not parse.
+        Positions in ``smiles`` that RDKit could not parse, or that were too
+        long to be parsed at all (see ``MAX_SMILES_LENGTH``).
 
     Raises
     ------
     ValueError
-        If ``invalid`` is not empty.
+        If ``invalid`` is not empty; over-long SMILES are shown cut short,
+        with their length, and the message says why they are refused.
     """
     if len(invalid) == 0:
         return
-    shown = ", ".join(f"{int(i)}: {smiles[i]!r}" for i in invalid[:10])
+    shown = ", ".join(f"{int(i)}: {describe_smiles(smiles[i])}" for i in invalid[:10])
     more = f" (and {len(invalid) - 10} more)" if len(invalid) > 10 else ""
-    raise ValueError(f"{len(invalid)} invalid SMILES (position: SMILES) {shown}{more}")
+    why = too_long_note(smiles[i] for i in invalid)
+    raise ValueError(f"{len(invalid)} invalid SMILES (position: SMILES) {shown}{more}{why}")
 
 
 def _ragged_gather(ptr: np.ndarray, idx: np.ndarray):
     """Flat positions of the rows of segments ``idx`` given segment offsets ``ptr``.
 
-    Returns the positions and the per-segment sizes; one ``arange`` and one
-    ``repeat`` replace a Python loop over the selected graphs.
+    Returns the positions, the per-segment sizes and the segments' offsets in
+    the output (:func:`molselect._ragged.ranges` replaces a Python loop over
+    the selected graphs).
     """
     sizes = ptr[idx + 1] - ptr[idx]
     out_ptr = np.zeros(len(idx) + 1, dtype=np.int64)
     np.cumsum(sizes, out=out_ptr[1:])
-    positions = np.arange(out_ptr[-1], dtype=np.int64)
-    positions += np.repeat(ptr[idx] - out_ptr[:-1], sizes)
-    return positions, sizes, out_ptr
+    return ranges(ptr[idx], sizes), sizes, out_ptr
 
 
 class MolGraphs:
@@ -379,8 +383,9 @@ def featurize(smiles, n_jobs: int | None = None, cache: bool = True, verbose: bo
     Raises
     ------
     ValueError
-        If RDKit cannot parse some SMILES; the message lists positions and SMILES
-        (the first 10).
+        If RDKit cannot parse some SMILES, or some are longer than
+        ``MAX_SMILES_LENGTH`` (5,000 characters, refused unparsed); the message
+        lists positions and SMILES (the first 10).
 
     Notes
     -----

@@ -145,7 +145,8 @@ def featurize_chunk(smiles) -> dict[str, np.ndarray]:
         ``x`` (total_atoms, 9) int8, ``edge_index`` (2, total_edges) int32 local atom
         indices, ``edge_attr`` (total_edges, 3) int8, ``num_nodes`` and ``num_edges``
         (n,) int64, and ``invalid`` (k,) int64 positions (in ``smiles``) that RDKit
-        could not parse; invalid molecules get zero atoms.
+        could not parse or that ``readable_smiles`` refused unparsed (not ASCII, or
+        longer than ``MAX_SMILES_LENGTH``); invalid molecules get zero atoms.
     """
     atom_raw: list = []
     bond_raw: list = []

@@ -1,12 +1,13 @@
-"""Shortest-path features and dense batches for Graphormer.
+"""Shortest-path features of molecules, for Graphormer.
 
 Graphormer (Ying et al., 2021) biases attention with the shortest-path
 distance between every pair of atoms and with the bonds along one shortest
 path.  Both only depend on the molecule, so :func:`spatial_features` computes
 them once per molecule (SciPy's ``shortest_path``) and caches them with the
-featurization; :func:`collate_graphormer` then turns any set of molecules into
-the dense, padded tensors that :class:`molselect.core.graphormer.GraphormerEncoder`
-reads, with vectorised NumPy gathers only.
+featurization; :func:`molselect.core.graphormer_input.collate_graphormer` then
+turns any set of molecules into the dense, padded tensors that
+:class:`molselect.core.graphormer.GraphormerEncoder` reads.  This module is
+NumPy and SciPy only: the tensors are made in the core.
 
 Storage
 -------
@@ -25,9 +26,9 @@ Storing only the first bond keeps the cache at 3 bytes per atom pair instead of
 ``1 + 2 * max_dist``, and the cache does not depend on ``max_dist``: the path
 ``i -> j`` is recovered hop by hop (``e = first_edge[i, j]``, then continue from
 the bond's target atom), which is what :meth:`SpatialFeatures.path_edges` and
-:func:`collate_graphormer` do.  The bonds followed this way always form a
-shortest path, because every ``first_edge[., j]`` comes from the same
-shortest-path tree rooted at ``j``.
+:func:`~molselect.core.graphormer_input.collate_graphormer` do.  The bonds
+followed this way always form a shortest path, because every
+``first_edge[., j]`` comes from the same shortest-path tree rooted at ``j``.
 """
 
 from __future__ import annotations
@@ -37,25 +38,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from scipy.sparse.csgraph import shortest_path
 
-__all__ = [
-    "UNREACHABLE",
-    "SPATIAL_PAD",
-    "NUM_SPATIAL",
-    "SpatialFeatures",
-    "spatial_features",
-    "collate_graphormer",
-]
+from .._ragged import pair_grid
+
+__all__ = ["UNREACHABLE", "SpatialFeatures", "spatial_features"]
 
 #: Stored distance of a pair with no path between them.
 UNREACHABLE = 255
-#: ``spatial_pos`` index of a pair involving a padding node; a real pair at
-#: distance ``d`` has index ``d + 1`` and an unreachable one ``UNREACHABLE + 1``.
-SPATIAL_PAD = 0
-#: Size of the spatial-position vocabulary (``0 .. UNREACHABLE + 1``).
-NUM_SPATIAL = UNREACHABLE + 2
 
 _FORMAT = "spatial-v1"
 # Atoms per scipy call: shortest_path's per-call overhead dominates for small
@@ -141,31 +131,6 @@ def _graph_key(graphs) -> str:
     return h.hexdigest()
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate ``arange(s, s + l)`` for every pair, without a Python loop."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    seg_start = np.cumsum(lengths) - lengths
-    within = np.arange(total, dtype=np.int64) - np.repeat(seg_start, lengths)
-    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + within
-
-
-def _pair_grid(sizes: np.ndarray):
-    """Owner, row and column of every pair of ``sizes[k] x sizes[k]`` grids.
-
-    Returns ``(owner, i, j)`` flat over all grids, row-major within each.
-    """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    counts = sizes * sizes
-    owner = np.repeat(np.arange(len(sizes)), counts)
-    k = _ranges(np.zeros(len(sizes), dtype=np.int64), counts)
-    s = sizes[owner]
-    # s == 0 never owns a pair, so the division is safe
-    return owner, k // np.maximum(s, 1), k % np.maximum(s, 1)
-
-
 def _build(graphs) -> dict[str, np.ndarray]:
     node_ptr = np.asarray(graphs.node_ptr, dtype=np.int64)
     edge_ptr = np.asarray(graphs.edge_ptr, dtype=np.int64)
@@ -206,7 +171,7 @@ def _build(graphs) -> dict[str, np.ndarray]:
         eid = np.full((c, c), -1, dtype=np.int64)
         eid[src, dst] = local_eid
 
-        owner, i, j = _pair_grid(sizes[a:b])
+        owner, i, j = pair_grid(sizes[a:b])
         off = node_ptr[a:b][owner] - n0
         r, col = off + i, off + j
         dd = d[r, col]
@@ -235,7 +200,8 @@ def spatial_features(graphs, max_dist: int = 5, cache: bool = True) -> SpatialFe
     max_dist : int, default 5
         Bonds per path used by the edge encoding (Graphormer's
         ``multi_hop_max_dist``).  It does not change what is computed or
-        cached, only what :func:`collate_graphormer` emits.
+        cached, only what
+        :func:`~molselect.core.graphormer_input.collate_graphormer` emits.
     cache : bool, default True
         Read and write the on-disk feature cache
         (:func:`molselect.featurize.load_or_build`, kind ``"spatial"``).
@@ -263,133 +229,3 @@ def spatial_features(graphs, max_dist: int = 5, cache: bool = True) -> SpatialFe
     return SpatialFeatures(dist=arrays["dist"], first_edge=arrays["first_edge"],
                            pair_ptr=np.asarray(arrays["pair_ptr"], dtype=np.int64),
                            max_dist=int(max_dist))
-
-
-def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int = 128,
-                       truncate: bool = True) -> dict:
-    """Dense, padded Graphormer batch of some molecules.
-
-    Parameters
-    ----------
-    graphs : MolGraphs
-        Featurized molecules.
-    spatial : SpatialFeatures
-        :func:`spatial_features` of ``graphs``; its ``max_dist`` sets the
-        number of bonds per path in ``edge_path``.
-    indices : array-like of int
-        The molecules of the batch, in order.
-    max_nodes : int, default 128
-        Cap on the padded size ``N``; the batch is padded to its largest
-        molecule, at most ``max_nodes`` atoms.
-    truncate : bool, default True
-        What to do with a molecule of more than ``max_nodes`` atoms: keep its
-        first ``max_nodes`` atoms (distances and paths still come from the
-        whole molecule, so they stay exact for the atoms kept), or raise a
-        ``ValueError`` naming it.  Truncating keeps labels aligned, which
-        dropping the molecule (as the Graphormer reference code does) would not.
-
-    Returns
-    -------
-    dict of str to torch.Tensor
-        With ``B = len(indices)`` and ``D = spatial.max_dist``:
-
-        ``x`` : (B, N, n_atom_features) long
-            Atom feature indices, 0 at padding.
-        ``node_mask`` : (B, N) bool
-            True for real atoms.
-        ``degree`` : (B, N) long
-            Number of bonds of each atom (0 at padding).  Molecule graphs are
-            undirected, so in- and out-degree coincide and one centrality
-            embedding suffices.
-        ``spatial_pos`` : (B, N, N) long
-            Distance + 1 for real pairs, ``UNREACHABLE + 1`` (256) with no
-            path, :data:`SPATIAL_PAD` (0) when either atom is padding.
-        ``edge_attr`` : (E, n_bond_features) long
-            Bond features of every directed bond of the batch's molecules: the
-            per-batch edge table that ``edge_path`` points into.
-        ``edge_path`` : (B, N, N, D) long
-            Row of ``edge_attr`` of hop ``k`` along the shortest path
-            ``i -> j``; ``E`` (one past the table) past the path's end,
-            for ``i == j``, unreachable pairs and padding.  This replaces a
-            ``(B, N, N, D, n_bond_features)`` tensor that would be
-            ``n_bond_features`` times larger.
-        ``path_len`` : (B, N, N) long
-            Number of valid hops in ``edge_path``: ``min(dist, D)`` for
-            reachable pairs, 0 otherwise.
-    """
-    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-    if idx.size == 0:
-        raise ValueError("indices is empty")
-    node_ptr = np.asarray(graphs.node_ptr, dtype=np.int64)
-    edge_ptr = np.asarray(graphs.edge_ptr, dtype=np.int64)
-    n_full = node_ptr[idx + 1] - node_ptr[idx]
-    if n_full.max() > max_nodes and not truncate:
-        bad = int(np.argmax(n_full > max_nodes))
-        raise ValueError(f"molecule {int(idx[bad])} has {int(n_full[bad])} atoms, more than "
-                         f"max_nodes={max_nodes}; raise max_nodes or pass truncate=True")
-    n_keep = np.minimum(n_full, max_nodes)
-    B, N, D = len(idx), int(max(n_keep.max(), 1)), spatial.max_dist
-    batch = np.arange(B)
-
-    # atoms
-    atom_b = np.repeat(batch, n_keep)
-    atom_i = _ranges(np.zeros(B, dtype=np.int64), n_keep)
-    atom_g = node_ptr[idx][atom_b] + atom_i
-    xs = np.asarray(graphs.x)
-    x = np.zeros((B, N, xs.shape[1]), dtype=np.int64)
-    x[atom_b, atom_i] = xs[atom_g]
-    node_mask = np.zeros((B, N), dtype=bool)
-    node_mask[atom_b, atom_i] = True
-
-    # bonds of the whole molecules: paths of kept atoms may pass through cut ones
-    n_edges = edge_ptr[idx + 1] - edge_ptr[idx]
-    e_glob = _ranges(edge_ptr[idx], n_edges)
-    e_off = np.cumsum(n_edges) - n_edges
-    edge_attr = np.asarray(graphs.edge_attr)[e_glob].astype(np.int64)
-    n_edge_rows = len(e_glob)
-    ei = np.asarray(graphs.edge_index)
-    e_b = np.repeat(batch, n_edges)
-    src = ei[0, e_glob].astype(np.int64)
-    nf_max = int(n_full.max())
-    deg_full = np.bincount(e_b * nf_max + src, minlength=B * nf_max).reshape(B, nf_max)
-    degree = np.zeros((B, N), dtype=np.int64)
-    degree[:, :min(N, nf_max)] = deg_full[:, :N]
-    degree[~node_mask] = 0
-    # target atom of each batch edge row, to walk along the paths
-    edge_dst = ei[1, e_glob].astype(np.int64)
-
-    # pairs of kept atoms
-    pb, pi, pj = _pair_grid(n_keep)
-    nf = n_full[pb]
-    base = spatial.pair_ptr[idx][pb]
-    flat = pb * (N * N) + pi * N + pj
-    d = spatial.dist[base + pi * nf + pj].astype(np.int64)
-    spatial_pos = np.zeros(B * N * N, dtype=np.int64)
-    spatial_pos[flat] = d + 1
-
-    edge_path = np.full((B * N * N, D), n_edge_rows, dtype=np.int64)
-    path_len = np.zeros(B * N * N, dtype=np.int64)
-    reach = d != UNREACHABLE
-    path_len[flat] = np.where(reach, np.minimum(d, D), 0)
-    # walk every path hop by hop over the pairs still en route
-    live = np.nonzero(reach & (d > 0))[0]
-    cur = pi[live]
-    for k in range(D):
-        if live.size == 0:
-            break
-        e = spatial.first_edge[base[live] + cur * nf[live] + pj[live]].astype(np.int64)
-        row = e_off[pb[live]] + e
-        edge_path[flat[live], k] = row
-        cur = edge_dst[row]
-        more = cur != pj[live]
-        live, cur = live[more], cur[more]
-
-    return {
-        "x": torch.from_numpy(x),
-        "node_mask": torch.from_numpy(node_mask),
-        "degree": torch.from_numpy(degree),
-        "spatial_pos": torch.from_numpy(spatial_pos.reshape(B, N, N)),
-        "edge_attr": torch.from_numpy(edge_attr),
-        "edge_path": torch.from_numpy(edge_path.reshape(B, N, N, D)),
-        "path_len": torch.from_numpy(path_len.reshape(B, N, N)),
-    }

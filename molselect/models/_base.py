@@ -1,4 +1,4 @@
-"""What the four downstream estimators share: input checks, fitting, prediction, pickling.
+"""What the four downstream estimators share: input checks, fitting, prediction.
 
 An architecture subclass says how to build its encoder, its optimiser and
 its batch inputs; a kind mixin (:class:`GraphClassifierMixin`,
@@ -6,13 +6,15 @@ its batch inputs; a kind mixin (:class:`GraphClassifierMixin`,
 scores.  Fitting is the core's one training loop
 (:func:`molselect.core.train` with :class:`~molselect.core.JointStep` or the
 GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
+Encoder checkpoints and pickled networks are read and written by
+:mod:`molselect.models._persistence`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,21 +22,19 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..core import JointStep, MultiHead, predict, resolve_device, seed_everything, train
+from ..core import (BestEpoch, GradNormStep, JointStep, MultiHead, predict, resolve_device,
+                    seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._validation import as_seed, check_device, check_random_state
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
 from ..datasets._validation import check_eval_set
 from ..metrics import evaluate, is_better, to_score
-from ._gradnorm import GradNormStep
+from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 
 __all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
 
 LOSS_WEIGHTINGS = ("uniform", "gradnorm")
-_CHECKPOINT_FORMAT = "molselect-encoder-v1"
-# Shape hyper-parameters added after the checkpoint format: their value in older files.
-_SHAPE_DEFAULTS = {"feature_set": "full"}
 
 
 class _Network(torch.nn.Module):
@@ -207,33 +207,29 @@ class BaseGraphEstimator(BaseEstimator):
         self.label_scaler_ = scalers[0]
         self.model_ = model
 
-        best = {"score": None, "epoch": None, "state": None}
-        on_epoch_end = None
+        on_epoch_end, best = None, None
         if valid is not None:
             valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
                                             extra=self._make_extra([valid]))
 
             def on_epoch_end(epoch, logs):
-                score = evaluate(valid.y, self._outputs(valid_table, device), self.metric_,
-                                 self.task_types_)
-                if is_better(score, best["score"], self.metric_):
-                    best.update(score=score, epoch=epoch,
-                                state={k: v.detach().to("cpu", copy=True)
-                                       for k, v in model.state_dict().items()})
-                return {"valid_metric": score}
+                return {"valid_metric": evaluate(valid.y, self._outputs(valid_table, device),
+                                                 self.metric_, self.task_types_)}
+
+            best = BestEpoch(model, "valid_metric", partial(is_better, metric=self.metric_))
 
         try:
             logs = train(table, step, self.epochs, self.batch_size, rng, device,
-                         on_epoch_end=on_epoch_end, verbose=self.verbose,
+                         on_epoch_end=on_epoch_end, callbacks=[] if best is None else [best],
+                         verbose=self.verbose,
                          desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
         except BaseException:
             # A fit that fails (or is interrupted) midway must not leave the estimator
             # looking fitted: prediction would silently use a half-trained model.
             del self.model_
             raise
-        if best["state"] is not None:
-            model.load_state_dict(best["state"])
-            self.best_epoch_ = best["epoch"] + 1
+        if best is not None and best.best_epoch is not None:
+            self.best_epoch_ = best.best_epoch + 1  # the core counts epochs from 0
         else:
             self.best_epoch_ = self.epochs
             if valid is not None:
@@ -242,7 +238,7 @@ class BaseGraphEstimator(BaseEstimator):
                     "missing, or of one class only), so it could not choose the best epoch: "
                     "the last epoch is kept. Pass a validation split with labels of both "
                     "classes", UserWarning, stacklevel=3)
-        self.best_score_ = best["score"] if valid is not None else None
+        self.best_score_ = best.best_score if best is not None else None
         model.eval()
         self.history_ = self._history(logs)
         weights = getattr(step, "weights", None)
@@ -433,62 +429,23 @@ class BaseGraphEstimator(BaseEstimator):
         pathlib.Path
         """
         check_is_fitted(self, "model_")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({
-            "format": _CHECKPOINT_FORMAT,
-            "encoder": self._encoder_name,
-            "config": {name: getattr(self, name) for name in self._shape_params},
-            "state_dict": {k: v.detach().cpu()
-                           for k, v in self.model_.encoder.state_dict().items()},
-        }, path)
-        return path
+        return save_encoder(self, path)
 
     def _load_encoder(self, encoder, path):
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                f"pretrained encoder file {str(path)!r} does not exist") from None
-        if not isinstance(checkpoint, dict) or checkpoint.get("format") != _CHECKPOINT_FORMAT:
-            raise ValueError(f"{str(path)!r} is not an encoder saved by molselect "
-                             "(save one with pretrain() or save_encoder())")
-        if checkpoint["encoder"] != self._encoder_name:
-            raise ValueError(f"{str(path)!r} holds a {checkpoint['encoder']} encoder; "
-                             f"{type(self).__name__} needs a {self._encoder_name} encoder")
-        saved = {**{k: v for k, v in _SHAPE_DEFAULTS.items() if k in self._shape_params},
-                 **checkpoint["config"]}
-        mismatch = {k: (v, getattr(self, k)) for k, v in saved.items() if getattr(self, k) != v}
-        if mismatch:
-            detail = ", ".join(f"{k}={saved!r} (here {mine!r})"
-                               for k, (saved, mine) in mismatch.items())
-            raise ValueError(f"the pretrained encoder {str(path)!r} was saved with {detail}; "
-                             "set the same hyper-parameters to fine-tune it")
-        try:
-            encoder.load_state_dict(checkpoint["state_dict"])
-        except RuntimeError as exc:
-            raise ValueError(f"the pretrained encoder {str(path)!r} does not fit this "
-                             f"architecture: {exc}") from None
+        load_encoder(self, encoder, path)
 
     # -- pickling -------------------------------------------------------------------
     def __getstate__(self):
         state = dict(super().__getstate__())
-        model = state.get("model_")
-        if isinstance(model, torch.nn.Module):
-            # CPU tensors, so a model fitted on CUDA unpickles on a CPU-only machine
-            state["model_"] = {
-                "n_tasks": [h.out_features for h in model.heads.heads],
-                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            }
+        if isinstance(state.get("model_"), torch.nn.Module):
+            state["model_"] = network_state(state["model_"])
         return state
 
     def __setstate__(self, state):
         model = state.get("model_")
         super().__setstate__(state)
         if isinstance(model, dict):
-            network = self._build_network(model["n_tasks"])
-            network.load_state_dict(model["state_dict"])
-            self.model_ = network.eval()
+            self.model_ = network_from_state(self, model)
 
 
 class GraphClassifierMixin(ClassifierMixin):

@@ -24,10 +24,12 @@ class TAGSelector(BaseAuxiliarySelector):
     The target and all candidates are trained jointly on one shared GIN
     encoder with a head per dataset (balanced batches, unweighted mean of the
     losses).  Every ``lookahead_every`` steps, for each candidate m, a virtual
-    SGD step of the shared encoder on m's loss alone is taken and the change
-    of the target's loss on the same batch is recorded as::
+    step of the shared encoder on m's loss alone is taken (the step the Adam
+    optimiser would take for that gradient, as TAG's code follows its own
+    optimiser) and the change of the target's loss on the same batch is
+    recorded as::
 
-        Z_m = 1 - L_target(theta - eta * grad L_m) / L_target(theta)
+        Z_m = 1 - L_target(theta + adam_update(grad L_m)) / L_target(theta)
 
     ``affinity_`` is Z averaged over all lookahead steps of the training.
 
@@ -46,8 +48,12 @@ class TAGSelector(BaseAuxiliarySelector):
     lookahead_every : int, default=5
         Steps between two affinity measurements.
     lookahead_lr : float or None, default=None
-        Step size eta of the virtual SGD step; None uses ``lr`` (TAG uses the
-        training learning rate).
+        None: the virtual step is Adam's update for the candidate's gradient
+        from the optimiser's current state (bias-corrected
+        ``lr * m_hat / (sqrt(v_hat) + eps)``), without changing that state.
+        A float: a plain SGD step ``-lookahead_lr * grad`` instead (the
+        behaviour before the lookahead followed the optimiser was
+        ``lookahead_lr=lr``, which under Adam gives Z of order 1e-4).
     hidden_dim : int, default=300
     num_layers : int, default=5
     dropout : float, default=0.5
@@ -119,7 +125,7 @@ class TAGSelector(BaseAuxiliarySelector):
                          self.dropout).to(device)
         step = LookaheadStep(model, [c.to(device) for c in classification],
                              adam(model.parameters(), self.lr),
-                             lookahead_lr=self.lookahead_lr or self.lr,
+                             lookahead_lr=self.lookahead_lr,
                              every=self.lookahead_every)
         rows = []
 

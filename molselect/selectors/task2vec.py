@@ -31,7 +31,10 @@ class Task2VecSelector(BaseAuxiliarySelector):
     information of the encoder parameters, estimated by Monte Carlo with
     labels sampled from the probe's predictive distribution (Bernoulli for
     classification, unit-variance Gaussian for regression, only where the
-    dataset has a label), averaged per output unit of every layer.
+    dataset has a label), averaged per output unit of every layer.  The
+    decoders are fitted on, and the Fisher is taken of, the same features:
+    each dataset normalised with its own batch-norm statistics, estimated over
+    the dataset and frozen, without dropout.
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core.training import JointStep
+from .training import JointStep
 
 __all__ = ["GradNormStep"]
 
@@ -35,19 +35,22 @@ WEIGHT_LR = 0.025
 class GradNormStep(JointStep):
     """A :class:`~molselect.core.training.JointStep` whose member losses GradNorm weighs.
 
+    Its :meth:`objective` first moves the loss weights (their own Adam step)
+    and then returns the weighted mean of the members' losses.
+
     Parameters
     ----------
-    model : torch.nn.Module
-        ``model(batch) -> list of per-member predictions``.
-    classification : list of BoolTensor
-        Per member, which tasks are classification tasks.
-    optimizer : torch.optim.Optimizer
-        Optimiser of the network's parameters.
+    model, classification, optimizer
+        As :class:`~molselect.core.training.JointStep` (the datasets are the
+        members, target first).
     shared_parameter : torch.nn.Parameter
         Weight of the last layer shared by all members (its gradient norms
         drive the balancing).
     alpha : float, default=1.5
+        Asymmetry: how strongly a member that trains slower than the others
+        is pushed up.
     weight_lr : float, default=0.025
+        Adam step size of the loss weights.
 
     Attributes
     ----------
@@ -68,8 +71,14 @@ class GradNormStep(JointStep):
         self.weight_optimizer = torch.optim.Adam([self.weights], lr=weight_lr)
         self.initial_losses = torch.full((n,), float("nan"), device=device)
 
-    def __call__(self, batch, epoch=None):
-        self.model.train()
+    def objective(self, batch, epoch=None):
+        """Update the loss weights on ``batch``, then return the weighted mean loss.
+
+        As
+        :meth:`JointStep.objective <molselect.core.training.JointStep.objective>`;
+        the loss is ``sum_i w_i L_i`` over the members with labels divided by
+        their number, and the logs add the ``weights`` used.
+        """
         losses, present = self.losses(batch)
         n_present = present.sum().clamp_min(1)
         with torch.no_grad():
@@ -89,10 +98,7 @@ class GradNormStep(JointStep):
 
         w = self.weights.detach()
         loss = (w * losses * present).sum() / n_present
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return {"loss": loss, "target_loss": losses[0], "weights": w.clone()}
+        return loss, {"target_loss": losses[0], "weights": w.clone()}
 
     def _update_weights(self, losses, norms, present):
         if int(present.sum()) < 2:

@@ -1,0 +1,140 @@
+"""Saving and loading what a graph estimator has learned.
+
+Two forms, both of CPU tensors so that a model fitted on CUDA loads on a
+CPU-only machine:
+
+* an *encoder checkpoint* (:func:`save_encoder`, :func:`load_encoder`): the
+  shared encoder's state dict and the hyper-parameters that fix its tensor
+  shapes, in a ``torch.save`` file read back with ``weights_only=True``.  It
+  is what ``pretrained=`` fine-tunes from; the decoder heads are not in it
+  (fine-tuning gives each member a new head);
+* a *pickled network* (:func:`network_state`, :func:`network_from_state`):
+  the head sizes and the whole network's state dict, which an estimator's
+  ``__getstate__`` puts in place of the module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+__all__ = ["CHECKPOINT_FORMAT", "load_encoder", "network_from_state", "network_state",
+           "save_encoder"]
+
+#: Format tag of an encoder checkpoint.
+CHECKPOINT_FORMAT = "molselect-encoder-v1"
+# Shape hyper-parameters added after the checkpoint format: their value in older files.
+_SHAPE_DEFAULTS = {"feature_set": "full"}
+
+
+def _cpu_state(module):
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def save_encoder(estimator, path):
+    """Save a fitted estimator's encoder and shape hyper-parameters to ``path``.
+
+    Parameters
+    ----------
+    estimator : BaseGraphEstimator
+        Fitted; its ``_encoder_name`` and ``_shape_params`` are recorded.
+    path : str or path-like
+        The file; missing parent folders are made.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "format": CHECKPOINT_FORMAT,
+        "encoder": estimator._encoder_name,
+        "config": {name: getattr(estimator, name) for name in estimator._shape_params},
+        "state_dict": _cpu_state(estimator.model_.encoder),
+    }, path)
+    return path
+
+
+def load_encoder(estimator, encoder, path):
+    """Load the checkpoint ``path`` into ``encoder``, after checking it fits ``estimator``.
+
+    Parameters
+    ----------
+    estimator : BaseGraphEstimator
+        Whose architecture (``_encoder_name``) and shape hyper-parameters the
+        checkpoint must match.
+    encoder : torch.nn.Module
+        The freshly built encoder to load into.
+    path : str or path-like
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file is not a molselect encoder checkpoint, holds another
+        architecture, was saved with other shape hyper-parameters, or does not
+        fit ``encoder``.
+    """
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"pretrained encoder file {str(path)!r} does not exist") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{str(path)!r} is not an encoder saved by molselect "
+                         "(save one with pretrain() or save_encoder())")
+    if checkpoint["encoder"] != estimator._encoder_name:
+        raise ValueError(f"{str(path)!r} holds a {checkpoint['encoder']} encoder; "
+                         f"{type(estimator).__name__} needs a {estimator._encoder_name} encoder")
+    saved = {**{k: v for k, v in _SHAPE_DEFAULTS.items() if k in estimator._shape_params},
+             **checkpoint["config"]}
+    mismatch = {k: (v, getattr(estimator, k)) for k, v in saved.items()
+                if getattr(estimator, k) != v}
+    if mismatch:
+        detail = ", ".join(f"{k}={saved!r} (here {mine!r})"
+                           for k, (saved, mine) in mismatch.items())
+        raise ValueError(f"the pretrained encoder {str(path)!r} was saved with {detail}; "
+                         "set the same hyper-parameters to fine-tune it")
+    try:
+        encoder.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:
+        raise ValueError(f"the pretrained encoder {str(path)!r} does not fit this "
+                         f"architecture: {exc}") from None
+
+
+def network_state(network):
+    """What a pickle keeps of a fitted network: its head sizes and CPU state dict.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Encoder plus ``heads`` (a :class:`~molselect.core.heads.MultiHead`).
+
+    Returns
+    -------
+    dict
+        ``n_tasks`` (outputs of each head) and ``state_dict``.
+    """
+    return {"n_tasks": [h.out_features for h in network.heads.heads],
+            "state_dict": _cpu_state(network)}
+
+
+def network_from_state(estimator, state):
+    """Rebuild the network that :func:`network_state` described, in eval mode.
+
+    Parameters
+    ----------
+    estimator : BaseGraphEstimator
+        Its hyper-parameters build the network (``_build_network``).
+    state : dict
+        From :func:`network_state`.
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    network = estimator._build_network(state["n_tasks"])
+    network.load_state_dict(state["state_dict"])
+    return network.eval()
