@@ -15,6 +15,9 @@ Selectors (``--selectors``, default all):
   reference are meant for a GPU);
 * ``MolGroup[reference,fast]``: the reference preset's four choices at the
   fast preset's size;
+* ``MolGroup[fast,x4,1 round]``: the same in one round (every candidate
+  scored by the same trainings; each repeat's affinities are kept, so the
+  agreement of single runs and of 4-run means can be read from them);
 * ``MolGroup[fast,x4]``: the fast preset with the stability options of
   :class:`~molselect.MolGroupSelector` (4 repeats per round, the gate
   averaged over its 3 training epochs, the per-run centred filter);
@@ -78,6 +81,11 @@ def make_selector(label, seed, device):
         "MolGroup[fast,x4]": lambda: MolGroupSelector(**get_preset("fast"), n_repeats=4,
                                                       gate_epochs=3, filter_rule="relative",
                                                       **common),
+        # One round only, so that every candidate is scored by the same training: its
+        # per-repeat affinities (affinity_runs_) measure how one run's ranking repeats.
+        "MolGroup[fast,x4,1 round]": lambda: MolGroupSelector(
+            **{**get_preset("fast"), "n_rounds": 1}, n_repeats=4, gate_epochs=3, top_k=None,
+            threshold=0.0, **common),
         "BeamSearch(P)": lambda: BeamSearchSelector(**BACKBONE, **common),
         "TAG": lambda: TAGSelector(**BACKBONE, **common),
         "Task2vec": lambda: Task2VecSelector(**BACKBONE, **common),
@@ -88,7 +96,8 @@ def make_selector(label, seed, device):
     return factories[label]()
 
 
-SELECTORS = ["MolGroup[fast]", "MolGroup[fast,x4]", "MolGroup[medium]", "MolGroup[paper]",
+SELECTORS = ["MolGroup[fast]", "MolGroup[fast,x4]", "MolGroup[fast,x4,1 round]",
+             "MolGroup[medium]", "MolGroup[paper]",
              "MolGroup[reference]", "MolGroup[reference,fast]", "BeamSearch(P)", "TAG",
              "Task2vec", "MTDNN", "Fingerprint", "Random"]
 # Deterministic selectors: one run says everything, more seeds would only repeat it.
@@ -119,6 +128,10 @@ def run_selectors(labels, targets, seeds, data, available, device):
                        "seconds": time.perf_counter() - start,
                        "scores": {k: float(v) for k, v in selector.affinity_.items()},
                        "selected": list(selector.selected_), "device": device}
+                runs = getattr(selector, "affinity_runs_", None)
+                if runs is not None and runs.shape[1] > 1:  # every repeat's affinities
+                    row["runs"] = {c: [float(v) for v in values]
+                                   for c, values in runs.iterrows()}
                 dropped = getattr(selector, "round_dropped_", None)
                 if dropped is not None:  # MolGroup: which round each candidate left in
                     row["round_dropped"] = {k: (None if np.isnan(v) else int(v))
