@@ -1244,9 +1244,6 @@ def probe_137():
 
 # How a probe was run, where that matters for reading its verdict (whatever the verdict).
 CAVEATS = {
-    15: "the message says 'could not be parsed by RDKit' although these strings are "
-        "refused before RDKit sees them (RDKit would read ethane and methane)",
-    43: "predict's message calls the SMILES list 'target dataset None'",
     71: "good rests on the documentation (the review's complaint): MolGroup's affinities "
         "still change with the candidates' order",
     76: "good rests on the documentation and on the opt-in match='skeleton'; the default "

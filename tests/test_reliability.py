@@ -973,3 +973,18 @@ def test_cli_cache_shows_prunes_and_clears(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["cache", "--prune", "lots"])
     assert "500M" in capsys.readouterr().err
+
+
+# -- the two message warts the probe re-run found (probes 15 and 43) ------------------------
+def test_non_ascii_smiles_message_does_not_blame_rdkit_alone():
+    frame = pd.DataFrame({"smiles": ["CC", "\u2603CC"], "y": [0.0, 1.0]})
+    with pytest.raises(ValueError, match=r"not printable ASCII.*rows .*1 ") as info:
+        from_frame(frame, smiles_col="smiles", task_cols=["y"], name="d")
+    assert "could not be parsed by RDKit" not in str(info.value)
+
+
+def test_predicting_an_empty_smiles_names_the_molecules_not_a_dataset_none():
+    data = load_dataset("bbbp").train.subset(np.arange(40))
+    model = GINClassifier(hidden_dim=8, num_layers=1, epochs=1, random_state=0).fit(data)
+    with pytest.raises(ValueError, match="the molecules given: 1 empty SMILES at positions 0"):
+        model.predict(["", "CC"])

@@ -100,13 +100,15 @@ def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=N
     graphs, labels, fps, masks, fitted = [], [], [], [], []
     for i, data in enumerate(datasets):
         smiles = np.asarray(data.ids, dtype=object)
+        # Molecules to predict come without a name: call them what they are.
         role = "target" if i == 0 else "auxiliary"
+        where = f"{role} dataset {data.name!r}" if data.name else "the molecules given"
         empty = np.flatnonzero([isinstance(s, str) and not s.strip() for s in smiles])
         if empty.size:
             # featurize() reads '' as a molecule without atoms; training on it, or
             # predicting it with a confident probability, would be silently meaningless.
             raise ValueError(
-                f"{role} dataset {data.name!r}: {empty.size} empty SMILES at positions "
+                f"{where}: {empty.size} empty SMILES at positions "
                 f"{', '.join(map(str, empty[:10]))}; remove them (from_frame / from_csv "
                 "drop them with on_invalid='drop')")
         try:
@@ -114,7 +116,7 @@ def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=N
         except ValueError as exc:
             # featurize() knows positions, not which of the datasets (target or which
             # auxiliary) they are in.
-            raise ValueError(f"{role} dataset {data.name!r}: {exc}") from None
+            raise ValueError(f"{where}: {exc}") from None
         clf = np.array([t == "classification" for t in data.task_types])
         scaler = scalers[i] if scalers is not None else LabelScaler.fit(data.y, clf)
         fitted.append(scaler)

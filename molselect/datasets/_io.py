@@ -98,8 +98,9 @@ def _handle_invalid(smiles, invalid, on_invalid, source):
                 f"{_describe_rows(long_rows, smiles)}: {too_long_reason()}")
         if bad_rows.size:
             problems.append(
-                f"{bad_rows.size} SMILES could not be parsed by RDKit, at rows (0-based, "
-                f"header excluded) {_describe_rows(bad_rows, smiles)}")
+                f"{bad_rows.size} SMILES could not be parsed (RDKit cannot read them, or they "
+                f"are not printable ASCII text, which SMILES are), at rows (0-based, header "
+                f"excluded) {_describe_rows(bad_rows, smiles)}")
         raise ValueError(f"{source}: {'; '.join(problems)}. Fix them, or pass "
                          "on_invalid='drop' to drop them.")
     dropped = []
