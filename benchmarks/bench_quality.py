@@ -198,8 +198,75 @@ def report(targets, gt_summary):
         lines.append(f"| {r.selector} | {r.target} | {r.n_runs} | {fmt(r.spearman)} | "
                      f"{fmt(r.kendall)} | {fmt(r.precision_at_k)} | "
                      f"{fmt(100 * r.top_k_gain, 1)} | {fmt(r.seconds, 1)} |")
+    lines += repeat_stability(runs, gt_summary)
     (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def repeat_stability(runs, gt_summary):
+    """Report lines: how single MolGroup runs and means of their repeats agree.
+
+    From the runs that kept every repeat's affinities (``runs`` in the run
+    record, one round so that every candidate is scored by the same
+    trainings): Kendall tau between two single runs and between the means of
+    two seeds' repeats (two selections), and Spearman of each against the
+    ground truth's mean relative gains.
+    """
+    from scipy import stats
+
+    kept = [r for r in runs if "runs" in r]
+    if not kept:
+        return []
+    truth = gt_summary.set_index(["target", "candidate"])["relative_gain"]
+    lines = ["", "## How much do repeats steady MolGroup's ranking?", "",
+             "Runs that kept each repeat's affinities (one round, every candidate scored by "
+             "the same trainings).  `single runs agree`: mean Kendall tau between two single "
+             "trainings (every pair of repeats, over the seeds); `means agree`: Kendall tau "
+             "between the means of two seeds' repeats, i.e. two selections made with "
+             "`n_repeats`; `vs truth`: Spearman against the ground truth's mean relative gains "
+             "(against the permuted control), of single runs and of the means.  The last "
+             "column is the ground truth's own split-half Spearman (ground_truth.md), the "
+             "ceiling any ranking can be expected to reach against it.", "",
+             "| selector | target | seeds x repeats | single runs agree | means agree | "
+             "single run vs truth | mean vs truth | truth split-half |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    split = ground_truth_split_half()
+    groups = {}
+    for r in kept:
+        groups.setdefault((r["selector"], r["target"]), []).append(r)
+    for (label, target), group in sorted(groups.items()):
+        names = sorted(group[0]["runs"])
+        gains = truth.reindex([(target, n) for n in names]).to_numpy()
+        per_seed = [np.array([g["runs"][n] for n in names]) for g in group]  # cand x repeat
+        singles = np.hstack(per_seed)
+        single_tau = [stats.kendalltau(singles[:, i], singles[:, j])[0]
+                      for i in range(singles.shape[1]) for j in range(i + 1, singles.shape[1])]
+        means = [m.mean(axis=1) for m in per_seed]
+        mean_tau = [stats.kendalltau(means[i], means[j])[0]
+                    for i in range(len(means)) for j in range(i + 1, len(means))]
+        ok = np.isfinite(gains)
+        single_rho = [stats.spearmanr(singles[ok, i], gains[ok])[0]
+                      for i in range(singles.shape[1])]
+        mean_rho = [stats.spearmanr(m[ok], gains[ok])[0] for m in means]
+        fmt = lambda v: f"{np.nanmean(v):+.2f}" if len(v) else "-"  # noqa: E731
+        sd = lambda v: f" (sd {np.nanstd(v, ddof=1):.2f})" if len(v) > 1 else ""  # noqa: E731
+        lines.append(f"| {label} | {target} | {len(group)} x {per_seed[0].shape[1]} | "
+                     f"{fmt(single_tau)}{sd(single_tau)} | {fmt(mean_tau)} | "
+                     f"{fmt(single_rho)}{sd(single_rho)} | {fmt(mean_rho)} | "
+                     f"{split.get(target, float('nan')):+.2f} |")
+    return lines
+
+
+def ground_truth_split_half():
+    """The ground truth's split-half Spearman per target, read from ground_truth.md."""
+    text = (RESULTS / "ground_truth.md").read_text()
+    section = text.split("## How reliable is the ground truth itself?")[-1].split("## ")[0]
+    out = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[1].isdigit():
+            out[cells[0]] = float(cells[2])
+    return out
 
 
 def main(argv=None):
