@@ -225,8 +225,9 @@ def repeat_stability(runs, gt_summary):
              "between the means of two seeds' repeats, i.e. two selections made with "
              "`n_repeats`; `vs truth`: Spearman against the ground truth's mean relative gains "
              "(against the permuted control), of single runs and of the means.  The last "
-             "column is the ground truth's own split-half Spearman (ground_truth.md), the "
-             "ceiling any ranking can be expected to reach against it.", "",
+             "column is the ground truth's own split-half Spearman (ground_truth.md): how well "
+             "two halves of the measurement agree, the yardstick for 'vs truth' (near 0, the "
+             "truth itself is noise and no ranking can be judged against it).", "",
              "| selector | target | seeds x repeats | single runs agree | means agree | "
              "single run vs truth | mean vs truth | truth split-half |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
