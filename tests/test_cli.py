@@ -124,7 +124,8 @@ def test_select_writes_json_and_history(selection):
     assert result["max_molecules"] == 40
     history = pd.read_csv(selection.with_name("result.history.csv"))
     assert list(history.columns) == ["round", "epoch", "candidate", "affinity", "task_affinity",
-                                     "structure_affinity", "target_loss"]
+                                     "structure_affinity", "target_loss", "affinity_std",
+                                     "affinity_low", "affinity_high"]
     assert set(history["round"]) <= {1, 2}
 
 
@@ -313,3 +314,19 @@ def test_bad_seeds_exit_2(seeds, capsys):
               *seeds.split()])
     assert exit_info.value.code == 2
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_select_with_repeats_prints_and_writes_the_spread(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code = main(["select", "--target", "bbbp", "--candidates", "bace,esol", "--rounds", "1",
+                 "--repeats", "2", "--filter-rule", "relative", "--top-k", "1", "--seed", "0",
+                 "--quiet", "--out", str(out), *TINY])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "sd" in printed and "95% CI" in printed
+    result = json.loads(out.read_text())
+    assert result["parameters"]["n_repeats"] == 2
+    assert result["parameters"]["filter_rule"] == "relative"
+    assert set(result["affinity_std"]) == {"bace", "esol"}
+    assert all(v >= 0 for v in result["affinity_std"].values())
+    assert len(result["selected"]) == 1
