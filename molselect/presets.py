@@ -2,11 +2,11 @@
 
 ``"paper"`` is the configuration of the MolGroup paper (the estimator
 defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is
-about 3.5x faster and the closest CPU surrogate measured: its seed-averaged
-ranking agrees with the paper configuration's in part.  ``"fast"`` is about
-30x faster, for a first look and demos: it showed no reproducible ranking.
-``benchmarks/bench_molgroup.py --surrogate`` measures this; see the user
-guide's "Presets" page for the figures.
+the closest CPU surrogate measured: its seed-averaged ranking agrees with the
+paper configuration's in part.  ``"fast"`` is for a first look and demos: it
+showed no reproducible ranking.  ``benchmarks/bench_molgroup.py --surrogate``
+measures this; the user guide's "Presets" page has the figures (speed and
+agreement), which change with the machine and the data.
 
 ``ESTIMATOR_PRESETS`` holds the downstream models' sizes under the same
 names (:func:`get_estimator_preset`), and :func:`selector_params` turns a
