@@ -1,4 +1,6 @@
-# One command sets up and runs the main job (`make demo`), one the whole test suite (`make test`).
+# One command sets up and runs the main job (`make demo`), one the whole test suite (`make test`),
+# one every speed benchmark (`make bench`; the research studies are run by hand, see
+# benchmarks/README.md).
 # TORCH_SPEC pins the tested CPU build so pip never pulls a multi-GB CUDA torch; override it
 # (e.g. `make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124"`) on a GPU box.
 PYTHON ?= python3
@@ -13,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[test,docs]"
+	$(PY) -m pip install --quiet -e ".[test,docs,bench]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -31,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_featurize.py
 	$(PY) benchmarks/bench_molgroup.py
 	$(PY) benchmarks/bench_models.py
+	$(PY) benchmarks/bench_selectors.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build

@@ -184,7 +184,7 @@ def _meta_gradient(model, classification, batch, mode, seed):
     """The gate's meta-gradient on ``batch`` (flattened), dropout masks drawn from ``seed``."""
     step = MolGroupStep(model, classification, meta_gradient=mode)
     torch.manual_seed(seed)
-    return torch.cat([g.reshape(-1) for g in step.meta_gradient_on(batch) if g is not None])
+    return torch.cat([g.reshape(-1) for g in step.gate_gradient(batch) if g is not None])
 
 
 def bench_fidelity(device, n_batches=16):

@@ -32,7 +32,9 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "SELECTORS", "ESTIMATOR_PRESETS"]
+from .presets import ESTIMATOR_PRESETS, PRESETS
+
+__all__ = ["main", "build_parser", "SELECTORS"]
 
 DEMO_TARGET = "bbbp"
 DEMO_CANDIDATES = ["bace", "clintox", "esol", "freesolv", "lipo", "sider", "tox21"]
@@ -50,21 +52,6 @@ SELECTORS = {
     "fingerprint": ("FingerprintSimilaritySelector", {}),
     "random": ("RandomSelector", {}),
 }
-
-#: Downstream-model sizes per preset.  ``molselect.presets`` holds MolGroup's
-#: parameters; the estimators train longer (every epoch is one pass, not a
-#: round of filtering), so the CLI keeps their own, lighter "fast" sizes here.
-ESTIMATOR_PRESETS = {
-    "paper": {"gin": {}, "graphormer": {}},
-    "fast": {
-        "gin": {"hidden_dim": 64, "num_layers": 3, "epochs": 20},
-        "graphormer": {"hidden_dim": 64, "num_layers": 3, "num_heads": 4, "epochs": 10},
-    },
-}
-
-# Only these preset keys describe the shared GIN backbone; MolGroup's epoch counts mean
-# something else for a baseline (beam search trains per combination), so they stay put.
-_BACKBONE_KEYS = ("hidden_dim", "num_layers")
 
 
 class CLIError(Exception):
@@ -139,7 +126,7 @@ def _load_candidates(specs, args, target_name):
 # -- selectors / estimators --------------------------------------------------------------
 def _make_selector(args):
     from . import selectors
-    from .presets import get_preset
+    from .presets import selector_params
 
     if args.method not in SELECTORS:
         raise CLIError(f"unknown method {args.method!r}; choose one of {', '.join(SELECTORS)}")
@@ -148,31 +135,18 @@ def _make_selector(args):
     if cls is None:  # pragma: no cover - only while a baseline is being written
         raise CLIError(f"method {args.method!r} ({class_name}) is not available in this "
                        "version of molselect")
-    accepted = cls().get_params()
-    preset = get_preset(args.preset)
-    if args.method != "molgroup":
-        preset = {k: v for k, v in preset.items() if k in _BACKBONE_KEYS}
-    params = {k: v for k, v in preset.items() if k in accepted}
-    params.update(fixed)
-    overrides = {"epochs": args.epochs, "hidden_dim": args.hidden_dim,
-                 "num_layers": args.num_layers, "n_rounds": args.rounds, "top_k": args.top_k,
-                 "threshold": args.threshold, "meta_gradient": args.meta_gradient,
-                 "n_repeats": getattr(args, "repeats", None),
-                 "filter_rule": getattr(args, "filter_rule", None),
-                 "device": args.device, "checkpoint": getattr(args, "checkpoint", None),
-                 "random_state": args.seed, "verbose": not args.quiet}
-    for key, value in overrides.items():
-        if value is not None and key in accepted:
-            params[key] = value
-    if params.get("epochs") is not None and "warmup_epochs" in accepted:
-        # A tiny --epochs must still leave one epoch that trains the gate.
-        warmup = params.get("warmup_epochs", accepted["warmup_epochs"])
-        params["warmup_epochs"] = min(warmup, params["epochs"] - 1)
-    return cls(**params)
+    return cls(**selector_params(
+        cls, args.preset, **fixed, epochs=args.epochs, hidden_dim=args.hidden_dim,
+        num_layers=args.num_layers, n_rounds=args.rounds, top_k=args.top_k,
+        threshold=args.threshold, meta_gradient=args.meta_gradient,
+        n_repeats=getattr(args, "repeats", None), filter_rule=getattr(args, "filter_rule", None),
+        device=args.device, checkpoint=getattr(args, "checkpoint", None),
+        random_state=args.seed, verbose=not args.quiet))
 
 
 def _make_estimator(model, target, args, seed):
     from . import models
+    from .presets import get_estimator_preset
 
     family = {"gin": "GIN", "graphormer": "Graphormer"}[model]
     kind = "Classifier" if target.is_classification else "Regressor"
@@ -180,38 +154,12 @@ def _make_estimator(model, target, args, seed):
         raise CLIError(f"target {target.name!r} mixes classification and regression tasks; "
                        "the downstream estimators need one kind")
     cls = getattr(models, family + kind)
-    params = dict(ESTIMATOR_PRESETS[args.preset][model])
+    params = get_estimator_preset(args.preset, model)
     for key in ("epochs", "hidden_dim", "num_layers", "device"):
         value = getattr(args, key)
         if value is not None:
             params[key] = value
     return cls(random_state=seed, **params)
-
-
-def _jsonable(value):
-    """Parameters as JSON: numbers, strings, None; NaN as null; anything else by repr."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if hasattr(value, "item"):
-        return _jsonable(value.item())
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return repr(value)
-
-
-def _number(value):
-    # Some baselines' scores are tiny (TAG's lookahead affinities): keep their digits.
-    if value == 0 or 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3f}"
-    return f"{value:.2e}"
-
-
-def _format_table(frame):
-    return frame.to_string(float_format=_number, na_rep="-")
 
 
 # -- output files ------------------------------------------------------------------------
@@ -283,37 +231,8 @@ def _datasets(args):
     return 0
 
 
-def _selection_table(selector):
-    import pandas as pd
-
-    table = pd.DataFrame({"affinity": selector.affinity_})
-    spread = getattr(selector, "affinity_std_", None)
-    if spread is not None and spread.notna().any():
-        # Repeats were run: the spread belongs next to the mean it qualifies.
-        interval = selector.affinity_interval_
-        table["sd"] = spread
-        table["95% CI"] = [f"[{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else "-"
-                           for lo, hi in zip(interval["low"], interval["high"])]
-    for attr, column in (("task_affinity_", "task"), ("structure_affinity_", "structure")):
-        if hasattr(selector, attr):
-            table[column] = getattr(selector, attr)
-    dropped = getattr(selector, "round_dropped_", None)
-    status = []
-    for name in table.index:
-        if name in selector.selected_:
-            status.append(f"selected #{selector.selected_.index(name) + 1}")
-        elif dropped is not None and not pd.isna(dropped.get(name)):
-            status.append(f"dropped in round {int(dropped[name])}")
-        else:
-            status.append("not selected")
-    table["status"] = status
-    table = table.loc[selector.ranking_]
-    table.index.name = "candidate"
-    return table
-
-
 def _select(args):
-    from . import __version__
+    from .reporting import format_table, selection_result, selection_table
 
     start = time.perf_counter()
     # The parameters are checked before any data is loaded (main has checked --out):
@@ -333,34 +252,19 @@ def _select(args):
             print("candidate", data.summary())
     selector.fit(train, pool, eval_set=[valid, test])
     elapsed = time.perf_counter() - start
-    table = _selection_table(selector)
     print(f"\n{args.method} ranking of {len(pool)} candidates for target {train.name!r} "
           f"({elapsed:.1f} s):")
-    print(_format_table(table))
+    print(format_table(selection_table(selector)))
     print("\nselected:", ", ".join(selector.selected_) or "(none)")
 
     if args.out:
         out = Path(args.out)
-        result = {
-            "target": train.name,
-            "method": args.method,
-            "selected": list(selector.selected_),
-            "ranking": list(selector.ranking_),
-            "affinity": _jsonable(selector.affinity_.to_dict()),
-            "table": _jsonable(table.reset_index().to_dict(orient="records")),
-            "sources": {name: _source_for(spec, out) for name, spec in
-                        zip(pool, _split_list(args.candidates))},
-            "parameters": _jsonable(selector.get_params()),
-            "preset": args.preset,
-            "seed": args.seed,
-            "max_molecules": args.max_molecules,
-            "elapsed_s": round(elapsed, 2),
-            "molselect_version": __version__,
-        }
-        for attr in ("task_affinity_", "structure_affinity_", "round_dropped_",
-                     "affinity_std_"):
-            if hasattr(selector, attr):
-                result[attr.rstrip("_")] = _jsonable(getattr(selector, attr).to_dict())
+        sources = {name: _source_for(spec, out)
+                   for name, spec in zip(pool, _split_list(args.candidates))}
+        result = selection_result(selector, target=train.name, method=args.method,
+                                  sources=sources, preset=args.preset, seed=args.seed,
+                                  max_molecules=args.max_molecules,
+                                  elapsed_s=round(elapsed, 2))
         _write_out(out, json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
         history = getattr(selector, "history_", None)
@@ -455,16 +359,13 @@ def _study_options(args):
                 verbose=not args.quiet)
 
 
-def _percent(value):
-    return "-" if value != value else f"{100 * value:+.2f}%"
-
-
 def _evaluate(args):
     import numpy as np
     import pandas as pd
 
     from .base import validate_auxiliaries
     from .evaluation import FitJob, evaluate_selection, run_jobs, summarize_gains
+    from .reporting import format_percent, format_table, to_jsonable
 
     train, valid, test = _load_target(args.target, args)
     specs = _auxiliaries_from(args.with_)
@@ -498,11 +399,12 @@ def _evaluate(args):
                      "seeds": " ".join(f"{v:.3f}" for v in scores)})
     table = pd.DataFrame(rows).set_index("training data")
     print(f"\n{args.model} on {train.name!r}: test {metric} over seeds {args.seeds}")
-    print(_format_table(table))
+    print(format_table(table))
     if summary is not None:
         print(f"\ngain (positive = helps): {summary['gain']:+.4f} +- {summary['gain_se']:.4f} "
               f"(standard error), 95% CI [{summary['gain_ci_low']:+.4f}, "
-              f"{summary['gain_ci_high']:+.4f}]; relative {_percent(summary['relative_gain'])}; "
+              f"{summary['gain_ci_high']:+.4f}]; relative "
+              f"{format_percent(summary['relative_gain'])}; "
               f"paired t-test p = {summary['p_value']:.3g}: {summary['verdict']}")
     if args.out:
         out = Path(args.out)
@@ -510,10 +412,10 @@ def _evaluate(args):
         result = {
             "target": train.name, "model": args.model, "metric": metric,
             "auxiliaries": list(pool), "seeds": list(args.seeds), "preset": args.preset,
-            "results": _jsonable(table.reset_index().to_dict(orient="records")),
+            "results": to_jsonable(table.reset_index().to_dict(orient="records")),
         }
         if summary is not None:
-            result["gain"] = _jsonable(summary.to_dict())
+            result["gain"] = to_jsonable(summary.to_dict())
         _write_out(out, json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")
     return 0
@@ -522,6 +424,7 @@ def _evaluate(args):
 def _transfer(args):
     from .datasets import list_datasets
     from .evaluation import summarize_gains, transfer_gains
+    from .reporting import format_table, transfer_table
 
     train, valid, test = _load_target(args.target, args)
     specs = _split_list(args.candidates)
@@ -537,22 +440,11 @@ def _transfer(args):
     gains = transfer_gains(train, pool, estimator, eval_set=valid, test_set=test,
                            **_study_options(args))
     summary = summarize_gains(gains)
-    shown = summary.set_index("candidate")[
-        ["score_with", "relative_gain", "relative_gain_se", "relative_ci_low",
-         "relative_ci_high", "p_adjusted", "verdict"]]
-    for column in ("relative_gain", "relative_ci_low", "relative_ci_high"):
-        shown[column] = shown[column].map(_percent)
-    shown["relative_gain_se"] = shown["relative_gain_se"].map(
-        lambda v: "-" if v != v else f"{100 * v:.2f}%")
-    shown = shown.rename(columns={
-        "score_with": f"{train.metric} with", "relative_gain": "gain",
-        "relative_gain_se": "se", "relative_ci_low": "95% CI low",
-        "relative_ci_high": "95% CI high", "p_adjusted": "p (BH)"})
     alone = gains.groupby("seed")["score_alone"].first()
     print(f"\n{args.model} on {train.name!r}: relative gain in test {train.metric} of each "
           f"candidate over seeds {args.seeds} (target alone: {alone.mean():.4f} +- "
           f"{alone.std(ddof=1) if len(alone) > 1 else 0.0:.4f})")
-    print(_format_table(shown))
+    print(format_table(transfer_table(summary, train.metric)))
     helps = list(summary.loc[summary["verdict"] == "helps", "candidate"])
     hurts = list(summary.loc[summary["verdict"] == "hurts", "candidate"])
     print(f"\nhelps significantly: {', '.join(helps) or '(none)'}; hurts significantly: "
@@ -571,6 +463,7 @@ def _transfer(args):
 def _demo(args):
     from .datasets import load_dataset
     from .presets import get_preset
+    from .reporting import format_table, selection_table
     from .selectors import MolGroupSelector
 
     target = load_dataset(args.target)
@@ -582,7 +475,7 @@ def _demo(args):
     selector = MolGroupSelector(random_state=args.seed, verbose=True, **params)
     selector.fit(target.train, pool, eval_set=[target.valid, target.test])
     print(f"\nMolGroup ({args.preset} preset) affinities for target {args.target!r}:")
-    print(_format_table(_selection_table(selector)))
+    print(format_table(selection_table(selector)))
     print("\nselected:", ", ".join(selector.selected_) or "(none: no candidate passed the threshold)")
     return 0
 
@@ -690,8 +583,6 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    from .presets import PRESETS
-
     parser = argparse.ArgumentParser(
         prog="molselect",
         description="Choose the auxiliary molecule datasets that help a target dataset "

@@ -2,11 +2,16 @@
 
 ``"paper"`` is the configuration of the MolGroup paper (the estimator
 defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is
-about 3.5x faster and the closest CPU surrogate measured: its seed-averaged
-ranking agrees with the paper configuration's in part.  ``"fast"`` is about
-30x faster, for a first look and demos: it showed no reproducible ranking.
-``benchmarks/bench_molgroup.py --surrogate`` measures this; see the user
-guide's "Presets" page for the figures.
+the closest CPU surrogate measured: its seed-averaged ranking agrees with the
+paper configuration's in part.  ``"fast"`` is for a first look and demos: it
+showed no reproducible ranking.  ``benchmarks/bench_molgroup.py --surrogate``
+measures this; the user guide's "Presets" page has the figures (speed and
+agreement), which change with the machine and the data.
+
+``ESTIMATOR_PRESETS`` holds the downstream models' sizes under the same
+names (:func:`get_estimator_preset`), and :func:`selector_params` turns a
+preset into the keyword arguments of any selector, as ``molselect select``
+does.
 
 ``"reference"`` is the paper's configuration with the four choices of the
 authors' released code where it departs from the paper as printed
@@ -20,7 +25,8 @@ code disagree".
 
 from __future__ import annotations
 
-__all__ = ["PRESETS", "get_preset"]
+__all__ = ["PRESETS", "ESTIMATOR_PRESETS", "get_preset", "get_estimator_preset",
+           "selector_params"]
 
 PRESETS = {
     "paper": {},
@@ -29,6 +35,22 @@ PRESETS = {
     "reference": {"gate_direction": "reference", "feature_set": "simple",
                   "structure": "per_dataset", "standardize_labels": False},
 }
+
+#: Downstream-model sizes per preset, per model family.  The estimators train longer than
+#: a MolGroup round (every epoch is one pass, not a round of filtering), so their "fast"
+#: sizes are their own rather than ``PRESETS["fast"]``.
+ESTIMATOR_PRESETS = {
+    "paper": {"gin": {}, "graphormer": {}},
+    "fast": {
+        "gin": {"hidden_dim": 64, "num_layers": 3, "epochs": 20},
+        "graphormer": {"hidden_dim": 64, "num_layers": 3, "num_heads": 4, "epochs": 10},
+    },
+}
+
+# Only these preset keys describe the GIN backbone that the baselines share with MolGroup;
+# MolGroup's epoch counts mean something else for a baseline (beam search trains per
+# combination), so a baseline takes only these.
+_BACKBONE_KEYS = ("hidden_dim", "num_layers")
 
 
 def get_preset(name):
@@ -47,3 +69,71 @@ def get_preset(name):
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return dict(PRESETS[name])
+
+
+def get_estimator_preset(name, model):
+    """Return a copy of the downstream model's parameters under preset ``name``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``ESTIMATOR_PRESETS`` (``"paper"``: the estimators' defaults, or
+        ``"fast"``: a CPU-sized network).
+    model : {"gin", "graphormer"}
+        The model family.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`~molselect.GINClassifier` /
+        :class:`~molselect.GINRegressor` (``"gin"``) or the Graphormer estimators
+        (``"graphormer"``).
+    """
+    if name not in ESTIMATOR_PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(ESTIMATOR_PRESETS)}")
+    sizes = ESTIMATOR_PRESETS[name]
+    if model not in sizes:
+        raise ValueError(f"unknown model {model!r}; choose one of {sorted(sizes)}")
+    return dict(sizes[model])
+
+
+def selector_params(selector_class, preset="paper", **overrides):
+    """Keyword arguments for ``selector_class`` from a preset and explicit values.
+
+    :class:`~molselect.MolGroupSelector` takes every parameter of the preset; a
+    baseline takes only the size of the GIN backbone it shares with MolGroup
+    (``hidden_dim``, ``num_layers``).  Then every override that is not ``None`` and
+    that the class accepts replaces the preset's value.
+
+    Parameters
+    ----------
+    selector_class : type
+        A selector class, e.g. :class:`~molselect.selectors.TAGSelector`.
+    preset : str, default="paper"
+        One of ``PRESETS``.
+    **overrides
+        Parameter values; ``None`` keeps the preset's (or the class default), and a
+        name the class does not accept is ignored, so that one set of options can
+        serve every selector.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``selector_class``.  When ``epochs`` is set,
+        ``warmup_epochs`` is at most ``epochs - 1``, so that a short run still has
+        an epoch that trains MolGroup's gate.
+    """
+    from .selectors import MolGroupSelector
+
+    accepted = selector_class().get_params()
+    params = get_preset(preset)
+    if not issubclass(selector_class, MolGroupSelector):
+        params = {k: v for k, v in params.items() if k in _BACKBONE_KEYS}
+    params = {k: v for k, v in params.items() if k in accepted}
+    for key, value in overrides.items():
+        if value is not None and key in accepted:
+            params[key] = value
+    if params.get("epochs") is not None and "warmup_epochs" in accepted:
+        warmup = params.get("warmup_epochs", accepted["warmup_epochs"])
+        params["warmup_epochs"] = min(warmup, params["epochs"] - 1)
+    return params

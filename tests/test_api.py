@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 import molselect as ms
+from molselect.presets import ESTIMATOR_PRESETS, get_estimator_preset, selector_params
 
 ALL_ESTIMATORS = [
     ms.MolGroupSelector(),
@@ -75,3 +76,20 @@ def test_every_preset_names_real_selector_parameters(name):
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ValueError, match="medium"):
         ms.get_preset("turbo")
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATOR_PRESETS))
+@pytest.mark.parametrize("model, estimator", [("gin", ms.GINClassifier),
+                                              ("graphormer", ms.GraphormerRegressor)])
+def test_every_estimator_preset_names_real_estimator_parameters(name, model, estimator):
+    params = get_estimator_preset(name, model)
+    assert {k: estimator(**params).get_params()[k] for k in params} == params
+
+
+def test_selector_params_give_a_baseline_only_the_backbone():
+    fast = ms.get_preset("fast")
+    assert selector_params(ms.MolGroupSelector, "fast") == fast
+    assert selector_params(ms.TAGSelector, "fast", epochs=None, top_k=2, n_rounds=3) == {
+        "hidden_dim": fast["hidden_dim"], "num_layers": fast["num_layers"], "top_k": 2}
+    # a short run keeps one epoch that trains the gate
+    assert selector_params(ms.MolGroupSelector, "paper", epochs=1)["warmup_epochs"] == 0

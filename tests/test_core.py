@@ -74,7 +74,7 @@ def test_open_gate_routes_auxiliary_through_target_parameters(small_smiles):
     model.routed.train()  # batch statistics, as in training
     open_gate = torch.ones(1, dtype=torch.float64)
     _, emb_aux = model.routed(batch, open_gate)
-    view = batch.select(1)
+    view = batch.graph_view(1)
     expected = model.routed.target(view, update_running=False)
     assert torch.allclose(emb_aux, expected, atol=1e-8)
 
@@ -101,7 +101,7 @@ def test_meta_gradient_matches_finite_differences(small_smiles):
     model, clf, batch = _tiny(small_smiles)
     step = MolGroupStep(model, clf, lr=1e-3, meta_lr=0.5, meta_gradient="exact")
     grads = _meta_objective(model, step, batch)
-    analytic = step.meta_gradients(batch, grads)
+    analytic = step.gate_gradient_through(batch, grads)
     params = model.gate_parameters()
 
     def objective():
@@ -139,11 +139,11 @@ def test_linearized_meta_gradient_is_the_exact_one_to_first_order(small_smiles):
     def relative_gap(meta_lr):
         exact = MolGroupStep(model, clf, meta_lr=meta_lr, meta_gradient="exact")
         linearized = MolGroupStep(model, clf, meta_lr=meta_lr, meta_gradient="linearized")
-        e = _flat(exact.meta_gradients(batch, _meta_objective(model, exact, batch)))
+        e = _flat(exact.gate_gradient_through(batch, _meta_objective(model, exact, batch)))
         grads = _meta_objective(model, linearized, batch)
         at_theta = exact.virtual_target_loss(batch, [torch.zeros_like(g) for g in grads])
         target_grads = torch.autograd.grad(at_theta, exact._target_params, allow_unused=True)
-        lin = _flat(linearized.meta_gradients(batch, grads, target_grads))
+        lin = _flat(linearized.gate_gradient_through(batch, grads, target_grads))
         return ((e - lin).norm() / e.norm()).item()
 
     # The gap is of order meta_lr (while the virtual step flips no ReLU, which is
@@ -174,7 +174,7 @@ def test_auxiliaries_do_not_move_target_running_statistics(small_smiles):
     target_only = GINEncoder(8, 2, 0.0).to(torch.float64)
     target_only.load_state_dict(model.routed.target.state_dict())
     model.routed(batch, torch.full((2,), 0.7, dtype=torch.float64))
-    target_only(batch.select(0, 1))
+    target_only(batch.graph_view(0, 1))
     for (name, a), (_, b) in zip(model.routed.target.named_buffers(), target_only.named_buffers()):
         assert torch.allclose(a, b), name
 
@@ -221,7 +221,7 @@ def test_graph_table_batch_matches_per_dataset_batches(small_smiles):
                                                     parts[1].edge_index + offset], 1))
     assert batch.graph_counts == [3, 2]
     assert batch.y[1].shape == (2, 2)
-    view = batch.select(1)
+    view = batch.graph_view(1)
     assert torch.equal(view.x, parts[1].x)
     assert torch.equal(view.edge_index, parts[1].edge_index)
 
@@ -288,11 +288,11 @@ def test_one_atom_block_in_a_training_batch(small_smiles):
     assert batch.node_counts[1] == 1
     logs = step(batch, epoch=1)
     assert torch.isfinite(logs["loss"]) and torch.isfinite(logs["gate"]).all()
-    grads = step.meta_gradient_on(batch)
+    grads = step.gate_gradient(batch)
     assert all(g is None or torch.isfinite(g).all() for g in grads)
     encoder = GINEncoder(8, 2, 0.0).train()
     running = [b.clone() for b in encoder.buffers()]
-    alone = encoder(batch.select(1, 2))
+    alone = encoder(batch.graph_view(1, 2))
     assert torch.isfinite(alone).all()
     # One row carries no variance: the running statistics keep their values.
     assert all(torch.equal(a, b) for a, b in zip(running, encoder.buffers()) if a.is_floating_point())
@@ -481,7 +481,7 @@ def test_routed_gin_with_simple_features(small_smiles):
     assert torch.allclose(t1, t2) and torch.allclose(a1, a2)
     assert not torch.allclose(model.routed(batch, gate)[1], model.routed(other, gate)[1])
     step = MolGroupStep(simple, clf, warmup_epochs=0)
-    assert all(g is None or torch.isfinite(g).all() for g in step.meta_gradient_on(batch))
+    assert all(g is None or torch.isfinite(g).all() for g in step.gate_gradient(batch))
 
 
 def test_identity_label_scaler_keeps_raw_labels():

@@ -1,4 +1,7 @@
-"""The paper's baseline selectors: shared API, bad input, and each one's defining behaviour.
+"""Every selector's shared API and bad input; each baseline's defining behaviour.
+
+MolGroup is in the shared tables (``SELECTORS``, ``BAD_PARAMS``); its own
+behaviour is tested in ``test_molgroup.py``.
 
 Models are tiny (hidden 16, 2 layers, 1-3 epochs) and datasets a few hundred
 molecules, so the whole file runs in about a minute on two CPU cores.
@@ -17,6 +20,7 @@ from molselect.selectors import (
     AllAuxiliariesSelector,
     BeamSearchSelector,
     FingerprintSimilaritySelector,
+    MolGroupSelector,
     MTDNNSelector,
     RandomSelector,
     TAGSelector,
@@ -28,6 +32,7 @@ from molselect.selectors import (
 TINY = dict(hidden_dim=16, num_layers=2, batch_size=32, random_state=0, device="cpu")
 
 SELECTORS = {
+    "molgroup": lambda: MolGroupSelector(epochs=2, n_rounds=1, **TINY),
     "all": lambda: AllAuxiliariesSelector(),
     "fingerprint": lambda: FingerprintSimilaritySelector(top_k=2),
     "random": lambda: RandomSelector(top_k=2, random_state=0),
@@ -41,6 +46,9 @@ SELECTORS = {
 }
 
 BAD_PARAMS = {
+    "molgroup": [dict(top_k=0), dict(warmup_epochs=2, epochs=2), dict(fingerprint="ecfp"),
+                 dict(balance=1.5), dict(temperature=0), dict(epochs=0),
+                 dict(meta_gradient="hessian")],
     "all": [],
     "fingerprint": [dict(top_k=0), dict(smoothing=0)],
     "random": [dict(top_k=-1)],

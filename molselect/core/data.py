@@ -54,7 +54,7 @@ class MixedBatch:
     y: list
     fingerprints: torch.Tensor | None = None
     indices: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
+    encoder_inputs: dict = field(default_factory=dict)
 
     def to(self, device):
         """Move every tensor to ``device`` (non-blocking where possible)."""
@@ -63,14 +63,14 @@ class MixedBatch:
                      "fingerprints"):
             setattr(self, name, move(getattr(self, name)))
         self.y = [move(t) for t in self.y]
-        self.extra = {k: move(v) for k, v in self.extra.items()}
+        self.encoder_inputs = {k: move(v) for k, v in self.encoder_inputs.items()}
         return self
 
-    def select(self, start, stop=None):
+    def graph_view(self, start, stop=None):
         """Datasets ``start:stop`` of the batch as a graph view (slices, no copies).
 
         The view's ``node_dataset`` is renumbered from 0, so the auxiliaries
-        ``select(1)`` have ids 0..M-1.
+        ``graph_view(1)`` have ids 0..M-1.
         """
         stop = len(self.graph_counts) if stop is None else stop
         g0, g1 = sum(self.graph_counts[:start]), sum(self.graph_counts[:stop])
@@ -111,12 +111,13 @@ class GraphTable:
         Labels per dataset, shape (n_d, n_tasks_d), NaN where missing.
     fingerprints : list of ndarray, optional
         (n_d, fingerprint_dim) fingerprints per dataset, for the MolGroup gate.
-    extra : callable, optional
-        ``extra(global_indices) -> dict of Tensor`` adds encoder-specific
-        inputs (e.g. Graphormer's dense spatial tensors) to every batch.
+    encoder_inputs : callable, optional
+        ``encoder_inputs(global_indices) -> dict of Tensor`` adds encoder-specific
+        inputs (e.g. Graphormer's dense spatial tensors) to every batch, as
+        ``MixedBatch.encoder_inputs``.
     """
 
-    def __init__(self, graphs, labels, fingerprints=None, extra=None):
+    def __init__(self, graphs, labels, fingerprints=None, encoder_inputs=None):
         if len(graphs) != len(labels):
             raise ValueError("one label array per graph store is needed")
         self.sizes = [len(g) for g in graphs]
@@ -133,7 +134,7 @@ class GraphTable:
             None if fingerprints is None
             else torch.as_tensor(np.concatenate(fingerprints).astype(np.float32))
         )
-        self.extra = extra
+        self.encoder_inputs = encoder_inputs
 
     @property
     def n_datasets(self):
@@ -209,5 +210,5 @@ class GraphTable:
             y=[self.labels[d][torch.from_numpy(i)] for d, i in enumerate(indices)],
             fingerprints=None if self.fingerprints is None else self.fingerprints[gid_t],
             indices=indices,
-            extra={} if self.extra is None else self.extra(gid),
+            encoder_inputs={} if self.encoder_inputs is None else self.encoder_inputs(gid),
         )

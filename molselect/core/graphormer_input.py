@@ -6,7 +6,7 @@ dense, padded tensors that :class:`~molselect.core.graphormer.GraphormerEncoder`
 reads, with vectorised NumPy gathers only.
 
 A :class:`~molselect.core.data.GraphTable` numbers its molecules globally
-(dataset after dataset, target first) and asks its ``extra`` callable for the
+(dataset after dataset, target first) and asks its ``encoder_inputs`` callable for the
 encoder-specific inputs of each batch's global ids.  :class:`GraphormerInputs`
 is that callable for :class:`~molselect.core.graphormer.GraphormerEncoder`:
 shortest paths are computed (and cached) once per dataset, then joined, so a
@@ -186,7 +186,7 @@ def concat_spatial(parts, max_dist):
 
 
 class GraphormerInputs:
-    """``extra`` callable of a GraphTable: global molecule ids -> Graphormer dense batch.
+    """``encoder_inputs`` callable of a GraphTable: global molecule ids -> Graphormer dense batch.
 
     Parameters
     ----------
@@ -202,7 +202,7 @@ class GraphormerInputs:
     Notes
     -----
     The returned dict (see :func:`collate_graphormer`)
-    lands in ``MixedBatch.extra`` and is moved to the device with the batch.
+    lands in ``MixedBatch.encoder_inputs`` and is moved to the device with the batch.
     """
 
     def __init__(self, datasets, max_nodes=128, max_dist=5, cache=True):

@@ -187,7 +187,7 @@ class LookaheadStep(JointStep):
         model.train()
         shared = model.encoder_parameters()
         names = list(shared)
-        target_view = batch.select(0, 1)
+        target_view = batch.graph_view(0, 1)
         y_target = batch.y[0]
         c_target = self.classification[0]
         with no_dropout(model):

@@ -1,4 +1,16 @@
-"""MolGroup's bi-level training step and one filtering round (paper eq. 6-9, algorithm 1).
+"""MolGroup's bi-level training step (paper eq. 6-9; algorithm 1's "training step").
+
+Eq. 9's inner arg-min is approximated by one virtual SGD step, algorithm 1's
+step 1).  The filtering round around the step (a freshly initialised model
+trained for some epochs, the gate averaged over the last epoch, the
+candidates below the threshold removed: algorithm 1's outer loops) is not
+here but in :class:`~molselect.MolGroupSelector`.
+
+Names: ``meta_gradient`` (one of ``META_GRADIENTS``) says *how* the gate's
+meta-gradient is computed; :meth:`MolGroupStep.gate_gradient` computes it for
+one batch without updating anything, and
+:meth:`MolGroupStep.gate_gradient_through` from the gradients that a step has
+already taken.
 
 Per step, on one mixed batch:
 
@@ -171,7 +183,7 @@ class MolGroupStep:
         return _StepState(gate, task_aff, struct_aff, target_loss[0], target_present[0],
                           aux_mean, n_present, aux_grads, target_grads)
 
-    def meta_gradient_on(self, batch):
+    def gate_gradient(self, batch):
         """The gate's meta-gradient on ``batch``, without updating anything.
 
         Parameters
@@ -185,23 +197,23 @@ class MolGroupStep:
             no labelled target or no labelled auxiliary graph.
         """
         self.model.train()
-        grads = self._meta_gradients_of(batch, self._forward_and_gradients(batch, meta=True))
+        grads = self._gate_gradient_from(batch, self._forward_and_gradients(batch, meta=True))
         return [None] * len(self.model.gate_parameters()) if grads is None else grads
 
-    def _meta_gradients_of(self, batch, state):
+    def _gate_gradient_from(self, batch, state):
         """The meta-gradient from a step's state; None when the batch cannot give one."""
         if not (bool(state.target_present) and bool(state.n_present > 0)):
             return None
         n_target = len(self._target_params)
-        return self.meta_gradients(batch, state.aux_grads[:n_target],
-                                   state.target_grads[:n_target])
+        return self.gate_gradient_through(batch, state.aux_grads[:n_target],
+                                          state.target_grads[:n_target])
 
     def __call__(self, batch, epoch=0):
         self.model.train()
         meta = epoch >= self.warmup_epochs
         state = self._forward_and_gradients(batch, meta)
         if meta:
-            self._meta_update(self._meta_gradients_of(batch, state))
+            self._update_gate(self._gate_gradient_from(batch, state))
         target_loss, target_present = state.target_loss, state.target_present
         n_present, aux_mean = state.n_present, state.aux_mean
         aux_grads, target_grads = state.aux_grads, state.target_grads
@@ -229,26 +241,27 @@ class MolGroupStep:
             "structure_affinity": state.structure_affinity.detach() * present,
         }
 
-    def virtual_target_loss(self, batch, target_grads):
-        """Target loss at ``theta_T - meta_lr * target_grads`` (no running-stat updates)."""
+    def virtual_target_loss(self, batch, virtual_step):
+        """Target loss at ``theta_T - meta_lr * virtual_step`` (no running-stat updates)."""
         virtual = {name: p if g is None else p - self.meta_lr * g
-                   for name, p, g in zip(self._target_names, self._target_params, target_grads)}
-        emb = functional_call(self.model.routed.target, virtual, (batch.select(0, 1),),
+                   for name, p, g in zip(self._target_names, self._target_params, virtual_step)}
+        emb = functional_call(self.model.routed.target, virtual, (batch.graph_view(0, 1),),
                               {"update_running": False})
         pred = self.model.heads.heads[0](emb)
         loss, _ = masked_loss(pred, batch.y[0], self.classification[0])
         return loss
 
-    def meta_gradients(self, batch, target_grads, target_loss_grads=None):
+    def gate_gradient_through(self, batch, virtual_step, target_grads=None):
         """Gradient of the virtual-step target loss with respect to the gate parameters.
 
         Parameters
         ----------
         batch : MixedBatch
-        target_grads : list of Tensor
-            ``grad_theta_T`` of the mean auxiliary loss, built with
-            ``create_graph=True`` so it still depends on the gate.
-        target_loss_grads : list of Tensor, optional
+        virtual_step : list of Tensor
+            ``grad_theta_T`` of the mean auxiliary loss (the direction of the
+            virtual step), built with ``create_graph=True`` so it still depends
+            on the gate.
+        target_grads : list of Tensor, optional
             ``grad_theta_T`` of the target loss at ``theta_T``; required by
             ``meta_gradient="linearized"``, ignored by ``"exact"``.
 
@@ -259,17 +272,17 @@ class MolGroupStep:
         """
         gate_params = self.model.gate_parameters()
         if self.meta_gradient == "exact":
-            meta_loss = self.virtual_target_loss(batch, target_grads)
+            meta_loss = self.virtual_target_loss(batch, virtual_step)
             return torch.autograd.grad(meta_loss, gate_params, allow_unused=True)
         # d/dphi [L_T(theta) - meta_lr * <grad L_T(theta), g(phi)>] = -meta_lr * J_g(phi)^T grad L_T
-        pairs = [(g, -self.meta_lr * v) for g, v in zip(target_grads, target_loss_grads)
+        pairs = [(g, -self.meta_lr * v) for g, v in zip(virtual_step, target_grads)
                  if g is not None and v is not None and g.requires_grad]
         if not pairs:
             return [None] * len(gate_params)
         outputs, cotangents = zip(*pairs)
         return torch.autograd.grad(outputs, gate_params, cotangents, allow_unused=True)
 
-    def _meta_update(self, grads):
+    def _update_gate(self, grads):
         if grads is None:
             return
         gate_params = self.model.gate_parameters()

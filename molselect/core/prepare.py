@@ -71,7 +71,7 @@ class _quiet_nan_warnings:
         return self._ctx.__exit__(*exc)
 
 
-def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=None,
+def build_table(datasets, fingerprints=False, scalers=None, encoder_inputs=None, n_jobs=None,
                 verbose=False):
     """Featurize datasets (target first) into a GraphTable.
 
@@ -83,7 +83,7 @@ def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=N
         Also compute MACCS fingerprints (for the MolGroup gate).
     scalers : list of LabelScaler, optional
         Label scalers to apply; fitted on each dataset when omitted.
-    extra : callable, optional
+    encoder_inputs : callable, optional
         Passed to :class:`GraphTable` (encoder-specific batch inputs).
     n_jobs : int, optional
         Featurization workers.
@@ -124,5 +124,6 @@ def build_table(datasets, fingerprints=False, scalers=None, extra=None, n_jobs=N
         masks.append(torch.as_tensor(clf))
         if fingerprints:
             fps.append(maccs_fingerprints(smiles, n_jobs=n_jobs))
-    table = GraphTable(graphs, labels, fps if fingerprints else None, extra=extra)
+    table = GraphTable(graphs, labels, fps if fingerprints else None,
+                       encoder_inputs=encoder_inputs)
     return table, masks, fitted

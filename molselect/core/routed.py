@@ -158,7 +158,8 @@ class RoutedGIN(nn.Module):
         target_embeddings : Tensor of shape (graph_counts[0], hidden_dim)
         auxiliary_embeddings : Tensor of shape (sum(graph_counts[1:]), hidden_dim)
         """
-        return self.target(batch.select(0, 1)), self.forward_auxiliaries(batch.select(1), gate)
+        return (self.target(batch.graph_view(0, 1)),
+                self.forward_auxiliaries(batch.graph_view(1), gate))
 
     def forward_auxiliaries(self, view, gate):
         """Embeddings of the auxiliaries' graphs ``view`` (ids 0..M-1), routed by ``gate``."""

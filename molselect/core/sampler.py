@@ -15,7 +15,8 @@ class BalancedSampler:
     Each draw picks a dataset uniformly at random, then that dataset's next
     molecule from a reshuffled pass over it, so small datasets are cycled and
     large ones are sub-sampled.  An epoch is ``n_draws`` draws (by default the
-    target's size times the number of datasets, as the paper's N x (M + 1)).
+    target's size times the number of datasets, N x (M + 1); the paper's
+    algorithm 1 writes N x M, with M the auxiliaries).
 
     Parameters
     ----------

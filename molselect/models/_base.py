@@ -56,7 +56,7 @@ class _Network(torch.nn.Module):
 
     def forward(self, batch):
         if self.dense_inputs:
-            embeddings = self.encoder(batch.extra)
+            embeddings = self.encoder(batch.encoder_inputs)
         else:
             n_segments = len(batch.graph_counts)
             segment = batch.node_dataset if n_segments > 1 else None
@@ -145,7 +145,7 @@ class BaseGraphEstimator(BaseEstimator):
 
     Subclasses define ``_build_encoder()``, ``_make_optimizer(parameters)``,
     ``_shared_parameter(encoder)`` (the last shared layer's weight, for
-    GradNorm), ``_make_extra(datasets)`` (encoder-specific batch inputs),
+    GradNorm), ``_make_encoder_inputs(datasets)`` (encoder-specific batch inputs),
     the class attributes ``_encoder_name``, ``_shape_params`` (hyper-parameters
     that fix the encoder's tensor shapes) and ``_dense_inputs``, and
     ``_check_arch_params()``.
@@ -192,7 +192,8 @@ class BaseGraphEstimator(BaseEstimator):
             self._check_target(target)
         device = resolve_device(self.device)
         rng = seed_everything(as_seed(self.random_state))
-        table, classification, scalers = build_table(datasets, extra=self._make_extra(datasets))
+        table, classification, scalers = build_table(
+            datasets, encoder_inputs=self._make_encoder_inputs(datasets))
         model = self._build_network([d.n_tasks for d in datasets]).to(device)
         if self.pretrained is not None:
             self._load_encoder(model.encoder, self.pretrained)
@@ -210,7 +211,7 @@ class BaseGraphEstimator(BaseEstimator):
         on_epoch_end, best = None, None
         if valid is not None:
             valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
-                                            extra=self._make_extra([valid]))
+                                            encoder_inputs=self._make_encoder_inputs([valid]))
 
             def on_epoch_end(epoch, logs):
                 return {"valid_metric": evaluate(valid.y, self._outputs(valid_table, device),
@@ -353,7 +354,8 @@ class BaseGraphEstimator(BaseEstimator):
                              f"{self.n_tasks_}")
         device = next(self.model_.parameters()).device
         identity = LabelScaler(np.zeros(self.n_tasks_), np.ones(self.n_tasks_))
-        table, _, _ = build_table([data], scalers=[identity], extra=self._make_extra([data]))
+        table, _, _ = build_table([data], scalers=[identity],
+                                  encoder_inputs=self._make_encoder_inputs([data]))
         return data, self._outputs(table, device)
 
     def _score(self, X, sample_weight=None):

@@ -102,7 +102,7 @@ class _GIN(BaseGraphEstimator):
     def _shared_parameter(self, encoder):
         return encoder.layers[-1].lin2.weight
 
-    def _make_extra(self, datasets):
+    def _make_encoder_inputs(self, datasets):
         return None
 
 

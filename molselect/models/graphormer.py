@@ -134,7 +134,7 @@ class _Graphormer(BaseGraphEstimator):
     def _shared_parameter(self, encoder):
         return encoder.layers[-1].ffn[-1].weight
 
-    def _make_extra(self, datasets):
+    def _make_encoder_inputs(self, datasets):
         return GraphormerInputs(datasets, self.max_nodes, self.max_dist)
 
 

@@ -244,12 +244,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         forward pass, as the paper and the reference code do.
         ``"linearized"`` uses the first-order expansion of that loss in the
         virtual step and reuses the target gradient of the ordinary update:
-        a step is about a quarter cheaper and its meta-gradient is within 2%
-        of the exact one.  Over whole rounds its affinities were lower than
-        the exact ones in 8 of 12 seed pairs. That is not significant, but
-        it is not ruled out either (see the user guide's "Exact or
-        linearized meta-gradient"), so it is an opt-in speed-up, not the
-        default.
+        no second forward pass, and an error of the order of ``meta_lr`` in
+        the meta-gradient.  It is an opt-in speed-up, not the default: the
+        user guide's "Exact or linearized meta-gradient" has the measured
+        cost and the open question whether it shifts the affinities.
     fingerprint : {"maccs"}, default="maccs"
         Fingerprint of the structure affinity.
     device : str, default="auto"
@@ -291,8 +289,9 @@ class MolGroupSelector(BaseAuxiliarySelector):
         repeat (:func:`centred_affinity`) is negative on average over repeats,
         never leaving fewer than ``top_k``; the last round selects the
         ``top_k`` best.  It removes the shift common to all candidates of a run
-        (more than half of a run's variance) from the decision, at the price of
-        always selecting ``top_k`` (the threshold rule can select nothing).
+        (most of a run's variance, see the user guide's "A ranking that
+        repeats") from the decision, at the price of always selecting
+        ``top_k`` (the threshold rule can select nothing).
     n_jobs : int or None, default=None
         Processes for a round's repeats, through joblib; None takes joblib's
         current setting (one process, unless inside

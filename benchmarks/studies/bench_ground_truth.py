@@ -22,7 +22,7 @@ the same number of seeds.
 
 Usage::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/bench_ground_truth.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_ground_truth.py \\
         [--targets bbbp bace clintox sider esol freesolv] [--seeds 0-7] [--n-jobs 2]
         [--report-only]
 
@@ -42,7 +42,7 @@ import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
@@ -178,7 +178,7 @@ def report(tidy, data, available):
     lines = [
         "# Ground truth: what each auxiliary does to each target",
         "",
-        "Produced by `benchmarks/bench_ground_truth.py` (the report alone: "
+        "Produced by `benchmarks/studies/bench_ground_truth.py` (the report alone: "
         "`--report-only`) from the fits cached in `benchmarks/results/ground_truth_cache/`.",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other work, one thread per "
         f"fit, two fits at a time; molselect's fast downstream GIN ({GIN}, batch 128, Adam "

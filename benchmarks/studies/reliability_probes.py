@@ -23,7 +23,7 @@ there, the script judged none of these probes good (probe 10 left out: it hangs 
 
 Usage::
 
-    python benchmarks/reliability_probes.py [--only 7,10,...] [--review PATH]
+    python benchmarks/studies/reliability_probes.py [--only 7,10,...] [--review PATH]
 
 Prints the table and writes ``benchmarks/results/reliability_probes.md`` (not with
 ``--only``).
@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 RESULTS = REPO / "benchmarks" / "results" / "reliability_probes.md"
@@ -1307,7 +1307,7 @@ def markdown(rows, note, seconds):
     lines = [
         "# Reliability probes of issue 14, re-run",
         "",
-        f"`python benchmarks/reliability_probes.py` re-ran the {len(rows)} probes of the "
+        f"`python benchmarks/studies/reliability_probes.py` re-ran the {len(rows)} probes of the "
         f"review (`reliability-probes.md`, {N_PROBES} probes at {REVIEWED_AT}) whose verdict "
         "was not \"good\", against the current code, on bundled or synthetic data with tiny "
         f"models ({seconds:.0f} s in all). The {OLD_COUNTS['good']} probes that were good "

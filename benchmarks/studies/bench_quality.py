@@ -30,7 +30,7 @@ Every finished run (selector, target, seed) is appended to
 ``benchmarks/results/quality_runs.jsonl``, so the study resumes and a rerun
 only scores.  Usage::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/bench_quality.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_quality.py \\
         [--selectors Fingerprint Random "MolGroup[fast]"] [--seeds 0-2] [--device cpu]
 
 Writes ``benchmarks/results/quality.md`` and ``quality.csv``.
@@ -45,9 +45,9 @@ import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_ground_truth
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -164,7 +164,7 @@ def report(targets, gt_summary):
     lines = [
         "# Selectors against the ground truth",
         "",
-        "Produced by `benchmarks/bench_quality.py` from `quality_runs.jsonl` (selector runs) "
+        "Produced by `benchmarks/studies/bench_quality.py` from `quality_runs.jsonl` (selector runs) "
         "and the ground truth of `bench_ground_truth.py` (see `ground_truth.md`: the gains, "
         "their noise, and which effects are significant).",
         "Each selector scores every other available dataset as a candidate for the target; "

@@ -1,0 +1,212 @@
+"""Tables and JSON records of results, as the ``molselect`` command line shows them.
+
+:func:`selection_table` is a fitted selector's ranking with each candidate's
+scores and fate, :func:`transfer_table` the verdicts of a transfer study,
+:func:`format_table` renders either as text, and :func:`selection_result` is
+the record ``molselect select --out`` writes (plain JSON types throughout,
+see :func:`to_jsonable`).
+
+Only pandas is imported, and only when a function runs, so that the command
+line's ``--help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["selection_table", "selection_result", "transfer_table", "format_table",
+           "format_percent", "to_jsonable"]
+
+#: Fitted attributes a selection record carries when the selector has them, each under
+#: its name without the trailing underscore.
+_OPTIONAL_ATTRIBUTES = ("task_affinity_", "structure_affinity_", "round_dropped_",
+                        "affinity_std_")
+
+
+def selection_table(selector):
+    """The ranking of a fitted selector, one row per candidate, best first.
+
+    Parameters
+    ----------
+    selector : BaseAuxiliarySelector
+        A fitted selector.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by candidate in the order of ``ranking_``.  Columns: ``affinity``;
+        ``sd`` and ``95% CI`` when repeats ran (``n_repeats > 1``); ``task`` and
+        ``structure`` when the selector scores those separately (MolGroup); and
+        ``status``: ``"selected #i"``, ``"dropped in round r"`` or ``"not selected"``.
+    """
+    import pandas as pd
+
+    table = pd.DataFrame({"affinity": selector.affinity_})
+    spread = getattr(selector, "affinity_std_", None)
+    if spread is not None and spread.notna().any():
+        # Repeats were run: the spread belongs next to the mean it qualifies.
+        interval = selector.affinity_interval_
+        table["sd"] = spread
+        table["95% CI"] = [f"[{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else "-"
+                           for lo, hi in zip(interval["low"], interval["high"])]
+    for attr, column in (("task_affinity_", "task"), ("structure_affinity_", "structure")):
+        if hasattr(selector, attr):
+            table[column] = getattr(selector, attr)
+    dropped = getattr(selector, "round_dropped_", None)
+    status = []
+    for name in table.index:
+        if name in selector.selected_:
+            status.append(f"selected #{selector.selected_.index(name) + 1}")
+        elif dropped is not None and not pd.isna(dropped.get(name)):
+            status.append(f"dropped in round {int(dropped[name])}")
+        else:
+            status.append("not selected")
+    table["status"] = status
+    table = table.loc[selector.ranking_]
+    table.index.name = "candidate"
+    return table
+
+
+def selection_result(selector, *, target, method, sources=None, **run):
+    """The record of a selection as plain JSON types (what ``select --out`` writes).
+
+    Parameters
+    ----------
+    selector : BaseAuxiliarySelector
+        A fitted selector.
+    target : str
+        The target dataset's name.
+    method : str
+        The selection method's name (e.g. ``"molgroup"``).
+    sources : dict, optional
+        Candidate name -> where it was read from (a registry name or a CSV path);
+        ``molselect evaluate --with FILE.json`` reads the candidates back from it.
+    **run
+        Further entries describing the run (e.g. ``preset``, ``seed``,
+        ``elapsed_s``), recorded after the selector's parameters in the order given.
+
+    Returns
+    -------
+    dict
+        ``target``, ``method``, ``selected``, ``ranking``, ``affinity``, ``table`` (the
+        rows of :func:`selection_table`), ``sources``, ``parameters``, the ``run``
+        entries, ``molselect_version``, then ``task_affinity``,
+        ``structure_affinity``, ``round_dropped`` and ``affinity_std`` where the
+        selector has them.  ``json.dumps`` writes it as it is.
+    """
+    from . import __version__
+
+    result = {
+        "target": target,
+        "method": method,
+        "selected": list(selector.selected_),
+        "ranking": list(selector.ranking_),
+        "affinity": to_jsonable(selector.affinity_.to_dict()),
+        "table": to_jsonable(selection_table(selector).reset_index().to_dict(orient="records")),
+        "sources": dict(sources or {}),
+        "parameters": to_jsonable(selector.get_params()),
+        **{key: to_jsonable(value) for key, value in run.items()},
+        "molselect_version": __version__,
+    }
+    for attr in _OPTIONAL_ATTRIBUTES:
+        if hasattr(selector, attr):
+            result[attr.rstrip("_")] = to_jsonable(getattr(selector, attr).to_dict())
+    return result
+
+
+def transfer_table(summary, metric):
+    """The verdicts of a transfer study, formatted for reading (one row per candidate).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The output of :func:`molselect.evaluation.summarize_gains`.
+    metric : str
+        The target's metric, for the score column's name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by candidate: ``"{metric} with"`` (the mean test score with the
+        candidate), ``gain``, ``se``, ``95% CI low``, ``95% CI high`` (relative gains,
+        as percentage strings), ``p (BH)`` (the adjusted p-value) and ``verdict``.
+    """
+    shown = summary.set_index("candidate")[
+        ["score_with", "relative_gain", "relative_gain_se", "relative_ci_low",
+         "relative_ci_high", "p_adjusted", "verdict"]]
+    for column in ("relative_gain", "relative_ci_low", "relative_ci_high"):
+        shown[column] = shown[column].map(format_percent)
+    shown["relative_gain_se"] = shown["relative_gain_se"].map(
+        lambda v: "-" if v != v else f"{100 * v:.2f}%")
+    return shown.rename(columns={
+        "score_with": f"{metric} with", "relative_gain": "gain",
+        "relative_gain_se": "se", "relative_ci_low": "95% CI low",
+        "relative_ci_high": "95% CI high", "p_adjusted": "p (BH)"})
+
+
+def format_table(frame):
+    """Render a result table as text, numbers with three decimals.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        E.g. the output of :func:`selection_table`.
+
+    Returns
+    -------
+    str
+        The table; missing values show as ``-``, and numbers below 1e-3 or from 1e4
+        up in scientific notation, so that tiny scores (TAG's lookahead
+        affinities) keep their digits.
+    """
+    return frame.to_string(float_format=_number, na_rep="-")
+
+
+def format_percent(value):
+    """A relative change as a signed percentage (``0.0123`` -> ``"+1.23%"``; NaN -> ``"-"``).
+
+    Parameters
+    ----------
+    value : float
+        A relative change (0.01 is one percent).
+
+    Returns
+    -------
+    str
+        The percentage with its sign and two decimals.
+    """
+    return "-" if value != value else f"{100 * value:+.2f}%"
+
+
+def to_jsonable(value):
+    """A value as JSON types: numbers, strings, None, lists and dicts.
+
+    Parameters
+    ----------
+    value : object
+        Numbers (numpy scalars included), strings, None, and lists, tuples and dicts
+        of them.
+
+    Returns
+    -------
+    object
+        The same value with NaN as ``None``, numpy scalars as Python numbers, tuples
+        as lists, dict keys as strings, and anything else as its ``repr``.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if hasattr(value, "item"):
+        return to_jsonable(value.item())
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _number(value):
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3f}"
+    return f"{value:.2e}"
