@@ -157,6 +157,8 @@ def _make_selector(args):
     overrides = {"epochs": args.epochs, "hidden_dim": args.hidden_dim,
                  "num_layers": args.num_layers, "n_rounds": args.rounds, "top_k": args.top_k,
                  "threshold": args.threshold, "meta_gradient": args.meta_gradient,
+                 "n_repeats": getattr(args, "repeats", None),
+                 "filter_rule": getattr(args, "filter_rule", None),
                  "device": args.device, "checkpoint": getattr(args, "checkpoint", None),
                  "random_state": args.seed, "verbose": not args.quiet}
     for key, value in overrides.items():
@@ -255,6 +257,13 @@ def _selection_table(selector):
     import pandas as pd
 
     table = pd.DataFrame({"affinity": selector.affinity_})
+    spread = getattr(selector, "affinity_std_", None)
+    if spread is not None and spread.notna().any():
+        # Repeats were run: the spread belongs next to the mean it qualifies.
+        interval = selector.affinity_interval_
+        table["sd"] = spread
+        table["95% CI"] = [f"[{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else "-"
+                           for lo, hi in zip(interval["low"], interval["high"])]
     for attr, column in (("task_affinity_", "task"), ("structure_affinity_", "structure")):
         if hasattr(selector, attr):
             table[column] = getattr(selector, attr)
@@ -318,7 +327,8 @@ def _select(args):
             "elapsed_s": round(elapsed, 2),
             "molselect_version": __version__,
         }
-        for attr in ("task_affinity_", "structure_affinity_", "round_dropped_"):
+        for attr in ("task_affinity_", "structure_affinity_", "round_dropped_",
+                     "affinity_std_"):
             if hasattr(selector, attr):
                 result[attr.rstrip("_")] = _jsonable(getattr(selector, attr).to_dict())
         _write_out(out, json.dumps(result, indent=2) + "\n")
@@ -687,8 +697,9 @@ def build_parser():
     select.add_argument("--method", default="molgroup", choices=list(SELECTORS),
                         help="selection method (default: %(default)s)")
     select.add_argument("--preset", default="fast", choices=sorted(PRESETS),
-                        help="'fast' (CPU-sized surrogate) or 'paper' (the paper's "
-                             "configuration; for a GPU) (default: %(default)s)")
+                        help="MolGroup's parameter set: " + ", ".join(sorted(PRESETS)) +
+                             " (the docs' Presets page says what each is and costs) "
+                             "(default: %(default)s)")
     select.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     select.add_argument("--top-k", type=_positive_int, metavar="K",
                         help="number of auxiliaries to select")
@@ -697,6 +708,12 @@ def build_parser():
     select.add_argument("--meta-gradient", choices=["exact", "linearized"],
                         help="MolGroup's meta-gradient: 'exact' (the paper's, default) or "
                              "'linearized' (about a quarter faster per step, approximate)")
+    select.add_argument("--repeats", type=_positive_int, metavar="N",
+                        help="MolGroup: independent trainings per round, affinities averaged "
+                             "(the table then shows their spread; cost x N)")
+    select.add_argument("--filter-rule", choices=["threshold", "relative"],
+                        help="MolGroup: drop candidates below --threshold ('threshold', the "
+                             "paper's rule) or below the round's common level ('relative')")
     select.add_argument("--out", metavar="FILE.json",
                         help="write the result as JSON, and the history as "
                              "FILE.history.csv next to it")

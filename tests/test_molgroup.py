@@ -11,6 +11,7 @@ import torch
 from sklearn.pipeline import Pipeline
 
 from molselect import MolGroupSelector, get_preset
+from molselect.selectors.molgroup import centred_affinity, filter_candidates
 from molselect.core import Gate
 from molselect.core.prepare import build_table
 from molselect.datasets import MoleculeDataset, load_dataset
@@ -46,7 +47,10 @@ def test_fit_selects_ranks_and_records_history(small):
     assert sel.selected_ == [n for n in sel.ranking_ if n in sel.selected_]
     history = sel.history_
     assert list(history.columns) == ["round", "epoch", "candidate", "affinity", "task_affinity",
-                                     "structure_affinity", "target_loss"]
+                                     "structure_affinity", "target_loss", "affinity_std",
+                                     "affinity_low", "affinity_high"]
+    # One repeat: no spread to report, and it says so instead of a made-up zero.
+    assert history["affinity_std"].isna().all() and sel.affinity_std_.isna().all()
     first = history[history["round"] == 1]
     assert set(first["candidate"]) == set(pool)
     assert sorted(first["epoch"].unique()) == [1, 2]
@@ -319,6 +323,91 @@ def test_raw_labels_reach_the_loss(monkeypatch):
     ({"standardize_labels": "no"}, "standardize_labels"),
 ])
 def test_bad_reference_options(small, params, match):
+    target, _, pool = small
+    with pytest.raises(ValueError, match=match):
+        MolGroupSelector(**{**TINY, **params}).fit(target, pool)
+
+
+# -- repeats, gate averaging and the relative filter (issue 12, stability) ------------------
+
+ONE_ROUND = dict(TINY, n_rounds=1, top_k=None, threshold=0.0)
+
+
+def test_repeats_average_runs_whose_first_is_the_single_run(small):
+    target, _, pool = small
+    single = MolGroupSelector(**ONE_ROUND).fit(target, pool)
+    three = MolGroupSelector(**ONE_ROUND, n_repeats=3).fit(target, pool)
+    runs = three.affinity_runs_
+    assert list(runs.columns) == ["repeat 0", "repeat 1", "repeat 2"]
+    # Repeat 0 is the round's own seed: n_repeats=1 is exactly the paper's single training.
+    np.testing.assert_allclose(runs["repeat 0"], single.affinity_, rtol=0, atol=0)
+    # The other repeats are other trainings, not copies.
+    assert not np.allclose(runs["repeat 1"], runs["repeat 0"])
+    np.testing.assert_allclose(three.affinity_, runs.mean(axis=1))
+    np.testing.assert_allclose(three.affinity_std_, runs.std(axis=1, ddof=1))
+    assert (three.affinity_interval_["low"] < three.affinity_).all()
+    assert (three.affinity_interval_["high"] > three.affinity_).all()
+    last = three.history_[three.history_["epoch"] == TINY["epochs"]].set_index("candidate")
+    np.testing.assert_allclose(last["affinity"].reindex(list(pool)), three.affinity_)
+    np.testing.assert_allclose(last["affinity_std"].reindex(list(pool)), three.affinity_std_)
+
+
+def test_repeats_in_worker_processes_give_the_same_numbers(small):
+    target, _, pool = small
+    here = MolGroupSelector(**ONE_ROUND, n_repeats=2).fit(target, pool)
+    there = MolGroupSelector(**ONE_ROUND, n_repeats=2, n_jobs=2).fit(target, pool)
+    pd.testing.assert_frame_equal(here.affinity_runs_, there.affinity_runs_)
+
+
+def test_gate_epochs_averages_the_last_epochs_of_a_run(small):
+    target, _, pool = small
+    params = dict(ONE_ROUND, epochs=3, warmup_epochs=1)
+    one = MolGroupSelector(**params).fit(target, pool)
+    two = MolGroupSelector(**params, gate_epochs=2).fit(target, pool)
+    per_epoch = one.history_.pivot(index="candidate", columns="epoch", values="affinity")
+    np.testing.assert_allclose(one.affinity_, per_epoch[3].reindex(list(pool)))
+    np.testing.assert_allclose(two.affinity_, per_epoch[[2, 3]].mean(axis=1).reindex(list(pool)))
+
+
+def test_centred_affinity_removes_the_shift_each_run_shares():
+    runs = pd.DataFrame({"r0": [0.9, 0.8, 0.7], "r1": [0.5, 0.4, 0.3]}, index=["a", "b", "c"])
+    np.testing.assert_allclose(centred_affinity(runs), [0.1, 0.0, -0.1], atol=1e-12)
+    shifted = runs + np.array([0.2, -0.3])
+    pd.testing.assert_series_equal(centred_affinity(shifted), centred_affinity(runs))
+
+
+@pytest.mark.parametrize("scores, final, top_k, survivors", [
+    # Below the common level (centred < 0) leaves, at or above it stays.
+    ({"a": 0.1, "b": 0.0, "c": -0.05, "d": -0.05}, False, 1, ["a", "b"]),
+    # Never fewer than top_k before the last round.
+    ({"a": 0.1, "b": -0.02, "c": -0.03, "d": -0.05}, False, 3, ["a", "b", "c"]),
+    # The last round selects the top_k best whatever their level.
+    ({"a": -0.01, "b": 0.03, "c": -0.02}, True, 2, ["b", "a"]),
+])
+def test_relative_filter_rule(scores, final, top_k, survivors):
+    kept, dropped = filter_candidates(pd.Series(scores), 0.6, final, top_k, rule="relative")
+    assert kept == survivors
+    assert sorted(dropped) == sorted(set(scores) - set(survivors))
+
+
+def test_relative_rule_ignores_the_threshold_scale(small):
+    target, _, pool = small
+    # threshold=1.0 drops everyone under the paper's rule; the relative rule keeps a selection.
+    sel = MolGroupSelector(**{**TINY, "threshold": 1.0, "top_k": 2},
+                           filter_rule="relative", n_repeats=2).fit(target, pool)
+    assert len(sel.selected_) == 2
+    assert sel.selected_ == [n for n in sel.ranking_ if n in sel.selected_]
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_repeats": 0}, "n_repeats"),
+    ({"n_repeats": True}, "n_repeats"),
+    ({"n_repeats": 2.0}, "n_repeats"),
+    ({"gate_epochs": 2}, "gate_epochs"),  # TINY trains the gate in 1 epoch only
+    ({"filter_rule": "median"}, "filter_rule"),
+    ({"n_jobs": 0}, "n_jobs"),
+])
+def test_bad_stability_options(small, params, match):
     target, _, pool = small
     with pytest.raises(ValueError, match=match):
         MolGroupSelector(**{**TINY, **params}).fit(target, pool)

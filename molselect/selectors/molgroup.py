@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
 
 from .._validation import as_seed, check_threshold
 from ..base import BaseAuxiliarySelector, SelectionResult
@@ -17,26 +19,43 @@ from ..core.gin import FEATURE_SETS
 from ..core.molgroup import META_GRADIENTS
 from ..core.prepare import LabelScaler, build_table
 
-__all__ = ["MolGroupSelector", "filter_candidates"]
+__all__ = ["MolGroupSelector", "centred_affinity", "filter_candidates"]
+
+#: How a round drops candidates (``MolGroupSelector(filter_rule=...)``).
+FILTER_RULES = ("threshold", "relative")
+#: Parameters that describe how a round is trained (sent to each repeat's job).
+_ROUND_SETTINGS = ("epochs", "warmup_epochs", "balance", "temperature", "hidden_dim",
+                   "num_layers", "dropout", "gate_direction", "structure", "feature_set",
+                   "standardize_labels", "batch_size", "lr", "meta_lr", "meta_scale",
+                   "meta_gradient")
+#: Parameters added after checkpoints were written, at the value that computes what the
+#: selector computed before they existed: left out of the checkpoint's fingerprint.
+_NEUTRAL_PARAMS = {"n_repeats": 1, "gate_epochs": 1, "filter_rule": "threshold"}
 
 
-def filter_candidates(affinity, threshold, final, top_k):
+def filter_candidates(affinity, threshold, final, top_k, rule="threshold"):
     """One round of MolGroup's iterative filtering.
 
     Parameters
     ----------
     affinity : pandas.Series
-        Mean gate value of each surviving candidate over the round's last epoch.
+        Each surviving candidate's affinity in this round (mean over repeats).
+        Under ``rule="relative"``, its affinity relative to the round's common
+        level (see :func:`centred_affinity`).
     threshold : float
-        Candidates below it are dropped.
+        Under ``rule="threshold"``, candidates below it are dropped.
+        Ignored under ``rule="relative"``, which drops the candidates below
+        the round's common level (centred affinity below 0).
     final : bool
-        Whether this is the last round.  Before it, when no candidate is below
-        the threshold, the lowest is dropped (paper appendix B) as long as
-        more than ``top_k`` remain, so every round makes progress without
-        starving the final choice.  After it, the ``top_k`` best survivors are
-        selected.
+        Whether this is the last round.  Before it, the ``threshold`` rule
+        drops the lowest candidate when none is below the threshold (paper
+        appendix B), and neither rule leaves fewer than ``top_k`` candidates,
+        so every round makes progress without starving the final choice.
+        After it, the ``top_k`` best survivors are selected (under
+        ``"relative"``, the ``top_k`` best of the round, whatever their level).
     top_k : int or None
         Size of the final selection (None keeps every survivor).
+    rule : {"threshold", "relative"}, default="threshold"
 
     Returns
     -------
@@ -45,13 +64,91 @@ def filter_candidates(affinity, threshold, final, top_k):
     dropped : list of str
     """
     ranked = affinity.sort_values(ascending=False, kind="stable")
-    survivors = [n for n in ranked.index if not ranked[n] < threshold]
-    if not final and len(survivors) == len(ranked) and len(survivors) > (top_k or 0):
-        survivors = survivors[:-1]
+    if rule == "relative":
+        survivors = list(ranked.index) if final else \
+            [n for n in ranked.index if not ranked[n] < 0.0]
+        if not final and len(survivors) < (top_k or 0):
+            survivors = list(ranked.index[:top_k])
+    else:
+        survivors = [n for n in ranked.index if not ranked[n] < threshold]
+        if not final and len(survivors) == len(ranked) and len(survivors) > (top_k or 0):
+            survivors = survivors[:-1]
     if final and top_k is not None:
         survivors = survivors[:top_k]
     dropped = [n for n in ranked.index if n not in survivors]
     return survivors, dropped
+
+
+def centred_affinity(runs):
+    """Each candidate's affinity relative to its run's common level, averaged over runs.
+
+    Every candidate of a run shares that run's initialisation and target
+    embedding, and more than half of the variance of one run's affinities is a
+    shift common to all of its candidates (``benchmarks/results/molgroup.md``).
+    Subtracting each run's mean over candidates removes that shift, so that a
+    candidate is judged against the others of the same run.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        Candidates x repeats: each repeat's affinities.
+
+    Returns
+    -------
+    pandas.Series
+        Mean over repeats of ``affinity - mean over the run's candidates``.
+    """
+    return (runs - runs.mean(axis=0)).mean(axis=1)
+
+
+def _train_repeat(members, settings, seed, device, desc, verbose):
+    """Train one MolGroup model on a round's members; per-epoch figures as numbers only.
+
+    A module-level function of picklable arguments, so that joblib can send a
+    round's repeats to worker processes or a Dask cluster.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``affinity``, ``task_affinity``, ``structure_affinity``: (epochs,
+        candidates), the mean over each epoch's steps in which the candidate
+        was present; ``target_loss``: (epochs,).
+    """
+    device = resolve_device(device)
+    scalers = _label_scalers(members, settings["standardize_labels"])
+    table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
+    rng = seed_everything(seed)
+    model = MolGroupModel(
+        [d.n_tasks for d in members],
+        settings["hidden_dim"], settings["num_layers"], settings["dropout"],
+        balance=settings["balance"], temperature=settings["temperature"],
+        gate_direction=settings["gate_direction"], structure=settings["structure"],
+        feature_set=settings["feature_set"],
+    ).to(device)
+    step = MolGroupStep(model, [c.to(device) for c in classification], lr=settings["lr"],
+                        meta_lr=settings["meta_lr"], meta_scale=settings["meta_scale"],
+                        warmup_epochs=settings["warmup_epochs"],
+                        meta_gradient=settings["meta_gradient"])
+    names = [d.name for d in members[1:]]
+
+    def report(epoch, logs):
+        present = np.maximum(logs["present"], 1e-12)
+        aff = logs["gate"] / present
+        top = np.argsort(-aff)[:3]
+        return {f"a[{names[i]}]": float(aff[i]) for i in top}
+
+    history = train(table, step, settings["epochs"], settings["batch_size"], rng, device,
+                    on_epoch_end=report, verbose=verbose, desc=desc)
+    out = {key: [] for key in ("affinity", "task_affinity", "structure_affinity")}
+    for logs in history:
+        present = np.maximum(np.asarray(logs["present"], dtype=float), 1e-12)
+        out["affinity"].append(np.asarray(logs["gate"], dtype=float) / present)
+        out["task_affinity"].append(np.asarray(logs["task_affinity"], dtype=float) / present)
+        out["structure_affinity"].append(
+            np.asarray(logs["structure_affinity"], dtype=float) / present)
+    out = {key: np.vstack(value) for key, value in out.items()}
+    out["target_loss"] = np.array([float(logs["target_loss"]) for logs in history])
+    return out
 
 
 def _label_scalers(members, standardize):
@@ -174,6 +271,33 @@ class MolGroupSelector(BaseAuxiliarySelector):
         run; a checkpoint of a finished selection returns that selection at
         once.  A checkpoint written for other data or parameters is refused
         (delete it to start afresh).
+    n_repeats : int, default=1
+        Independent trainings per round, each from its own seed (an extension
+        of the paper, which trains once).  A candidate's affinity in a round is
+        the mean over the repeats, and the filter reads that mean.  One run's
+        ranking is mostly seed noise (the user guide's presets page has the
+        figures); averaging ``n`` runs divides the noise variance by ``n`` at
+        ``n`` times the cost.  The repeats are independent jobs run through
+        joblib (see ``n_jobs``).
+    gate_epochs : int, default=1
+        Number of last epochs over which each repeat's gate is averaged (1:
+        the last epoch, as the paper and the reference code).  Must not exceed
+        ``epochs - warmup_epochs``, the epochs in which the gate trains.
+    filter_rule : {"threshold", "relative"}, default="threshold"
+        How a round drops candidates.  ``"threshold"``: those whose mean
+        affinity is below ``threshold`` (when none is, the lowest), as the
+        paper.  ``"relative"``: those below the round's common level, i.e.
+        whose affinity minus the mean of all the round's candidates in the same
+        repeat (:func:`centred_affinity`) is negative on average over repeats,
+        never leaving fewer than ``top_k``; the last round selects the
+        ``top_k`` best.  It removes the shift common to all candidates of a run
+        (more than half of a run's variance) from the decision, at the price of
+        always selecting ``top_k`` (the threshold rule can select nothing).
+    n_jobs : int or None, default=None
+        Processes for a round's repeats, through joblib; None takes joblib's
+        current setting (one process, unless inside
+        ``joblib.parallel_config``, e.g. ``backend="dask"`` with a
+        ``dask.distributed`` client).  Results do not depend on it.
 
     Attributes
     ----------
@@ -181,14 +305,26 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Selected auxiliaries, best first (may be empty: no candidate helps).
     affinity_ : pandas.Series
         Mean affinity (the gate's weight on the target's path, see
-        ``gate_direction``) per candidate in the last round it took part in.
+        ``gate_direction``) per candidate in the last round it took part in,
+        averaged over the round's ``gate_epochs`` last epochs and its
+        ``n_repeats`` repeats.
+    affinity_std_ : pandas.Series
+        Standard deviation of that affinity over the repeats (NaN when
+        ``n_repeats=1``).
+    affinity_interval_ : pandas.DataFrame
+        ``low`` and ``high``: a 95% t interval for the mean affinity over the
+        repeats (NaN when ``n_repeats=1``).
+    affinity_runs_ : pandas.DataFrame
+        Candidates x repeats: each repeat's affinity, same rounds.
     task_affinity_, structure_affinity_ : pandas.Series
         The two cosines (in [-1, 1]) that the gate fuses, same rounds.
     round_dropped_ : pandas.Series
         Round (1-based) after which each candidate was dropped; NaN for the selected.
     history_ : pandas.DataFrame
         One row per round, epoch and candidate: affinity, task_affinity,
-        structure_affinity, target_loss.
+        structure_affinity, target_loss (means over the repeats), and
+        affinity_std, affinity_low, affinity_high (standard deviation and 95%
+        t interval of the epoch's affinity over the repeats; NaN for one).
     ranking_ : list of str
         Candidates by ``affinity_``, best first.
     feature_names_in_ : ndarray of str
@@ -212,7 +348,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
                  standardize_labels=True,
                  batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  meta_gradient="exact", fingerprint="maccs", device="auto",
-                 random_state=None, verbose=False, leakage_guard=True, checkpoint=None):
+                 random_state=None, verbose=False, leakage_guard=True, checkpoint=None,
+                 n_repeats=1, gate_epochs=1, filter_rule="threshold", n_jobs=None):
         self.n_rounds = n_rounds
         self.threshold = threshold
         self.top_k = top_k
@@ -238,6 +375,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
         self.checkpoint = checkpoint
+        self.n_repeats = n_repeats
+        self.gate_epochs = gate_epochs
+        self.filter_rule = filter_rule
+        self.n_jobs = n_jobs
 
     def _check_params(self):
         super()._check_params()
@@ -248,15 +389,29 @@ class MolGroupSelector(BaseAuxiliarySelector):
                              f"got {self.meta_gradient!r}")
         if self.fingerprint != "maccs":
             raise ValueError(f"fingerprint must be 'maccs', got {self.fingerprint!r}")
-        for name in ("n_rounds", "epochs", "batch_size", "hidden_dim", "num_layers"):
+        for name in ("n_rounds", "epochs", "batch_size", "hidden_dim", "num_layers",
+                     "n_repeats", "gate_epochs"):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
+            if isinstance(value, (bool, np.bool_)) or \
+                    not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not 0 <= self.warmup_epochs < self.epochs:
             raise ValueError(
                 f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs} with "
                 f"epochs={self.epochs}: the last epoch must train the gate"
             )
+        if self.gate_epochs > self.epochs - self.warmup_epochs:
+            raise ValueError(
+                f"gate_epochs must be at most epochs - warmup_epochs = "
+                f"{self.epochs - self.warmup_epochs} (the epochs in which the gate trains), "
+                f"got {self.gate_epochs}")
+        if self.filter_rule not in FILTER_RULES:
+            raise ValueError(f"filter_rule must be one of {FILTER_RULES}, "
+                             f"got {self.filter_rule!r}")
+        if self.n_jobs is not None and (isinstance(self.n_jobs, (bool, np.bool_)) or
+                                        not isinstance(self.n_jobs, (int, np.integer)) or
+                                        self.n_jobs == 0):
+            raise ValueError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
         if not 0.0 <= self.balance <= 1.0:
             raise ValueError(f"balance must be in [0, 1], got {self.balance!r}")
         if not self.temperature > 0:
@@ -277,7 +432,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
         seed = as_seed(self.random_state)
         sequence = np.random.SeedSequence(seed)
         alive = list(candidates)
-        rows, final_aff = [], {}
+        rows, final_aff, final_runs = [], {}, {}
         parts = {"task_affinity": {}, "structure_affinity": {}}
         round_dropped = pd.Series(np.nan, index=list(candidates), dtype=float)
         selected = []
@@ -292,53 +447,30 @@ class MolGroupSelector(BaseAuxiliarySelector):
                 first_round, finished = state["rounds_done"], state["finished"]
                 alive, rows, final_aff = state["alive"], state["rows"], state["final_aff"]
                 parts, selected = state["parts"], state["selected"]
+                final_runs = state.get("final_runs", {n: [v] for n, v in final_aff.items()})
                 for name, value in state["round_dropped"].items():
                     round_dropped[name] = np.nan if value is None else value
         seeds = sequence.spawn(self.n_rounds)
         for r in range(first_round, self.n_rounds):
             if finished:
                 break
-            members = [target] + [candidates[n] for n in alive]
-            scalers = _label_scalers(members, self.standardize_labels)
-            table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
-            rng = seed_everything(seeds[r].generate_state(1)[0])
-            model = MolGroupModel(
-                [d.n_tasks for d in members],
-                self.hidden_dim, self.num_layers, self.dropout, balance=self.balance,
-                temperature=self.temperature, gate_direction=self.gate_direction,
-                structure=self.structure, feature_set=self.feature_set,
-            ).to(device)
-            step = MolGroupStep(model, [c.to(device) for c in classification], lr=self.lr,
-                                meta_lr=self.meta_lr, meta_scale=self.meta_scale,
-                                warmup_epochs=self.warmup_epochs,
-                                meta_gradient=self.meta_gradient)
-
-            def report(epoch, logs, r=r):
-                present = np.maximum(logs["present"], 1e-12)
-                aff = logs["gate"] / present
-                for i, name in enumerate(alive):
-                    rows.append({
-                        "round": r + 1, "epoch": epoch + 1, "candidate": name,
-                        "affinity": aff[i],
-                        "task_affinity": logs["task_affinity"][i] / present[i],
-                        "structure_affinity": logs["structure_affinity"][i] / present[i],
-                        "target_loss": logs["target_loss"],
-                    })
-                top = np.argsort(-aff)[:3]
-                return {f"a[{alive[i]}]": float(aff[i]) for i in top}
-
-            history = train(table, step, self.epochs, self.batch_size, rng, device,
-                            on_epoch_end=report, verbose=self.verbose,
-                            desc=f"MolGroup round {r + 1}/{self.n_rounds} ({len(alive)} candidates)")
-            last = history[-1]
-            present = np.maximum(last["present"], 1e-12)
-            affinity = pd.Series(last["gate"] / present, index=alive)
-            for i, name in enumerate(alive):
+            runs = self._run_round(r, target, [candidates[n] for n in alive], seeds[r], device)
+            rows.extend(_history_rows(r, alive, runs))
+            # Each repeat's affinity: its gate averaged over the last gate_epochs epochs.
+            last = slice(-self.gate_epochs, None)
+            per_run = pd.DataFrame(np.column_stack([run["affinity"][last].mean(axis=0)
+                                                    for run in runs]), index=alive)
+            affinity = per_run.mean(axis=1)
+            for name in alive:
                 final_aff[name] = affinity[name]
-                parts["task_affinity"][name] = last["task_affinity"][i] / present[i]
-                parts["structure_affinity"][name] = last["structure_affinity"][i] / present[i]
+                final_runs[name] = per_run.loc[name].tolist()
+            for part in parts:
+                mean = np.mean([run[part][last].mean(axis=0) for run in runs], axis=0)
+                parts[part].update(zip(alive, mean))
             final = r == self.n_rounds - 1
-            survivors, dropped = filter_candidates(affinity, self.threshold, final, self.top_k)
+            score = centred_affinity(per_run) if self.filter_rule == "relative" else affinity
+            survivors, dropped = filter_candidates(score, self.threshold, final, self.top_k,
+                                                   rule=self.filter_rule)
             round_dropped[dropped] = r + 1
             alive = [n for n in alive if n in survivors]
             finished = final or not alive
@@ -349,30 +481,55 @@ class MolGroupSelector(BaseAuxiliarySelector):
                     "format": _CHECKPOINT_FORMAT, "fingerprint": fingerprint,
                     "entropy": str(sequence.entropy), "rounds_done": r + 1,
                     "finished": finished, "alive": alive, "rows": rows,
-                    "final_aff": final_aff, "parts": parts, "selected": selected,
+                    "final_aff": final_aff, "final_runs": final_runs, "parts": parts,
+                    "selected": selected,
                     "round_dropped": {k: (None if np.isnan(v) else v)
                                       for k, v in round_dropped.items()},
                 })
             if finished:
                 break
-        history = pd.DataFrame(rows, columns=["round", "epoch", "candidate", "affinity",
-                                              "task_affinity", "structure_affinity", "target_loss"])
+        history = pd.DataFrame(rows, columns=list(_HISTORY_COLUMNS))
         order = list(candidates)
+        affinity = pd.Series(final_aff, dtype=float)
+        runs = pd.DataFrame.from_dict(final_runs, orient="index").reindex(order)
+        runs.columns = [f"repeat {k}" for k in range(runs.shape[1])]
+        spread = _spread(runs.to_numpy(dtype=float))
         extra = {
             "task_affinity_": pd.Series(parts["task_affinity"], dtype=float).reindex(order),
             "structure_affinity_": pd.Series(parts["structure_affinity"], dtype=float).reindex(order),
             "round_dropped_": round_dropped.rename("round_dropped"),
+            "affinity_std_": pd.Series(spread["std"], index=order, name="affinity_std"),
+            "affinity_interval_": pd.DataFrame({"low": spread["low"], "high": spread["high"]},
+                                               index=order),
+            "affinity_runs_": runs,
         }
         extra["task_affinity_"].name = "task_affinity"
         extra["structure_affinity_"].name = "structure_affinity"
-        return SelectionResult(pd.Series(final_aff, dtype=float), selected=selected,
-                               history=history, extra=extra)
+        return SelectionResult(affinity, selected=selected, history=history, extra=extra)
+
+    def _run_round(self, r, target, alive, round_seed, device):
+        """Algorithm 1's inner loop, ``n_repeats`` times: train on the target and ``alive``.
+
+        Repeat 0 uses the round's own seed, so one repeat is exactly the
+        paper's single training; the others use children of it.
+        """
+        members = [target] + list(alive)
+        repeat_seeds = [round_seed.generate_state(1)[0]] + \
+            [child.generate_state(1)[0] for child in round_seed.spawn(self.n_repeats - 1)]
+        settings = {name: getattr(self, name) for name in _ROUND_SETTINGS}
+        desc = f"MolGroup round {r + 1}/{self.n_rounds} ({len(alive)} candidates)"
+        jobs = (delayed(_train_repeat)(
+            members, settings, int(s), str(device),
+            desc if self.n_repeats == 1 else f"{desc}, repeat {k + 1}/{self.n_repeats}",
+            self.verbose) for k, s in enumerate(repeat_seeds))
+        return Parallel(n_jobs=self.n_jobs)(jobs)
 
     def _fingerprint(self, target, candidates, seed, device):
         """A digest of everything a round's result depends on: data, parameters, device."""
         digest = hashlib.sha256()
         params = {k: v for k, v in self.get_params().items()
-                  if k not in ("verbose", "checkpoint", "random_state")}
+                  if k not in ("verbose", "checkpoint", "random_state", "n_jobs")
+                  and not (k in _NEUTRAL_PARAMS and v == _NEUTRAL_PARAMS[k])}
         params["seed"] = seed
         params["device"] = str(device)
         digest.update(json.dumps(params, sort_keys=True, default=repr).encode())
@@ -381,6 +538,44 @@ class MolGroupSelector(BaseAuxiliarySelector):
             digest.update("\x00".join(map(str, data.ids)).encode("utf-8", "surrogatepass"))
             digest.update(np.ascontiguousarray(data.y, dtype=np.float64).tobytes())
         return digest.hexdigest()
+
+
+_HISTORY_COLUMNS = ("round", "epoch", "candidate", "affinity", "task_affinity",
+                    "structure_affinity", "target_loss", "affinity_std", "affinity_low",
+                    "affinity_high")
+
+
+def _spread(values):
+    """Standard deviation and 95% t interval of each row's mean (NaN for one column)."""
+    n = values.shape[1]
+    mean = values.mean(axis=1)
+    if n < 2:
+        nan = np.full(values.shape[0], np.nan)
+        return {"std": nan, "low": nan, "high": nan}
+    std = values.std(axis=1, ddof=1)
+    half = stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+    return {"std": std, "low": mean - half, "high": mean + half}
+
+
+def _history_rows(r, alive, runs):
+    """One history row per epoch and candidate of round ``r``: means over the repeats."""
+    rows = []
+    affinity = np.stack([run["affinity"] for run in runs], axis=-1)  # epochs x cands x repeats
+    mean = {part: np.mean([run[part] for run in runs], axis=0)
+            for part in ("affinity", "task_affinity", "structure_affinity")}
+    loss = np.mean([run["target_loss"] for run in runs], axis=0)
+    for epoch in range(affinity.shape[0]):
+        spread = _spread(affinity[epoch])
+        for i, name in enumerate(alive):
+            rows.append({
+                "round": r + 1, "epoch": epoch + 1, "candidate": name,
+                "affinity": mean["affinity"][epoch, i],
+                "task_affinity": mean["task_affinity"][epoch, i],
+                "structure_affinity": mean["structure_affinity"][epoch, i],
+                "target_loss": loss[epoch], "affinity_std": spread["std"][i],
+                "affinity_low": spread["low"][i], "affinity_high": spread["high"][i],
+            })
+    return rows
 
 
 _CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v1"
