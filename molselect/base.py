@@ -18,12 +18,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_device, check_random_state, check_threshold
+from ._param_validation import LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
+from ._validation import check_random_state
 from .datasets._base import CLASSIFICATION, DatasetGroup, as_dataset, name_datasets
 from .datasets._leakage import find_overlap
 from .datasets._validation import check_eval_sets
 
 __all__ = ["BaseAuxiliarySelector", "SelectionResult", "validate_target", "validate_auxiliaries"]
+
+#: The declaration of ``top_k`` in the selectors that have one.
+TOP_K = [POSITIVE_INT, None]
 
 
 class SelectionResult:
@@ -136,11 +140,13 @@ def _warn_copies_of_target(target, candidates):
             )
 
 
-class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
+class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEstimator):
     """Base class for selectors of auxiliary datasets.
 
     Subclasses implement ``_score_candidates(target, candidates, eval_set)``
-    returning a :class:`SelectionResult`.  They should expose the parameters
+    returning a :class:`SelectionResult` and declare their parameters in
+    ``_parameter_constraints`` (see :mod:`molselect._param_validation`),
+    extending this class's by dict merge.  They should expose the parameters
     ``top_k`` and ``threshold`` when they use the default selection rule.
 
     Notes
@@ -155,6 +161,8 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
 
     # Route these fit parameters by default when scikit-learn's metadata routing is enabled.
     __metadata_request__fit = {"auxiliaries": True, "eval_set": True}
+
+    _parameter_constraints = {"leakage_guard": LEAKAGE_GUARD}
 
     def _score_candidates(self, target, candidates, eval_set):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -193,7 +201,7 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         candidates = validate_auxiliaries(auxiliaries, target.name)
         # The estimators' check: an eval_set of another task would be scored as the target's.
         eval_sets = check_eval_sets(eval_set, target)
-        self._check_params()
+        self._validate_params()
         _warn_copies_of_target(target, candidates)
         result = self._score_candidates(target, candidates, eval_sets)
         names = list(candidates)
@@ -228,24 +236,12 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         self._eval_sets = eval_sets
         return self
 
-    def _check_params(self):
-        """Check the parameters every selector shares; subclasses add their own.
+    def _training_seed(self):
+        """The seed of a training: one 32-bit word of ``check_random_state(random_state)``.
 
-        ``threshold`` must be a number (not NaN) or None here; a subclass
-        narrows the range to its affinity's scale.
+        MolGroup draws each round's seed from its sequence the same way.
         """
-        top_k = getattr(self, "top_k", None)
-        if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
-        if hasattr(self, "threshold"):
-            check_threshold(self.threshold)
-        if hasattr(self, "random_state"):
-            check_random_state(self.random_state)
-        if hasattr(self, "device"):
-            check_device(self.device)
-        guard = getattr(self, "leakage_guard", True)
-        if not (isinstance(guard, (bool, np.bool_)) or guard == "skeleton"):
-            raise ValueError(f"leakage_guard must be True, False or 'skeleton', got {guard!r}")
+        return int(check_random_state(self.random_state).generate_state(1)[0])
 
     def get_support(self, indices=False):
         """Which candidates were selected, in the order they were given.

@@ -350,7 +350,7 @@ _OPTIONS = {"threshold": "--threshold", "random_state": "--seed", "device": "--d
 def _check_selector_params(selector):
     """The selector's own parameter checks, reported with the option that set the value."""
     try:
-        selector._check_params()
+        selector._validate_params()
     except ValueError as exc:
         message = str(exc)
         for param, option in _OPTIONS.items():

@@ -26,7 +26,9 @@ from ..core import (BestEpoch, GradNormStep, JointStep, MultiHead, predict, reso
                     seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
-from .._validation import as_seed, check_device, check_random_state
+from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
+                                 StrOptions)
+from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
 from ..datasets._validation import check_eval_set
 from ..metrics import evaluate, is_better, to_score
@@ -140,21 +142,29 @@ def _check_eval_set(eval_set, target):
     return None if eval_set is None else check_eval_set(eval_set, target)
 
 
-class BaseGraphEstimator(BaseEstimator):
+class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
     """Base of the GIN / Graphormer estimators (not for direct use).
 
     Subclasses define ``_build_encoder()``, ``_make_optimizer(parameters)``,
     ``_shared_parameter(encoder)`` (the last shared layer's weight, for
     GradNorm), ``_make_extra(datasets)`` (encoder-specific batch inputs),
     the class attributes ``_encoder_name``, ``_shape_params`` (hyper-parameters
-    that fix the encoder's tensor shapes) and ``_dense_inputs``, and
-    ``_check_arch_params()``.
+    that fix the encoder's tensor shapes) and ``_dense_inputs``, and extend
+    ``_parameter_constraints`` with their architecture's parameters.
     """
 
     # With scikit-learn's metadata routing on, a pipeline's eval_set reaches the
     # estimator (best epoch) as well as the selector (leakage guard).
     __metadata_request__fit = {"eval_set": True}
     _kind = None
+    _parameter_constraints = {
+        **BACKBONE,
+        "epochs": [POSITIVE_INT],
+        "loss_weighting": [StrOptions(LOSS_WEIGHTINGS)],
+        "feature_set": [StrOptions(FEATURE_SETS)],
+        "pretrained": ["path", None],
+        **RUNTIME,
+    }
 
     # -- fitting ------------------------------------------------------------------
     def fit(self, X, y=None, eval_set=None):
@@ -183,7 +193,7 @@ class BaseGraphEstimator(BaseEstimator):
         return self._fit(X, eval_set, check_kind=True)
 
     def _fit(self, X, eval_set, check_kind):
-        self._check_params()
+        self._validate_params()
         members = as_members(X)
         datasets = list(members.values())
         target = datasets[0]
@@ -191,7 +201,7 @@ class BaseGraphEstimator(BaseEstimator):
         if check_kind:
             self._check_target(target)
         device = resolve_device(self.device)
-        rng = seed_everything(as_seed(self.random_state))
+        rng = seed_everything(check_random_state(self.random_state))
         table, classification, scalers = build_table(datasets, extra=self._make_extra(datasets))
         model = self._build_network([d.n_tasks for d in datasets]).to(device)
         if self.pretrained is not None:
@@ -270,25 +280,6 @@ class BaseGraphEstimator(BaseEstimator):
             return GradNormStep(model, classification, optimizer,
                                 self._shared_parameter(model.encoder))
         return JointStep(model, classification, optimizer)
-
-    def _check_params(self):
-        if getattr(self, "feature_set", "full") not in FEATURE_SETS:
-            raise ValueError(f"feature_set must be one of {FEATURE_SETS}, "
-                             f"got {self.feature_set!r}")
-        for name in ("hidden_dim", "num_layers", "batch_size", "epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.loss_weighting not in LOSS_WEIGHTINGS:
-            raise ValueError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, "
-                             f"got {self.loss_weighting!r}")
-        check_random_state(self.random_state)
-        check_device(self.device)
-        self._check_arch_params()
 
     def _check_target(self, target):
         kind = self._kind

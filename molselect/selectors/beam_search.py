@@ -9,9 +9,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._param_validation import BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
-from ._common import check_gin_params, check_positive_int, derive_seed
 from .simple import fingerprint_distribution, fingerprint_kl
 
 __all__ = ["BeamSearchSelector", "holdout_validation"]
@@ -134,6 +134,17 @@ class BeamSearchSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool, eval_set=bbbp.valid).history_           # doctest: +SKIP
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "criterion": [StrOptions(CRITERIA)],
+        "beam_width": [POSITIVE_INT],
+        "depth": [POSITIVE_INT],
+        "epochs": [POSITIVE_INT],
+        "n_jobs": N_JOBS,
+        **BACKBONE,
+        **RUNTIME,
+    }
+
     def __init__(self, criterion="performance", beam_width=3, depth=3, epochs=3, hidden_dim=300,
                  num_layers=5, dropout=0.5, batch_size=128, lr=1e-3, n_jobs=None, device="auto",
                  random_state=None, verbose=False, leakage_guard=True):
@@ -152,13 +163,6 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        if self.criterion not in CRITERIA:
-            raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}")
-        check_positive_int(self, "beam_width", "depth", "epochs")
-        check_gin_params(self)
-
     def _score_candidates(self, target, candidates, eval_sets):
         if eval_sets:
             train_target, valid, source = target, eval_sets[0], "eval_set"
@@ -172,7 +176,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
             train_target, valid = holdout_validation(target)
             source = "scaffold holdout"
         names = list(candidates)
-        seed = derive_seed(self.random_state)
+        seed = self._training_seed()
         settings = dict(epochs=self.epochs, hidden_dim=self.hidden_dim,
                         num_layers=self.num_layers, dropout=self.dropout,
                         batch_size=self.batch_size, lr=self.lr, seed=seed, device=self.device)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import pandas as pd
 
-from ..base import BaseAuxiliarySelector, SelectionResult
+from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME, Interval
+from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..core import adam, resolve_device, seed_everything, train
 from ..core.discriminator import DiscriminatorGIN, DiscriminatorStep, target_probability
 from ..core.prepare import build_table
-from ._common import check_gin_params, check_positive_int, derive_seed
 
 __all__ = ["MTDNNSelector"]
 
@@ -63,6 +63,17 @@ class MTDNNSelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "threshold": [Interval(Real, 0, 1, closed="left",
+                               note="a probability of 'target' above which a molecule is kept")],
+        "top_k": TOP_K,
+        "epochs": [POSITIVE_INT],
+        "discriminator_weight": [Interval(Real, 0, None, closed="neither")],
+        **BACKBONE,
+        **RUNTIME,
+    }
+
     def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator_weight=1.0,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
                  device="auto", random_state=None, verbose=False, leakage_guard=True):
@@ -80,23 +91,12 @@ class MTDNNSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        if not (isinstance(self.threshold, numbers.Real) and 0.0 <= self.threshold < 1.0):
-            raise ValueError(f"threshold must be a probability in [0, 1), got {self.threshold!r}")
-        if not (isinstance(self.discriminator_weight, numbers.Real)
-                and self.discriminator_weight > 0):
-            raise ValueError(
-                f"discriminator_weight must be > 0, got {self.discriminator_weight!r}")
-        check_positive_int(self, "epochs")
-        check_gin_params(self)
-
     def _score_candidates(self, target, candidates, eval_sets):
         names = list(candidates)
         datasets = [target] + [candidates[n] for n in names]
         device = resolve_device(self.device)
         table, classification, _ = build_table(datasets)
-        rng = seed_everything(derive_seed(self.random_state))
+        rng = seed_everything(self._training_seed())
         model = DiscriminatorGIN([d.n_tasks for d in datasets], self.hidden_dim,
                                  self.num_layers, self.dropout).to(device)
         step = DiscriminatorStep(model, [c.to(device) for c in classification],

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_threshold
-from ..base import BaseAuxiliarySelector, SelectionResult
+from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME, Interval
+from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..core import adam, resolve_device, seed_everything, train
 from ..core.joint import JointGIN
 from ..core.lookahead import LookaheadStep
 from ..core.prepare import build_table
-from ._common import check_gin_params, check_positive_int, derive_seed
 
 __all__ = ["TAGSelector"]
 
@@ -81,6 +80,19 @@ class TAGSelector(BaseAuxiliarySelector):
     small and centred around 0 when many datasets share one encoder.
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "top_k": TOP_K,
+        "threshold": [Interval(Real, None, 1, closed="neither",
+                               note="Z = 1 - L'/L is at most 1, so no candidate could pass it"),
+                      None],
+        "epochs": [POSITIVE_INT],
+        "lookahead_every": [POSITIVE_INT],
+        "lookahead_lr": [Interval(Real, 0, None, closed="neither"), None],
+        **BACKBONE,
+        **RUNTIME,
+    }
+
     def __init__(self, top_k=3, threshold=0.0, epochs=10, lookahead_every=5, lookahead_lr=None,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
                  device="auto", random_state=None, verbose=False, leakage_guard=True):
@@ -99,22 +111,12 @@ class TAGSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        check_threshold(self.threshold, high=1.0, open_high=True,
-                        meaning="Z = 1 - L'/L is at most 1, so no candidate could pass it")
-        check_positive_int(self, "epochs", "lookahead_every")
-        check_gin_params(self)
-        if self.lookahead_lr is not None and not (
-                isinstance(self.lookahead_lr, numbers.Real) and self.lookahead_lr > 0):
-            raise ValueError(f"lookahead_lr must be > 0 or None, got {self.lookahead_lr!r}")
-
     def _score_candidates(self, target, candidates, eval_sets):
         names = list(candidates)
         datasets = [target] + [candidates[n] for n in names]
         device = resolve_device(self.device)
         table, classification, _ = build_table(datasets)
-        rng = seed_everything(derive_seed(self.random_state))
+        rng = seed_everything(self._training_seed())
         model = JointGIN([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
                          self.dropout).to(device)
         step = LookaheadStep(model, [c.to(device) for c in classification],
