@@ -11,7 +11,6 @@ leakage guard, once for all selectors.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,11 +19,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._param_validation import LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
 from ._validation import check_random_state
-from .datasets._base import CLASSIFICATION, DatasetGroup, as_dataset, name_datasets
-from .datasets._leakage import find_overlap
-from .datasets._validation import check_eval_sets
+from .datasets._base import DatasetGroup
+from .datasets._leakage import make_union
+from .datasets._validation import check_eval_sets, validate_auxiliaries, validate_target
 
-__all__ = ["BaseAuxiliarySelector", "SelectionResult", "validate_target", "validate_auxiliaries"]
+__all__ = ["BaseAuxiliarySelector", "SelectionResult"]
 
 #: The declaration of ``top_k`` in the selectors that have one.
 TOP_K = [POSITIVE_INT, None]
@@ -54,70 +53,6 @@ class SelectionResult:
         self.extra = extra or {}
 
 
-def validate_target(target):
-    """Check a target dataset before any training; return it as a MoleculeDataset.
-
-    Raises
-    ------
-    TypeError
-        If ``target`` is not a dataset.
-    ValueError
-        If it is empty, has no labels at all, or has a classification task
-        whose labels are all of one class.
-    """
-    if isinstance(target, (Mapping, DatasetGroup)):
-        raise TypeError("the target must be one dataset, not a mapping or group of datasets")
-    target = as_dataset(target, name="target")
-    if len(target) == 0:
-        raise ValueError(f"the target dataset {target.name!r} is empty")
-    labelled = ~np.isnan(target.y)
-    if not labelled.any():
-        raise ValueError(f"the target dataset {target.name!r} has no labels (all missing)")
-    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
-        if kind == CLASSIFICATION:
-            values = np.unique(target.y[labelled[:, j], j])
-            if len(values) == 1:
-                raise ValueError(
-                    f"classification task {task!r} of the target {target.name!r} has only one "
-                    f"class ({values[0]:g}) among its labels; a selector needs both classes"
-                )
-    return target
-
-
-def validate_auxiliaries(auxiliaries, target_name=None):
-    """Name and check the candidate auxiliaries; return an ordered dict name -> dataset.
-
-    Raises
-    ------
-    TypeError
-        If ``auxiliaries`` is not a mapping or list of datasets.
-    ValueError
-        If there are none, two share a name, one is named like the target,
-        or one is empty or entirely unlabelled.
-    """
-    if auxiliaries is None:
-        raise ValueError(
-            "no auxiliary datasets were given: pass them as fit(target, auxiliaries) or "
-            "fit(target, auxiliaries=...) (a mapping name -> dataset or a list)"
-        )
-    if not isinstance(auxiliaries, (Mapping, Sequence)) or isinstance(auxiliaries, (str, bytes)):
-        if hasattr(auxiliaries, "ids") and hasattr(auxiliaries, "y"):
-            auxiliaries = [auxiliaries]
-    candidates = name_datasets(auxiliaries)
-    if not candidates:
-        raise ValueError("no auxiliary datasets were given (the collection is empty)")
-    for name, data in candidates.items():
-        if target_name is not None and name == target_name:
-            raise ValueError(
-                f"auxiliary {name!r} has the same name as the target; rename one of them"
-            )
-        if len(data) == 0:
-            raise ValueError(f"auxiliary dataset {name!r} is empty")
-        if np.isnan(data.y).all():
-            raise ValueError(f"auxiliary dataset {name!r} has no labels (all missing)")
-    return candidates
-
-
 def _warn_copies_of_target(target, candidates):
     """Warn about a candidate that is a copy of the target: same molecules, same labels.
 
@@ -136,7 +71,7 @@ def _warn_copies_of_target(target, candidates):
             warnings.warn(
                 f"auxiliary {name!r} is a copy of the target {target.name!r} (the same "
                 "molecules with the same labels): it will look very helpful without adding "
-                "any data. Leave it out", UserWarning, stacklevel=3,
+                "any data. Leave it out", UserWarning, stacklevel=4,
             )
 
 
@@ -189,6 +124,15 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         -------
         self
         """
+        self._fit(X, y, auxiliaries, eval_set)
+        return self
+
+    def _fit(self, X, y, auxiliaries, eval_set):
+        """Check the inputs once, score and select; return the checked inputs.
+
+        ``fit_transform`` builds the union from what this returns, so the
+        held-out data is not kept on the selector (nor in its pickles).
+        """
         if auxiliaries is None:
             auxiliaries = y
         elif y is not None:
@@ -232,9 +176,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
             self.history_ = result.history
         for key, value in result.extra.items():
             setattr(self, key, value)
-        self._target_name = target.name
-        self._eval_sets = eval_sets
-        return self
+        return target, candidates, eval_sets
 
     def _training_seed(self):
         """The seed of a training: one 32-bit word of ``check_random_state(random_state)``.
@@ -290,29 +232,17 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         -------
         DatasetGroup
         """
-        if auxiliaries is None:
-            auxiliaries = y
-            y = None
-        self.fit(X, y, auxiliaries, eval_set=eval_set)
-        target = as_dataset(X, name="target")
-        candidates = validate_auxiliaries(auxiliaries, target.name)
-        return self._union(target, candidates)
+        return self._union(*self._fit(X, y, auxiliaries, eval_set))
 
-    def _union(self, target, candidates):
-        members = [(target.name, target)]
-        self.n_leaked_ = {}
+    def _union(self, target, candidates, eval_sets):
+        selected = {name: self._selected_data(name, candidates[name]) for name in self.selected_}
         guard = getattr(self, "leakage_guard", True)
-        match = "skeleton" if guard == "skeleton" else "exact"
-        for name in self.selected_:
-            data = self._selected_data(name, candidates[name])
-            if guard and self._eval_sets:
-                leaked = np.zeros(len(data), dtype=bool)
-                for held_out in self._eval_sets:
-                    leaked |= find_overlap(held_out.ids, data.ids, match=match)
-                self.n_leaked_[name] = int(leaked.sum())
-                if leaked.any():
-                    data = data.subset(~leaked)
-            members.append((name, data))
+        if not (guard and eval_sets):
+            self.n_leaked_ = {}
+            return DatasetGroup([(target.name, target), *selected.items()])
+        union, self.n_leaked_ = make_union(
+            target, selected, held_out=eval_sets, return_leaked=True,
+            match="skeleton" if guard == "skeleton" else "exact")
         leaked_total = sum(self.n_leaked_.values())
         if leaked_total:
             detail = ", ".join(f"{k}: {v}" for k, v in self.n_leaked_.items() if v)
@@ -320,7 +250,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
                 f"leakage guard removed {leaked_total} auxiliary molecule(s) that occur in the "
                 f"target's held-out data ({detail})", UserWarning, stacklevel=3,
             )
-        return DatasetGroup(members)
+        return union
 
     def _selected_data(self, name, data):
         """The part of a selected auxiliary that enters the union (all of it by default)."""

@@ -433,7 +433,7 @@ def _evaluate(args):
     import numpy as np
     import pandas as pd
 
-    from .base import validate_auxiliaries
+    from .datasets._validation import validate_auxiliaries
     from .evaluation import FitJob, evaluate_selection, run_jobs, summarize_gains
 
     train, valid, test = _load_target(args.target, args)

@@ -29,8 +29,8 @@ from ..core.prepare import LabelScaler, build_table
 from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
                                  StrOptions)
 from .._validation import check_random_state
-from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
-from ..datasets._validation import check_eval_set
+from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset
+from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
 from ..metrics import evaluate, is_better, to_score
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 
@@ -64,82 +64,6 @@ class _Network(torch.nn.Module):
             segment = batch.node_dataset if n_segments > 1 else None
             embeddings = self.encoder(batch, segment, n_segments)
         return self.heads(embeddings, batch.graph_counts)
-
-
-def _is_dataset(obj):
-    return hasattr(obj, "ids") and hasattr(obj, "y") and not isinstance(obj, (str, bytes))
-
-
-def _wrong_type(obj, what):
-    return TypeError(
-        f"{what} must be a dataset (molselect or DeepChem-style, SMILES in .ids, labels in .y) "
-        f"or a union of them (a DatasetGroup or mapping name -> dataset, target first); got "
-        f"{type(obj).__name__}. Build one with molselect.datasets.from_frame / from_csv."
-    )
-
-
-def as_members(X, what="X"):
-    """The union's members as an ordered dict name -> MoleculeDataset, target first.
-
-    Parameters
-    ----------
-    X : dataset, DatasetGroup, mapping of str to dataset, or list of datasets
-        One dataset, or a union whose first member is the target.
-    what : str
-        Name of the argument, for error messages.
-
-    Returns
-    -------
-    dict of str to MoleculeDataset
-
-    Raises
-    ------
-    TypeError
-        For strings, arrays, data frames and unions whose first member is not
-        a dataset.
-    ValueError
-        For an empty union, an empty member or one without any label.
-    """
-    if isinstance(X, (str, bytes, np.ndarray, pd.DataFrame)):
-        raise _wrong_type(X, what)
-    if isinstance(X, Mapping):
-        items = [(str(k), v) for k, v in X.items()]
-    elif isinstance(X, Sequence):
-        items = [(getattr(d, "name", None) or f"dataset{i}", d) for i, d in enumerate(X)]
-    elif _is_dataset(X):
-        items = [(getattr(X, "name", None) or "target", X)]
-    else:
-        raise _wrong_type(X, what)
-    if not items:
-        raise ValueError(f"{what} is an empty union: it needs at least the target dataset")
-    if not _is_dataset(items[0][1]):
-        raise TypeError(
-            f"the first member of the union ({items[0][0]!r}) must be the target dataset "
-            f"(SMILES in .ids, labels in .y), got {type(items[0][1]).__name__}: a union lists "
-            "the target first, then its auxiliaries")
-    members = {}
-    for name, data in items:
-        if not _is_dataset(data):
-            raise TypeError(f"member {name!r} of the union is a {type(data).__name__}, "
-                            "not a dataset")
-        if name in members:
-            raise ValueError(f"two members of the union are named {name!r}")
-        data = as_dataset(data, name=name)
-        if len(data) == 0:
-            raise ValueError(f"dataset {name!r} is empty")
-        if np.isnan(data.y).all():
-            raise ValueError(f"dataset {name!r} has no labels (all missing)")
-        members[name] = data
-    return members
-
-
-def _check_eval_set(eval_set, target):
-    """The target's validation split: the first of a list, checked by the shared check."""
-    if isinstance(eval_set, (list, tuple)):
-        if not eval_set:
-            return None
-        eval_set = eval_set[0]  # like the selectors: the first held-out set is the validation set
-    return None if eval_set is None else check_eval_set(eval_set, target)
 
 
 class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
@@ -197,7 +121,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         members = as_members(X)
         datasets = list(members.values())
         target = datasets[0]
-        valid = _check_eval_set(eval_set, target)
+        valid = check_validation_set(eval_set, target)
         if check_kind:
             self._check_target(target)
         device = resolve_device(self.device)
@@ -315,7 +239,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         if isinstance(X, (Mapping, DatasetGroup)):
             raise TypeError("predict and score take the target's data (one dataset), not a "
                             "union; pass union.target or the target's test split")
-        if _is_dataset(X):
+        if is_dataset(X):
             return as_dataset(X, name="X")
         if (not labelled and isinstance(X, (Sequence, np.ndarray)) and not isinstance(X, str)
                 and all(isinstance(s, str) for s in X)):

@@ -171,7 +171,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
                 "BeamSearchSelector scores combinations on the target's validation loss but no "
                 "eval_set was given: holding out 20% of the target's training data by scaffold "
                 "split; pass fit(..., eval_set=valid) to use the real validation split",
-                UserWarning, stacklevel=3,
+                UserWarning, stacklevel=4,
             )
             train_target, valid = holdout_validation(target)
             source = "scaffold holdout"
