@@ -2,10 +2,12 @@
 
 Like scikit-learn's ``SelectorMixin``, a subclass implements one method,
 :meth:`BaseAuxiliarySelector._score_candidates`, which scores the candidate
-auxiliaries for a target.  The base class validates the inputs, ranks,
-applies the threshold and ``top_k``, fills the fitted attributes, builds the
-union in :meth:`~BaseAuxiliarySelector.fit_transform` and applies the
-leakage guard, once for all selectors.
+auxiliaries for a target, and declares its parameters.  The base class
+validates the inputs and the parameters, ranks, selects
+(:meth:`BaseAuxiliarySelector._select`: the ``top_k`` best at or above
+``threshold`` unless a selector says otherwise), fills the fitted
+attributes, builds the union in :meth:`~BaseAuxiliarySelector.fit_transform`
+and applies the leakage guard, once for all selectors.
 """
 
 from __future__ import annotations
@@ -38,8 +40,7 @@ class SelectionResult:
         One score per candidate, higher = more helpful.
     selected : list of str, optional
         The selection when the method decides it itself (MolGroup's rounds,
-        beam search); otherwise the base class takes the ``top_k`` best
-        candidates at or above ``threshold``.
+        beam search); otherwise the selector's ``_select(affinity)`` makes it.
     history : pandas.DataFrame, optional
         Tidy training or search record.
     extra : dict, optional
@@ -51,6 +52,28 @@ class SelectionResult:
         self.selected = selected
         self.history = history
         self.extra = extra or {}
+
+
+def best_candidates(affinity, top_k=None, keep=None):
+    """The candidates by decreasing affinity, those that ``keep`` admits, at most ``top_k``.
+
+    Parameters
+    ----------
+    affinity : pandas.Series
+        One score per candidate; ties keep the order given.
+    top_k : int or None, default=None
+        At most this many (None: all admitted).
+    keep : pandas.Series of bool, optional
+        Per candidate, whether it may be selected (None: every one).
+
+    Returns
+    -------
+    list of str
+        Best first.
+    """
+    ranked = affinity.sort_values(ascending=False, kind="stable").index
+    selected = [n for n in ranked if keep is None or keep[n]]
+    return selected if top_k is None else selected[:top_k]
 
 
 def _warn_copies_of_target(target, candidates):
@@ -81,8 +104,9 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     Subclasses implement ``_score_candidates(target, candidates, eval_set)``
     returning a :class:`SelectionResult` and declare their parameters in
     ``_parameter_constraints`` (see :mod:`molselect._param_validation`),
-    extending this class's by dict merge.  They should expose the parameters
-    ``top_k`` and ``threshold`` when they use the default selection rule.
+    extending this class's by dict merge.  The default selection rule,
+    :meth:`_select`, reads ``top_k`` and ``threshold`` (None, no cut, for a
+    selector without them); a selector with another rule overrides it.
 
     Notes
     -----
@@ -98,6 +122,13 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     __metadata_request__fit = {"auxiliaries": True, "eval_set": True}
 
     _parameter_constraints = {"leakage_guard": LEAKAGE_GUARD}
+
+    # The values of the selection's parameters for a selector that does not have them:
+    # no threshold, no cap, the leakage guard on.  A selector that has them sets them in
+    # __init__ (scikit-learn takes the parameters from its signature, not from these).
+    top_k = None
+    threshold = None
+    leakage_guard = True
 
     def _score_candidates(self, target, candidates, eval_set):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -165,18 +196,34 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         self.n_features_in_ = len(names)
         self.affinity_ = affinity
         self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
-        if result.selected is None:
-            threshold = getattr(self, "threshold", None)
-            keep = [n for n in self.ranking_
-                    if threshold is None or not affinity[n] < threshold]
-            top_k = getattr(self, "top_k", None)
-            result.selected = keep if top_k is None else keep[:top_k]
-        self.selected_ = list(result.selected)
         if result.history is not None:
             self.history_ = result.history
+        # Before the selection: a rule may read them (MTDNN's n_kept_).
         for key, value in result.extra.items():
             setattr(self, key, value)
+        selected = result.selected if result.selected is not None else self._select(affinity)
+        self.selected_ = list(selected)
         return target, candidates, eval_sets
+
+    def _select(self, affinity):
+        """The selection, best first: the ``top_k`` best candidates at or above ``threshold``.
+
+        Called when the scoring leaves the selection to the base class; a
+        selector with another rule (TAG: strictly above its threshold)
+        overrides it.  Without a ``top_k`` or ``threshold`` parameter, the
+        class defaults (None) make no cut.
+
+        Parameters
+        ----------
+        affinity : pandas.Series
+            One finite score per candidate, in the order given.
+
+        Returns
+        -------
+        list of str
+        """
+        keep = None if self.threshold is None else affinity >= self.threshold
+        return best_candidates(affinity, self.top_k, keep)
 
     def _training_seed(self):
         """The seed of a training: one 32-bit word of ``check_random_state(random_state)``.
@@ -236,7 +283,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
 
     def _union(self, target, candidates, eval_sets):
         selected = {name: self._selected_data(name, candidates[name]) for name in self.selected_}
-        guard = getattr(self, "leakage_guard", True)
+        guard = self.leakage_guard
         if not (guard and eval_sets):
             self.n_leaked_ = {}
             return DatasetGroup([(target.name, target), *selected.items()])

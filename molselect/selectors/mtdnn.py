@@ -6,16 +6,16 @@ from numbers import Real
 
 import pandas as pd
 
-from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME, Interval
-from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
-from ..core import adam, resolve_device, seed_everything, train
+from .._param_validation import POSITIVE_INT, Interval
+from ..base import SelectionResult, best_candidates
+from ..core import adam, train
 from ..core.discriminator import DiscriminatorGIN, DiscriminatorStep, target_probability
-from ..core.prepare import build_table
+from ._joint import JointTrainingSelector
 
 __all__ = ["MTDNNSelector"]
 
 
-class MTDNNSelector(BaseAuxiliarySelector):
+class MTDNNSelector(JointTrainingSelector):
     """Keep the auxiliary molecules that a dataset discriminator mistakes for target molecules.
 
     The target and all candidates are trained jointly on one shared GIN (a
@@ -64,15 +64,13 @@ class MTDNNSelector(BaseAuxiliarySelector):
     """
 
     _parameter_constraints = {
-        **BaseAuxiliarySelector._parameter_constraints,
+        **JointTrainingSelector._parameter_constraints,
         "threshold": [Interval(Real, 0, 1, closed="left",
                                note="a probability of 'target' above which a molecule is kept")],
-        "top_k": TOP_K,
         "epochs": [POSITIVE_INT],
         "discriminator_weight": [Interval(Real, 0, None, closed="neither")],
-        **BACKBONE,
-        **RUNTIME,
     }
+    _network = DiscriminatorGIN
 
     def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator_weight=1.0,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
@@ -91,16 +89,8 @@ class MTDNNSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        datasets = [target] + [candidates[n] for n in names]
-        device = resolve_device(self.device)
-        table, classification, _ = build_table(datasets)
-        rng = seed_everything(self._training_seed())
-        model = DiscriminatorGIN([d.n_tasks for d in datasets], self.hidden_dim,
-                                 self.num_layers, self.dropout).to(device)
-        step = DiscriminatorStep(model, [c.to(device) for c in classification],
-                                 adam(model.parameters(), self.lr),
+    def _score_joint(self, target, names, table, classification, model, rng, device):
+        step = DiscriminatorStep(model, classification, adam(model.parameters(), self.lr),
                                  self.discriminator_weight)
         logs = train(table, step, self.epochs, self.batch_size, rng, device,
                      verbose=self.verbose, desc=f"MTDNN ({len(names)} candidates)")
@@ -112,12 +102,16 @@ class MTDNNSelector(BaseAuxiliarySelector):
         kept = {n: p > self.threshold for n, p in probs.items()}
         affinity = pd.Series({n: float(p.mean()) for n, p in probs.items()}, dtype=float)
         n_kept = pd.Series({n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept")
-        ranked = affinity.sort_values(ascending=False, kind="stable").index
-        selected = [n for n in ranked if n_kept[n] > 0]
-        if self.top_k is not None:
-            selected = selected[:self.top_k]
-        return SelectionResult(affinity, selected=selected, history=history, extra={
+        return SelectionResult(affinity, history=history, extra={
             "probabilities_": probs, "kept_": kept, "n_kept_": n_kept})
+
+    def _select(self, affinity):
+        """The ``top_k`` candidates of highest mean probability among those with kept molecules.
+
+        ``threshold`` applies to molecules, not to the mean: a candidate is
+        selected when at least one of its molecules passes it.
+        """
+        return best_candidates(affinity, self.top_k, self.n_kept_ > 0)
 
     def _selected_data(self, name, data):
         mask = self.kept_[name]

@@ -87,8 +87,11 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
         self.leakage_guard = leakage_guard
 
     def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        return SelectionResult(pd.Series(1.0, index=names), selected=names)
+        return SelectionResult(pd.Series(1.0, index=list(candidates)))
+
+    def _select(self, affinity):
+        """Every candidate, in the order given."""
+        return list(affinity.index)
 
 
 class FingerprintSimilaritySelector(BaseAuxiliarySelector):

@@ -7,19 +7,18 @@ from numbers import Integral, Real
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME, Interval, StrOptions
-from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
-from ..core import JointStep, adam, resolve_device, seed_everything, train
+from .._param_validation import POSITIVE_INT, Interval, StrOptions
+from ..base import SelectionResult
+from ..core import JointStep, adam, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
-from ..core.joint import JointGIN
-from ..core.prepare import build_table
+from ._joint import JointTrainingSelector
 
 __all__ = ["Task2VecSelector"]
 
 DISTANCES = ("asymmetric", "cosine")
 
 
-class Task2VecSelector(BaseAuxiliarySelector):
+class Task2VecSelector(JointTrainingSelector):
     """Select the candidates whose Task2vec embedding is closest to the target's.
 
     A GIN probe is first trained on the union of the target and all
@@ -76,16 +75,13 @@ class Task2VecSelector(BaseAuxiliarySelector):
     """
 
     _parameter_constraints = {
-        **BaseAuxiliarySelector._parameter_constraints,
-        "top_k": TOP_K,
+        **JointTrainingSelector._parameter_constraints,
         "threshold": [Interval(Real, None, None, closed="neither"), None],
         "distance": [StrOptions(DISTANCES)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "probe_epochs": [Interval(Integral, 0, None, closed="left")],
         "head_epochs": [POSITIVE_INT],
         "fisher_samples": [POSITIVE_INT, None],
-        **BACKBONE,
-        **RUNTIME,
     }
 
     def __init__(self, top_k=3, threshold=None, distance="asymmetric", alpha=0.15, probe_epochs=5,
@@ -109,17 +105,9 @@ class Task2VecSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        datasets = [target] + [candidates[n] for n in names]
-        device = resolve_device(self.device)
-        table, classification, _ = build_table(datasets)
-        rng = seed_everything(self._training_seed())
-        model = JointGIN([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
-                         self.dropout).to(device)
+    def _score_joint(self, target, names, table, classification, model, rng, device):
         if self.probe_epochs:
-            step = JointStep(model, [c.to(device) for c in classification],
-                             adam(model.parameters(), self.lr))
+            step = JointStep(model, classification, adam(model.parameters(), self.lr))
             train(table, step, self.probe_epochs, self.batch_size, rng, device,
                   verbose=self.verbose, desc="Task2vec probe")
         for p in model.encoder.parameters():
