@@ -1,15 +1,19 @@
-"""Checks shared by the selectors, estimators and loaders: seeds, thresholds, devices, SMILES."""
+"""Checks of single values: seeds, devices, SMILES text; and the one parameter-error format.
+
+The declared parameter constraints (:mod:`molselect._param_validation`) use
+the seed and device checks here, so that a value ``fit`` accepts is one that
+:func:`check_random_state` and :func:`check_device` accept too.
+"""
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "as_seed", "check_threshold", "check_device",
-           "MAX_SMILES_LENGTH", "readable_smiles", "smiles_too_long", "describe_smiles",
-           "too_long_reason", "too_long_note"]
+__all__ = ["check_random_state", "check_device", "param_error", "MAX_SMILES_LENGTH",
+           "readable_smiles", "smiles_too_long", "describe_smiles", "too_long_reason",
+           "too_long_note"]
 
 MAX_SMILES_LENGTH = 5_000
 """Longest SMILES, in characters, that molselect parses; longer ones are invalid.
@@ -30,87 +34,82 @@ for a dense ring system that large (RDKit's Murcko decomposition is cubic in
 the atom count).
 """
 
-_SEED_TYPES = "an integer >= 0, None, a numpy.random.RandomState or a numpy.random.Generator"
+SEED_TYPES = "an integer >= 0, None, a numpy.random.RandomState or a numpy.random.Generator"
+
+
+def param_error(name, expected, value, why=None):
+    """The one format of a parameter error: ``"<name> must be <expected>, got <value>"``.
+
+    The message starts with the parameter's name, which the command line
+    maps back to the option that set it.
+
+    Parameters
+    ----------
+    name : str
+        The parameter.
+    expected : str
+        What it must be.
+    value : object
+        What it is.
+    why : str, optional
+        Appended after a colon: why the constraint is what it is.
+
+    Returns
+    -------
+    ValueError
+    """
+    return ValueError(f"{name} must be {expected}, got {value!r}" + (f": {why}" if why else ""))
+
+
+def is_random_state(value):
+    """Whether ``value`` is something :func:`check_random_state` accepts."""
+    if value is None or isinstance(value, (np.random.RandomState, np.random.Generator)):
+        return True
+    return (not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
+            and value >= 0)
 
 
 def check_random_state(random_state, name="random_state"):
-    """Check that ``random_state`` is something :func:`as_seed` accepts, drawing nothing.
+    """Turn a ``random_state`` into a ``numpy.random.SeedSequence``: molselect's one seeding path.
 
-    Raises
-    ------
-    ValueError
-        For a negative integer, or anything that is not an integer, None, a
-        ``RandomState`` or a ``Generator``; the message names the parameter.
-    """
-    if random_state is None or isinstance(random_state,
-                                          (np.random.RandomState, np.random.Generator)):
-        return
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
-        raise ValueError(f"{name} must be {_SEED_TYPES}, got {random_state!r}")
-    if random_state < 0:
-        raise ValueError(f"{name} must be {_SEED_TYPES}, got the negative integer "
-                         f"{random_state}")
-
-
-def as_seed(random_state, name="random_state"):
-    """Turn a ``random_state`` into an int seed, like scikit-learn's ``check_random_state``.
+    Like scikit-learn's ``check_random_state`` it accepts an int, None, a
+    ``RandomState`` (and a ``Generator``); it returns a ``SeedSequence``
+    rather than a ``RandomState`` because the trainings need seeds that are
+    the same in every process and independent children of one seed
+    (MolGroup's rounds and repeats: ``spawn``).  A training seeds torch from
+    it with :func:`molselect.core.seed_everything`.
 
     Parameters
     ----------
     random_state : int, None, numpy.random.RandomState or numpy.random.Generator
-        An int is returned unchanged (so integer seeds give the same results as
-        before); a RandomState or Generator gives one draw from it (advancing
-        it, as scikit-learn does); None stays None (fresh entropy downstream).
+        An int ``s`` gives ``SeedSequence(s)``, so an integer seed gives the
+        same numbers as it always has; a RandomState or Generator gives one
+        draw from it (advancing it, as scikit-learn does); None gives fresh
+        entropy (unreproducible by request).
     name : str
         Parameter name for the error message.
 
     Returns
     -------
-    int or None
-    """
-    check_random_state(random_state, name)
-    if random_state is None:
-        return None
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**31 - 1))
-    return int(random_state)
-
-
-def check_threshold(value, low=None, high=None, allow_none=True, name="threshold",
-                    meaning=None, open_high=False):
-    """Check a selection threshold: a real number (not NaN) within ``[low, high]``.
-
-    Parameters
-    ----------
-    value : object
-        The parameter's value.
-    low, high : float or None
-        Inclusive bounds (None: unbounded on that side).
-    allow_none : bool, default=True
-        Whether None (no threshold) is accepted.
-    name : str
-    meaning : str, optional
-        What the bounds mean, appended to the message (e.g. the affinity's range).
-    open_high : bool, default=False
-        Exclude ``high`` itself (when no affinity could exceed it).
+    numpy.random.SeedSequence
+        Its ``entropy`` is the integer seed (the draw, for a RandomState or
+        Generator).
 
     Raises
     ------
     ValueError
+        For a negative integer, or anything that is not an integer, None, a
+        ``RandomState`` or a ``Generator``.
     """
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        kind = "a number" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-    above = high is not None and (value >= high if open_high else value > high)
-    if (low is not None and value < low) or above:
-        lo = "(-inf" if low is None else f"[{low:g}"
-        hi = "inf)" if high is None else f"{high:g}" + (")" if open_high else "]")
-        raise ValueError(f"{name} must be in {lo}, {hi}, got {value!r}"
-                         + (f": {meaning}" if meaning else ""))
+    if not is_random_state(random_state):
+        raise param_error(name, SEED_TYPES, random_state)
+    if isinstance(random_state, np.random.RandomState):
+        random_state = int(random_state.randint(0, 2**31 - 1))
+    elif isinstance(random_state, np.random.Generator):
+        random_state = int(random_state.integers(0, 2**31 - 1))
+    elif random_state is not None:
+        random_state = int(random_state)
+    return np.random.SeedSequence(random_state)
 
 
 def check_device(device, name="device"):
@@ -130,26 +129,25 @@ def check_device(device, name="device"):
 
     if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    hint = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+    expected = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps' (a string or a torch.device)"
     if isinstance(device, bool) or not isinstance(device, (str, torch.device)):
-        raise ValueError(f"{name} must be a string such as 'cpu' or 'cuda:0' (or a "
-                         f"torch.device), got {device!r}; {hint}")
+        raise param_error(name, expected, device)
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"{name}={device!r} is not a device: {hint}") from None
+        raise param_error(name, expected, device, "torch knows no such device") from None
+    available = "a device this machine has"
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"{name}={str(resolved)!r} was requested but CUDA is not available")
+            raise param_error(name, available, str(resolved), "CUDA is not available")
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(f"{name}={str(resolved)!r}: there are only "
-                             f"{torch.cuda.device_count()} CUDA device(s)")
+            raise param_error(name, available, str(resolved),
+                              f"there are only {torch.cuda.device_count()} CUDA device(s)")
     elif resolved.type == "mps":
         if not torch.backends.mps.is_available():
-            raise ValueError(f"{name}={str(resolved)!r} was requested but MPS is not available")
+            raise param_error(name, available, str(resolved), "MPS is not available")
     elif resolved.type != "cpu":
-        raise ValueError(f"{name}={str(resolved)!r}: molselect runs on 'cpu', 'cuda' or "
-                         f"'mps' devices; {hint}")
+        raise param_error(name, expected, str(resolved), "molselect runs on CPU, CUDA or MPS")
     return resolved
 
 

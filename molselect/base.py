@@ -2,28 +2,33 @@
 
 Like scikit-learn's ``SelectorMixin``, a subclass implements one method,
 :meth:`BaseAuxiliarySelector._score_candidates`, which scores the candidate
-auxiliaries for a target.  The base class validates the inputs, ranks,
-applies the threshold and ``top_k``, fills the fitted attributes, builds the
-union in :meth:`~BaseAuxiliarySelector.fit_transform` and applies the
-leakage guard, once for all selectors.
+auxiliaries for a target, and declares its parameters.  The base class
+validates the inputs and the parameters, ranks, selects
+(:meth:`BaseAuxiliarySelector._select`: the ``top_k`` best at or above
+``threshold`` unless a selector says otherwise), fills the fitted
+attributes, builds the union in :meth:`~BaseAuxiliarySelector.fit_transform`
+and applies the leakage guard, once for all selectors.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_device, check_random_state, check_threshold
-from .datasets._base import CLASSIFICATION, DatasetGroup, as_dataset, name_datasets
-from .datasets._leakage import find_overlap
-from .datasets._validation import check_eval_sets
+from ._param_validation import LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
+from ._validation import check_random_state
+from .datasets._base import DatasetGroup
+from .datasets._leakage import make_union
+from .datasets._validation import check_eval_sets, validate_auxiliaries, validate_target
 
-__all__ = ["BaseAuxiliarySelector", "SelectionResult", "validate_target", "validate_auxiliaries"]
+__all__ = ["BaseAuxiliarySelector", "SelectionResult"]
+
+#: The declaration of ``top_k`` in the selectors that have one.
+TOP_K = [POSITIVE_INT, None]
 
 
 class SelectionResult:
@@ -35,8 +40,7 @@ class SelectionResult:
         One score per candidate, higher = more helpful.
     selected : list of str, optional
         The selection when the method decides it itself (MolGroup's rounds,
-        beam search); otherwise the base class takes the ``top_k`` best
-        candidates at or above ``threshold``.
+        beam search); otherwise the selector's ``_select(affinity)`` makes it.
     history : pandas.DataFrame, optional
         Tidy training or search record.
     extra : dict, optional
@@ -50,68 +54,26 @@ class SelectionResult:
         self.extra = extra or {}
 
 
-def validate_target(target):
-    """Check a target dataset before any training; return it as a MoleculeDataset.
+def best_candidates(affinity, top_k=None, keep=None):
+    """The candidates by decreasing affinity, those that ``keep`` admits, at most ``top_k``.
 
-    Raises
-    ------
-    TypeError
-        If ``target`` is not a dataset.
-    ValueError
-        If it is empty, has no labels at all, or has a classification task
-        whose labels are all of one class.
+    Parameters
+    ----------
+    affinity : pandas.Series
+        One score per candidate; ties keep the order given.
+    top_k : int or None, default=None
+        At most this many (None: all admitted).
+    keep : pandas.Series of bool, optional
+        Per candidate, whether it may be selected (None: every one).
+
+    Returns
+    -------
+    list of str
+        Best first.
     """
-    if isinstance(target, (Mapping, DatasetGroup)):
-        raise TypeError("the target must be one dataset, not a mapping or group of datasets")
-    target = as_dataset(target, name="target")
-    if len(target) == 0:
-        raise ValueError(f"the target dataset {target.name!r} is empty")
-    labelled = ~np.isnan(target.y)
-    if not labelled.any():
-        raise ValueError(f"the target dataset {target.name!r} has no labels (all missing)")
-    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
-        if kind == CLASSIFICATION:
-            values = np.unique(target.y[labelled[:, j], j])
-            if len(values) == 1:
-                raise ValueError(
-                    f"classification task {task!r} of the target {target.name!r} has only one "
-                    f"class ({values[0]:g}) among its labels; a selector needs both classes"
-                )
-    return target
-
-
-def validate_auxiliaries(auxiliaries, target_name=None):
-    """Name and check the candidate auxiliaries; return an ordered dict name -> dataset.
-
-    Raises
-    ------
-    TypeError
-        If ``auxiliaries`` is not a mapping or list of datasets.
-    ValueError
-        If there are none, two share a name, one is named like the target,
-        or one is empty or entirely unlabelled.
-    """
-    if auxiliaries is None:
-        raise ValueError(
-            "no auxiliary datasets were given: pass them as fit(target, auxiliaries) or "
-            "fit(target, auxiliaries=...) (a mapping name -> dataset or a list)"
-        )
-    if not isinstance(auxiliaries, (Mapping, Sequence)) or isinstance(auxiliaries, (str, bytes)):
-        if hasattr(auxiliaries, "ids") and hasattr(auxiliaries, "y"):
-            auxiliaries = [auxiliaries]
-    candidates = name_datasets(auxiliaries)
-    if not candidates:
-        raise ValueError("no auxiliary datasets were given (the collection is empty)")
-    for name, data in candidates.items():
-        if target_name is not None and name == target_name:
-            raise ValueError(
-                f"auxiliary {name!r} has the same name as the target; rename one of them"
-            )
-        if len(data) == 0:
-            raise ValueError(f"auxiliary dataset {name!r} is empty")
-        if np.isnan(data.y).all():
-            raise ValueError(f"auxiliary dataset {name!r} has no labels (all missing)")
-    return candidates
+    ranked = affinity.sort_values(ascending=False, kind="stable").index
+    selected = [n for n in ranked if keep is None or keep[n]]
+    return selected if top_k is None else selected[:top_k]
 
 
 def _warn_copies_of_target(target, candidates):
@@ -132,16 +94,19 @@ def _warn_copies_of_target(target, candidates):
             warnings.warn(
                 f"auxiliary {name!r} is a copy of the target {target.name!r} (the same "
                 "molecules with the same labels): it will look very helpful without adding "
-                "any data. Leave it out", UserWarning, stacklevel=3,
+                "any data. Leave it out", UserWarning, stacklevel=4,
             )
 
 
-class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
+class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEstimator):
     """Base class for selectors of auxiliary datasets.
 
     Subclasses implement ``_score_candidates(target, candidates, eval_set)``
-    returning a :class:`SelectionResult`.  They should expose the parameters
-    ``top_k`` and ``threshold`` when they use the default selection rule.
+    returning a :class:`SelectionResult` and declare their parameters in
+    ``_parameter_constraints`` (see :mod:`molselect._param_validation`),
+    extending this class's by dict merge.  The default selection rule,
+    :meth:`_select`, reads ``top_k`` and ``threshold`` (None, no cut, for a
+    selector without them); a selector with another rule overrides it.
 
     Notes
     -----
@@ -155,6 +120,15 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
 
     # Route these fit parameters by default when scikit-learn's metadata routing is enabled.
     __metadata_request__fit = {"auxiliaries": True, "eval_set": True}
+
+    _parameter_constraints = {"leakage_guard": LEAKAGE_GUARD}
+
+    # The values of the selection's parameters for a selector that does not have them:
+    # no threshold, no cap, the leakage guard on.  A selector that has them sets them in
+    # __init__ (scikit-learn takes the parameters from its signature, not from these).
+    top_k = None
+    threshold = None
+    leakage_guard = True
 
     def _score_candidates(self, target, candidates, eval_set):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -181,6 +155,15 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._fit(X, y, auxiliaries, eval_set)
+        return self
+
+    def _fit(self, X, y, auxiliaries, eval_set):
+        """Check the inputs once, score and select; return the checked inputs.
+
+        ``fit_transform`` builds the union from what this returns, so the
+        held-out data is not kept on the selector (nor in its pickles).
+        """
         if auxiliaries is None:
             auxiliaries = y
         elif y is not None:
@@ -193,7 +176,7 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         candidates = validate_auxiliaries(auxiliaries, target.name)
         # The estimators' check: an eval_set of another task would be scored as the target's.
         eval_sets = check_eval_sets(eval_set, target)
-        self._check_params()
+        self._validate_params()
         _warn_copies_of_target(target, candidates)
         result = self._score_candidates(target, candidates, eval_sets)
         names = list(candidates)
@@ -213,39 +196,41 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         self.n_features_in_ = len(names)
         self.affinity_ = affinity
         self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
-        if result.selected is None:
-            threshold = getattr(self, "threshold", None)
-            keep = [n for n in self.ranking_
-                    if threshold is None or not affinity[n] < threshold]
-            top_k = getattr(self, "top_k", None)
-            result.selected = keep if top_k is None else keep[:top_k]
-        self.selected_ = list(result.selected)
         if result.history is not None:
             self.history_ = result.history
+        # Before the selection: a rule may read them (MTDNN's n_kept_).
         for key, value in result.extra.items():
             setattr(self, key, value)
-        self._target_name = target.name
-        self._eval_sets = eval_sets
-        return self
+        selected = result.selected if result.selected is not None else self._select(affinity)
+        self.selected_ = list(selected)
+        return target, candidates, eval_sets
 
-    def _check_params(self):
-        """Check the parameters every selector shares; subclasses add their own.
+    def _select(self, affinity):
+        """The selection, best first: the ``top_k`` best candidates at or above ``threshold``.
 
-        ``threshold`` must be a number (not NaN) or None here; a subclass
-        narrows the range to its affinity's scale.
+        Called when the scoring leaves the selection to the base class; a
+        selector with another rule (TAG: strictly above its threshold)
+        overrides it.  Without a ``top_k`` or ``threshold`` parameter, the
+        class defaults (None) make no cut.
+
+        Parameters
+        ----------
+        affinity : pandas.Series
+            One finite score per candidate, in the order given.
+
+        Returns
+        -------
+        list of str
         """
-        top_k = getattr(self, "top_k", None)
-        if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
-            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
-        if hasattr(self, "threshold"):
-            check_threshold(self.threshold)
-        if hasattr(self, "random_state"):
-            check_random_state(self.random_state)
-        if hasattr(self, "device"):
-            check_device(self.device)
-        guard = getattr(self, "leakage_guard", True)
-        if not (isinstance(guard, (bool, np.bool_)) or guard == "skeleton"):
-            raise ValueError(f"leakage_guard must be True, False or 'skeleton', got {guard!r}")
+        keep = None if self.threshold is None else affinity >= self.threshold
+        return best_candidates(affinity, self.top_k, keep)
+
+    def _training_seed(self):
+        """The seed of a training: one 32-bit word of ``check_random_state(random_state)``.
+
+        MolGroup draws each round's seed from its sequence the same way.
+        """
+        return int(check_random_state(self.random_state).generate_state(1)[0])
 
     def get_support(self, indices=False):
         """Which candidates were selected, in the order they were given.
@@ -294,29 +279,17 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
         -------
         DatasetGroup
         """
-        if auxiliaries is None:
-            auxiliaries = y
-            y = None
-        self.fit(X, y, auxiliaries, eval_set=eval_set)
-        target = as_dataset(X, name="target")
-        candidates = validate_auxiliaries(auxiliaries, target.name)
-        return self._union(target, candidates)
+        return self._union(*self._fit(X, y, auxiliaries, eval_set))
 
-    def _union(self, target, candidates):
-        members = [(target.name, target)]
-        self.n_leaked_ = {}
-        guard = getattr(self, "leakage_guard", True)
-        match = "skeleton" if guard == "skeleton" else "exact"
-        for name in self.selected_:
-            data = self._selected_data(name, candidates[name])
-            if guard and self._eval_sets:
-                leaked = np.zeros(len(data), dtype=bool)
-                for held_out in self._eval_sets:
-                    leaked |= find_overlap(held_out.ids, data.ids, match=match)
-                self.n_leaked_[name] = int(leaked.sum())
-                if leaked.any():
-                    data = data.subset(~leaked)
-            members.append((name, data))
+    def _union(self, target, candidates, eval_sets):
+        selected = {name: self._selected_data(name, candidates[name]) for name in self.selected_}
+        guard = self.leakage_guard
+        if not (guard and eval_sets):
+            self.n_leaked_ = {}
+            return DatasetGroup([(target.name, target), *selected.items()])
+        union, self.n_leaked_ = make_union(
+            target, selected, held_out=eval_sets, return_leaked=True,
+            match="skeleton" if guard == "skeleton" else "exact")
         leaked_total = sum(self.n_leaked_.values())
         if leaked_total:
             detail = ", ".join(f"{k}: {v}" for k, v in self.n_leaked_.items() if v)
@@ -324,7 +297,7 @@ class BaseAuxiliarySelector(TransformerMixin, BaseEstimator):
                 f"leakage guard removed {leaked_total} auxiliary molecule(s) that occur in the "
                 f"target's held-out data ({detail})", UserWarning, stacklevel=3,
             )
-        return DatasetGroup(members)
+        return union
 
     def _selected_data(self, name, data):
         """The part of a selected auxiliary that enters the union (all of it by default)."""

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from .presets import ESTIMATOR_PRESETS, PRESETS
@@ -284,7 +282,7 @@ _OPTIONS = {"threshold": "--threshold", "random_state": "--seed", "device": "--d
 def _check_selector_params(selector):
     """The selector's own parameter checks, reported with the option that set the value."""
     try:
-        selector._check_params()
+        selector._validate_params()
     except ValueError as exc:
         message = str(exc)
         for param, option in _OPTIONS.items():
@@ -363,7 +361,7 @@ def _evaluate(args):
     import numpy as np
     import pandas as pd
 
-    from .base import validate_auxiliaries
+    from .datasets._validation import validate_auxiliaries
     from .evaluation import FitJob, evaluate_selection, run_jobs, summarize_gains
     from .reporting import format_percent, format_table, to_jsonable
 

@@ -93,3 +93,66 @@ def test_selector_params_give_a_baseline_only_the_backbone():
         "hidden_dim": fast["hidden_dim"], "num_layers": fast["num_layers"], "top_k": 2}
     # a short run keeps one epoch that trains the gate
     assert selector_params(ms.MolGroupSelector, "paper", epochs=1)["warmup_epochs"] == 0
+
+
+# -- declared parameters: the bad-parameter table, generated from the declarations ----------
+
+def _invalid_values(constraints):
+    """Values just outside a declaration: past each bound, and of other types."""
+    from numbers import Integral
+
+    from molselect._param_validation import Interval, make_constraint
+
+    constraints = [make_constraint(c) for c in constraints]
+    probes = ["not-an-option", True, float("nan"), -1, 3, 1.5]
+    for c in constraints:
+        if isinstance(c, Interval):
+            step = 1 if c.type is Integral else 0.5
+            if c.left is not None:
+                probes.append(c.left - step if c.closed in ("left", "both") else c.left)
+            if c.right is not None:
+                probes.append(c.right + step if c.closed in ("right", "both") else c.right)
+            if c.type is Integral:  # an integral float is not an integer
+                probes.append(float(c.left if c.left is not None else c.right))
+
+    def refused(value):
+        for c in constraints:
+            try:
+                if c.is_satisfied_by(value):
+                    return False
+            except ValueError:  # the device check raises its own error
+                pass
+        return True
+
+    return [v for v in probes if refused(v)]
+
+
+DECLARED = [(est, name) for est in ALL_ESTIMATORS for name in est._parameter_constraints]
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    from molselect.datasets import MoleculeDataset
+
+    target = MoleculeDataset(["CCO", "CCN", "CCC", "CO"], [0, 1, 0, 1], name="t")
+    return target, {"a": MoleculeDataset(["C", "CC", "CCCl"], [1.0, 2.0, 0.5], name="a")}
+
+
+@pytest.mark.parametrize("estimator", ALL_ESTIMATORS, ids=_name)
+def test_every_parameter_is_declared(estimator):
+    assert set(estimator._parameter_constraints) == set(estimator.get_params())
+
+
+@pytest.mark.parametrize("estimator, name", DECLARED,
+                         ids=[f"{_name(e)}-{n}" for e, n in DECLARED])
+def test_fit_refuses_values_outside_the_declaration(estimator, name, tiny_data):
+    target, pool = tiny_data
+    values = _invalid_values(estimator._parameter_constraints[name])
+    assert values, f"no invalid value was generated for {name}"
+    for value in values:
+        bad = clone(estimator).set_params(**{name: value})
+        args = (target,) if isinstance(bad, ms.models.BaseGraphEstimator) else (target, pool)
+        with pytest.raises(ValueError) as err:
+            bad.fit(*args)
+        # The one format: the message starts with the parameter's name.
+        assert str(err.value).startswith(f"{name} must be"), (value, str(err.value))

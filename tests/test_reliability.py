@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from molselect._validation import as_seed, check_device
+from molselect._validation import check_device, check_random_state
 from molselect.base import BaseAuxiliarySelector, SelectionResult
 from molselect.cli import _auxiliaries_from, main
 from molselect.datasets import MoleculeDataset, from_csv, from_frame, load_dataset
@@ -316,9 +316,10 @@ def test_threshold_is_validated(key, bad, small):
 
 def test_random_state_accepts_random_state_and_generator(small):
     """Probe 62: RandomState / Generator failed inside numpy in MolGroup and GIN."""
-    assert as_seed(7) == 7 and as_seed(None) is None
-    assert as_seed(np.random.RandomState(0)) == as_seed(np.random.RandomState(0))
-    assert as_seed(np.random.default_rng(0)) == as_seed(np.random.default_rng(0))
+    seed = lambda r: check_random_state(r).entropy  # noqa: E731
+    assert seed(7) == 7 and seed(None) != seed(None)
+    assert seed(np.random.RandomState(0)) == seed(np.random.RandomState(0))
+    assert seed(np.random.default_rng(0)) == seed(np.random.default_rng(0))
     target, _, pool, _ = small
     sel = MolGroupSelector(n_rounds=1, epochs=2, top_k=1,
                            random_state=np.random.default_rng(0), **TINY)

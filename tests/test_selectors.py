@@ -1,7 +1,8 @@
 """Every selector's shared API and bad input; each baseline's defining behaviour.
 
-MolGroup is in the shared tables (``SELECTORS``, ``BAD_PARAMS``); its own
-behaviour is tested in ``test_molgroup.py``.
+MolGroup is in the shared table ``SELECTORS`` (bad parameters are generated
+from the declarations in ``test_api.py``); its own behaviour is tested in
+``test_molgroup.py``.
 
 Models are tiny (hidden 16, 2 layers, 1-3 epochs) and datasets a few hundred
 molecules, so the whole file runs in about a minute on two CPU cores.
@@ -44,23 +45,6 @@ SELECTORS = {
                                          **TINY),
     "mtdnn": lambda: MTDNNSelector(epochs=1, **TINY),
 }
-
-BAD_PARAMS = {
-    "molgroup": [dict(top_k=0), dict(warmup_epochs=2, epochs=2), dict(fingerprint="ecfp"),
-                 dict(balance=1.5), dict(temperature=0), dict(epochs=0),
-                 dict(meta_gradient="hessian")],
-    "all": [],
-    "fingerprint": [dict(top_k=0), dict(smoothing=0)],
-    "random": [dict(top_k=-1)],
-    "beam_p": [dict(criterion="structure"), dict(beam_width=0), dict(depth=1.5), dict(lr=0)],
-    "beam_ps": [dict(epochs=0)],
-    "tag": [dict(lookahead_every=0), dict(lookahead_lr=-1.0), dict(dropout=1.0)],
-    "task2vec": [dict(distance="euclidean"), dict(probe_epochs=-1), dict(fisher_samples=0),
-                 dict(alpha=-0.1)],
-    "mtdnn": [dict(threshold=1.5), dict(discriminator_weight=0), dict(hidden_dim=0),
-              dict(discriminator="softmax")],
-}
-
 
 @pytest.fixture(scope="module")
 def data():
@@ -132,9 +116,7 @@ def test_bad_input(key, data):
         make().fit("not a dataset", pool)
     with pytest.raises(TypeError):
         make().fit(target, pool, pool)
-    for bad in BAD_PARAMS[key]:
-        with pytest.raises(ValueError, match=next(iter(bad))):
-            make().set_params(**bad).fit(target, pool, eval_set=valid)
+    # Bad parameter values: tests/test_api.py generates them from the declarations.
 
 
 # --- training-free selectors -------------------------------------------------------------

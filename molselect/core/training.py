@@ -36,10 +36,21 @@ def resolve_device(device="auto"):
 
 
 def seed_everything(seed):
-    """Seed torch, numpy and random from ``seed``; return a numpy Generator for sampling."""
-    seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is not None else None
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    """Seed torch, numpy and random from ``seed``; return a numpy Generator for sampling.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.SeedSequence or None
+        An int ``s`` and ``SeedSequence(s)`` seed alike (the word that
+        ``SeedSequence(s)`` generates); None draws fresh entropy.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if not isinstance(seed, np.random.SeedSequence):
+        seed = np.random.SeedSequence(seed)
+    seed = int(seed.generate_state(1)[0])
     torch.manual_seed(seed)
     random.seed(seed)
     return np.random.default_rng(seed)

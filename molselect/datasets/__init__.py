@@ -6,22 +6,14 @@
 """
 
 from .._validation import MAX_SMILES_LENGTH
-from ._base import (
-    CLASSIFICATION,
-    REGRESSION,
-    DatasetGroup,
-    MoleculeDataset,
-    as_dataset,
-    as_group,
-    infer_task_types,
-    name_datasets,
-)
+from ._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, infer_task_types
 from ._download import DownloadError, get_data_home
 from ._io import from_csv, from_frame
 from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
 from ._loaders import DatasetSplits, list_datasets, load_dataset
 from ._registry import DatasetInfo, get_dataset_info
 from ._split import random_split, scaffold_split
+from ._validation import as_dataset, as_group, name_datasets
 
 __all__ = [
     "MoleculeDataset",

@@ -10,12 +10,13 @@ each keeping its own tasks.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..metrics import METRICS
-from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
+from ._validation import (as_dataset, check_binary_labels, check_finite_labels, duplicate_name,
+                          warn_integer_regression)
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -26,8 +27,6 @@ __all__ = [
     "REGRESSION",
     "MoleculeDataset",
     "DatasetGroup",
-    "as_dataset",
-    "as_group",
     "infer_task_types",
 ]
 
@@ -274,64 +273,6 @@ class MoleculeDataset:
         )
 
 
-def as_dataset(data, name=None):
-    """Coerce a molselect or DeepChem-style dataset into a :class:`MoleculeDataset`.
-
-    Anything with ``ids`` (SMILES) and ``y`` is accepted; ``w``, ``tasks``
-    (or DeepChem's ``get_task_names()``), ``task_types``, ``metric`` and
-    ``name`` are used when present.  Task types of a plain DeepChem dataset
-    are inferred: binary labels mean classification.
-
-    Parameters
-    ----------
-    data : MoleculeDataset or DeepChem-like dataset
-        The data to wrap.
-    name : str, optional
-        Name to give the result when the input has none.
-
-    Returns
-    -------
-    MoleculeDataset
-        ``data`` itself when it already is one (and has a name or none was
-        given), otherwise a new wrapper.
-    """
-    if isinstance(data, MoleculeDataset):
-        if name is not None and data.name is None:
-            data = data.subset(np.arange(len(data)), name=name)
-        return data
-    if isinstance(data, (str, bytes)) or not (hasattr(data, "ids") and hasattr(data, "y")):
-        raise TypeError(
-            f"expected a molselect or DeepChem-style dataset (with .ids holding SMILES and "
-            f".y labels), got {type(data).__name__}; use molselect.datasets.from_frame or "
-            "from_csv for a DataFrame or a CSV file"
-        )
-    ids = np.asarray(data.ids, dtype=object).reshape(-1)
-    y = np.asarray(data.y, dtype=np.float64)
-    if y.ndim == 1:
-        y = y[:, None]
-    w = getattr(data, "w", None)
-    tasks = getattr(data, "tasks", None)
-    if tasks is None and hasattr(data, "get_task_names"):
-        tasks = list(data.get_task_names())
-        if len(tasks) != y.shape[1]:
-            tasks = None
-    task_types = getattr(data, "task_types", None)
-    if task_types is None:
-        weights = None if w is None else np.asarray(w, dtype=float).reshape(y.shape) if np.size(w) == y.size else None
-        masked = y.copy()
-        if weights is not None:
-            masked[weights == 0] = np.nan
-        task_types = infer_task_types(masked)
-        label = getattr(data, "name", None) or name
-        warn_integer_regression(masked, tasks if tasks is not None else
-                                [f"task{j}" for j in range(y.shape[1])], task_types,
-                                f"dataset {label!r}" if label is not None else "dataset")
-    return MoleculeDataset(
-        ids, y, w=w, tasks=tasks, task_types=task_types, metric=getattr(data, "metric", None),
-        name=getattr(data, "name", None) or name, X=getattr(data, "X", None),
-    )
-
-
 class DatasetGroup(Mapping):
     """An ordered group of datasets: the target first, then its auxiliaries.
 
@@ -357,7 +298,7 @@ class DatasetGroup(Mapping):
         for name, data in items:
             name = str(name)
             if name in self._members:
-                raise ValueError(f"duplicate dataset name {name!r} in group")
+                raise duplicate_name(name)
             self._members[name] = as_dataset(data, name=name)
         self.target_name = next(iter(self._members))
 
@@ -408,63 +349,3 @@ class DatasetGroup(Mapping):
             merged["smiles"].to_numpy(), merged[tasks].to_numpy(float), tasks=tasks,
             task_types=merged_types, name="+".join(self._members),
         ).to_deepchem()
-
-
-def as_group(data, name=None):
-    """Return ``data`` as a :class:`DatasetGroup` (a single dataset becomes a group of one).
-
-    Parameters
-    ----------
-    data : DatasetGroup, mapping, or dataset
-        A group, a mapping name -> dataset (target first), or one dataset.
-    name : str, optional
-        Name for a single dataset that has none (default ``"target"``).
-
-    Returns
-    -------
-    DatasetGroup
-    """
-    if isinstance(data, DatasetGroup):
-        return data
-    if isinstance(data, Mapping):
-        return DatasetGroup(data)
-    data = as_dataset(data, name=name)
-    return DatasetGroup([(data.name or name or "target", data)])
-
-
-def name_datasets(datasets):
-    """Name a mapping or sequence of datasets: mapping keys, else ``.name``, else position.
-
-    Parameters
-    ----------
-    datasets : mapping of str to dataset, or sequence of datasets
-        The candidates.
-
-    Returns
-    -------
-    OrderedDict of str to MoleculeDataset
-
-    Raises
-    ------
-    TypeError
-        If ``datasets`` is a single dataset or not a collection.
-    ValueError
-        If two datasets end up with the same name.
-    """
-    if isinstance(datasets, Mapping):
-        items = [(str(k), v) for k, v in datasets.items()]
-    elif isinstance(datasets, Sequence) and not isinstance(datasets, (str, bytes)):
-        items = []
-        for i, d in enumerate(datasets):
-            items.append((getattr(d, "name", None) or f"aux{i}", d))
-    else:
-        raise TypeError(
-            "auxiliaries must be a mapping name -> dataset or a list of datasets, got "
-            f"{type(datasets).__name__}"
-        )
-    out = OrderedDict()
-    for name, d in items:
-        if name in out:
-            raise ValueError(f"duplicate auxiliary name {name!r}: give each dataset its own name")
-        out[name] = as_dataset(d, name=name)
-    return out

@@ -275,7 +275,8 @@ def make_union(target, auxiliaries, *, held_out=None, return_leaked=False, match
     >>> union = make_union(bbbp.train, {"bace": bace.train},
     ...                    held_out=[bbbp.valid, bbbp.test])            # doctest: +SKIP
     """
-    from ._base import DatasetGroup, as_dataset, name_datasets
+    from ._base import DatasetGroup
+    from ._validation import as_dataset, name_datasets
 
     target = as_dataset(target, name="target")
     if held_out is None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..datasets._base import as_dataset, name_datasets
+from ..datasets._validation import as_dataset, name_datasets
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
 from ._jobs import FitJob, run_jobs

@@ -26,9 +26,11 @@ from ..core import (BestEpoch, GradNormStep, JointStep, MultiHead, predict, reso
                     seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
-from .._validation import as_seed, check_device, check_random_state
-from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, as_dataset
-from ..datasets._validation import check_eval_set
+from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
+                                 StrOptions)
+from .._validation import check_random_state
+from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset
+from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
 from ..metrics import evaluate, is_better, to_score
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 
@@ -64,97 +66,29 @@ class _Network(torch.nn.Module):
         return self.heads(embeddings, batch.graph_counts)
 
 
-def _is_dataset(obj):
-    return hasattr(obj, "ids") and hasattr(obj, "y") and not isinstance(obj, (str, bytes))
-
-
-def _wrong_type(obj, what):
-    return TypeError(
-        f"{what} must be a dataset (molselect or DeepChem-style, SMILES in .ids, labels in .y) "
-        f"or a union of them (a DatasetGroup or mapping name -> dataset, target first); got "
-        f"{type(obj).__name__}. Build one with molselect.datasets.from_frame / from_csv."
-    )
-
-
-def as_members(X, what="X"):
-    """The union's members as an ordered dict name -> MoleculeDataset, target first.
-
-    Parameters
-    ----------
-    X : dataset, DatasetGroup, mapping of str to dataset, or list of datasets
-        One dataset, or a union whose first member is the target.
-    what : str
-        Name of the argument, for error messages.
-
-    Returns
-    -------
-    dict of str to MoleculeDataset
-
-    Raises
-    ------
-    TypeError
-        For strings, arrays, data frames and unions whose first member is not
-        a dataset.
-    ValueError
-        For an empty union, an empty member or one without any label.
-    """
-    if isinstance(X, (str, bytes, np.ndarray, pd.DataFrame)):
-        raise _wrong_type(X, what)
-    if isinstance(X, Mapping):
-        items = [(str(k), v) for k, v in X.items()]
-    elif isinstance(X, Sequence):
-        items = [(getattr(d, "name", None) or f"dataset{i}", d) for i, d in enumerate(X)]
-    elif _is_dataset(X):
-        items = [(getattr(X, "name", None) or "target", X)]
-    else:
-        raise _wrong_type(X, what)
-    if not items:
-        raise ValueError(f"{what} is an empty union: it needs at least the target dataset")
-    if not _is_dataset(items[0][1]):
-        raise TypeError(
-            f"the first member of the union ({items[0][0]!r}) must be the target dataset "
-            f"(SMILES in .ids, labels in .y), got {type(items[0][1]).__name__}: a union lists "
-            "the target first, then its auxiliaries")
-    members = {}
-    for name, data in items:
-        if not _is_dataset(data):
-            raise TypeError(f"member {name!r} of the union is a {type(data).__name__}, "
-                            "not a dataset")
-        if name in members:
-            raise ValueError(f"two members of the union are named {name!r}")
-        data = as_dataset(data, name=name)
-        if len(data) == 0:
-            raise ValueError(f"dataset {name!r} is empty")
-        if np.isnan(data.y).all():
-            raise ValueError(f"dataset {name!r} has no labels (all missing)")
-        members[name] = data
-    return members
-
-
-def _check_eval_set(eval_set, target):
-    """The target's validation split: the first of a list, checked by the shared check."""
-    if isinstance(eval_set, (list, tuple)):
-        if not eval_set:
-            return None
-        eval_set = eval_set[0]  # like the selectors: the first held-out set is the validation set
-    return None if eval_set is None else check_eval_set(eval_set, target)
-
-
-class BaseGraphEstimator(BaseEstimator):
+class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
     """Base of the GIN / Graphormer estimators (not for direct use).
 
     Subclasses define ``_build_encoder()``, ``_make_optimizer(parameters)``,
     ``_shared_parameter(encoder)`` (the last shared layer's weight, for
     GradNorm), ``_make_encoder_inputs(datasets)`` (encoder-specific batch inputs),
     the class attributes ``_encoder_name``, ``_shape_params`` (hyper-parameters
-    that fix the encoder's tensor shapes) and ``_dense_inputs``, and
-    ``_check_arch_params()``.
+    that fix the encoder's tensor shapes) and ``_dense_inputs``, and extend
+    ``_parameter_constraints`` with their architecture's parameters.
     """
 
     # With scikit-learn's metadata routing on, a pipeline's eval_set reaches the
     # estimator (best epoch) as well as the selector (leakage guard).
     __metadata_request__fit = {"eval_set": True}
     _kind = None
+    _parameter_constraints = {
+        **BACKBONE,
+        "epochs": [POSITIVE_INT],
+        "loss_weighting": [StrOptions(LOSS_WEIGHTINGS)],
+        "feature_set": [StrOptions(FEATURE_SETS)],
+        "pretrained": ["path", None],
+        **RUNTIME,
+    }
 
     # -- fitting ------------------------------------------------------------------
     def fit(self, X, y=None, eval_set=None):
@@ -183,15 +117,15 @@ class BaseGraphEstimator(BaseEstimator):
         return self._fit(X, eval_set, check_kind=True)
 
     def _fit(self, X, eval_set, check_kind):
-        self._check_params()
+        self._validate_params()
         members = as_members(X)
         datasets = list(members.values())
         target = datasets[0]
-        valid = _check_eval_set(eval_set, target)
+        valid = check_validation_set(eval_set, target)
         if check_kind:
             self._check_target(target)
         device = resolve_device(self.device)
-        rng = seed_everything(as_seed(self.random_state))
+        rng = seed_everything(check_random_state(self.random_state))
         table, classification, scalers = build_table(
             datasets, encoder_inputs=self._make_encoder_inputs(datasets))
         model = self._build_network([d.n_tasks for d in datasets]).to(device)
@@ -272,25 +206,6 @@ class BaseGraphEstimator(BaseEstimator):
                                 self._shared_parameter(model.encoder))
         return JointStep(model, classification, optimizer)
 
-    def _check_params(self):
-        if getattr(self, "feature_set", "full") not in FEATURE_SETS:
-            raise ValueError(f"feature_set must be one of {FEATURE_SETS}, "
-                             f"got {self.feature_set!r}")
-        for name in ("hidden_dim", "num_layers", "batch_size", "epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if self.loss_weighting not in LOSS_WEIGHTINGS:
-            raise ValueError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, "
-                             f"got {self.loss_weighting!r}")
-        check_random_state(self.random_state)
-        check_device(self.device)
-        self._check_arch_params()
-
     def _check_target(self, target):
         kind = self._kind
         wrong = [t for t, k in zip(target.tasks, target.task_types) if k != kind]
@@ -325,7 +240,7 @@ class BaseGraphEstimator(BaseEstimator):
         if isinstance(X, (Mapping, DatasetGroup)):
             raise TypeError("predict and score take the target's data (one dataset), not a "
                             "union; pass union.target or the target's test split")
-        if _is_dataset(X):
+        if is_dataset(X):
             return as_dataset(X, name="X")
         if (not labelled and isinstance(X, (Sequence, np.ndarray)) and not isinstance(X, str)
                 and all(isinstance(s, str) for s in X)):

@@ -90,9 +90,6 @@ class _GIN(BaseGraphEstimator):
         self.verbose = verbose
         self.feature_set = feature_set
 
-    def _check_arch_params(self):
-        pass
-
     def _build_encoder(self):
         return GINEncoder(self.hidden_dim, self.num_layers, self.dropout, self.feature_set)
 

@@ -8,9 +8,11 @@ fine-tunes from the saved file.
 
 from __future__ import annotations
 
-import numpy as np
+from numbers import Real
+
 import torch
 
+from .._param_validation import POSITIVE_INT, Interval
 from ..core.gin import feature_dims
 from ..core.graphormer import GraphormerEncoder
 from ..core.graphormer_input import GraphormerInputs
@@ -89,6 +91,14 @@ class _Graphormer(BaseGraphEstimator):
                      "feature_set")
     _dense_inputs = True
 
+    _parameter_constraints = {
+        **BaseGraphEstimator._parameter_constraints,
+        "num_heads": [POSITIVE_INT],
+        "attention_dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_nodes": [POSITIVE_INT],
+        "max_dist": [POSITIVE_INT],
+    }
+
     def __init__(self, hidden_dim=512, num_layers=5, num_heads=8, dropout=0.1,
                  attention_dropout=0.3, max_nodes=128, max_dist=5, batch_size=128, epochs=30,
                  lr=1e-4, loss_weighting="uniform", pretrained=None, device="auto",
@@ -110,17 +120,12 @@ class _Graphormer(BaseGraphEstimator):
         self.verbose = verbose
         self.feature_set = feature_set
 
-    def _check_arch_params(self):
-        for name in ("num_heads", "max_nodes", "max_dist"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    def _validate_params(self):
+        super()._validate_params()
+        # Across parameters, which the declarations cannot say.
         if self.hidden_dim % self.num_heads:
             raise ValueError(f"num_heads={self.num_heads} must divide "
                              f"hidden_dim={self.hidden_dim}")
-        if not 0.0 <= self.attention_dropout < 1.0:
-            raise ValueError(f"attention_dropout must be in [0, 1), "
-                             f"got {self.attention_dropout!r}")
 
     def _build_encoder(self):
         atom_dims, bond_dims = feature_dims(self.feature_set)

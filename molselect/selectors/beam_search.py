@@ -9,9 +9,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._param_validation import BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
-from ._common import check_gin_params, check_positive_int, derive_seed
 from .simple import fingerprint_distribution, fingerprint_kl
 
 __all__ = ["BeamSearchSelector", "holdout_validation"]
@@ -134,6 +134,17 @@ class BeamSearchSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool, eval_set=bbbp.valid).history_           # doctest: +SKIP
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "criterion": [StrOptions(CRITERIA)],
+        "beam_width": [POSITIVE_INT],
+        "depth": [POSITIVE_INT],
+        "epochs": [POSITIVE_INT],
+        "n_jobs": N_JOBS,
+        **BACKBONE,
+        **RUNTIME,
+    }
+
     def __init__(self, criterion="performance", beam_width=3, depth=3, epochs=3, hidden_dim=300,
                  num_layers=5, dropout=0.5, batch_size=128, lr=1e-3, n_jobs=None, device="auto",
                  random_state=None, verbose=False, leakage_guard=True):
@@ -152,13 +163,6 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        if self.criterion not in CRITERIA:
-            raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}")
-        check_positive_int(self, "beam_width", "depth", "epochs")
-        check_gin_params(self)
-
     def _score_candidates(self, target, candidates, eval_sets):
         if eval_sets:
             train_target, valid, source = target, eval_sets[0], "eval_set"
@@ -167,86 +171,35 @@ class BeamSearchSelector(BaseAuxiliarySelector):
                 "BeamSearchSelector scores combinations on the target's validation loss but no "
                 "eval_set was given: holding out 20% of the target's training data by scaffold "
                 "split; pass fit(..., eval_set=valid) to use the real validation split",
-                UserWarning, stacklevel=3,
+                UserWarning, stacklevel=4,
             )
             train_target, valid = holdout_validation(target)
             source = "scaffold holdout"
         names = list(candidates)
-        seed = derive_seed(self.random_state)
+        criterion = _Criterion(self.criterion, train_target, candidates)
+        # Every combination is trained from the same seed: they differ only by their data.
         settings = dict(epochs=self.epochs, hidden_dim=self.hidden_dim,
                         num_layers=self.num_layers, dropout=self.dropout,
-                        batch_size=self.batch_size, lr=self.lr, seed=seed, device=self.device)
-
-        structure = self.criterion == "performance+structure"
-        if structure:
-            p_target = fingerprint_distribution(train_target.ids)
-            dists = {n: fingerprint_distribution(candidates[n].ids) for n in names}
-
-            def divergence(combo):
-                if not combo:
-                    return np.nan
-                return fingerprint_kl(p_target, sum(dists[n] for n in combo) / len(combo))
-
-            singles = [divergence((n,)) for n in names]
-            structure_scale = max(singles) or 1.0
-            # The target alone has no auxiliary to compare: it gets the mean
-            # structure term of the single candidates, so that it competes on
-            # performance at an average structure rather than winning by default.
-            neutral = float(np.mean(singles)) / structure_scale
-        else:
-            def divergence(combo):
-                return np.nan
-            structure_scale, neutral = 1.0, 0.0
-
-        bar = tqdm(desc="beam search", disable=not self.verbose, leave=False, unit="combination")
+                        batch_size=self.batch_size, lr=self.lr, seed=self._training_seed(),
+                        device=self.device)
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        with tqdm(desc="beam search", disable=not self.verbose, leave=False,
+                  unit="combination") as bar:
 
-        def evaluate(combos):
-            jobs = (delayed(train_and_evaluate)(
-                [train_target] + [candidates[n] for n in combo], valid, **settings)
-                for combo in combos)
-            losses = []
-            for loss in parallel(jobs):
-                losses.append(loss)
-                bar.update(1)
-            return losses
+            def evaluate(combos, depth):
+                """The target's validation loss after training with each combination."""
+                if depth:
+                    bar.set_postfix(depth=depth)
+                jobs = (delayed(train_and_evaluate)(
+                    [train_target] + [candidates[n] for n in combo], valid, **settings)
+                    for combo in combos)
+                losses = []
+                for loss in parallel(jobs):
+                    losses.append(loss)
+                    bar.update(1)
+                return losses
 
-        rows = []
-        try:
-            baseline = evaluate([()])[0]
-
-            def criterion(loss, combo):
-                if not structure:
-                    return loss
-                s_term = divergence(combo) / structure_scale if combo else neutral
-                return 0.5 * loss / max(baseline, 1e-12) + 0.5 * s_term
-
-            rows.append(self._row(0, (), baseline, divergence(()), criterion(baseline, ())))
-            rows[-1]["in_beam"] = True
-            beam = [()]
-            for level in range(1, min(self.depth, len(names)) + 1):
-                seen, combos = set(), []
-                for combo in beam:
-                    for n in names:
-                        key = frozenset(combo + (n,))
-                        if n in combo or key in seen:
-                            continue
-                        seen.add(key)
-                        combos.append(combo + (n,))
-                if not combos:
-                    break
-                bar.set_postfix(depth=level)
-                losses = evaluate(combos)
-                level_rows = [self._row(level, c, loss, divergence(c), criterion(loss, c))
-                              for c, loss in zip(combos, losses)]
-                order = sorted(range(len(combos)), key=lambda i: -level_rows[i]["score"])
-                keep = set(order[:self.beam_width])
-                for i, row in enumerate(level_rows):
-                    row["in_beam"] = i in keep
-                rows.extend(level_rows)
-                beam = [combos[i] for i in order[:self.beam_width]]
-        finally:
-            bar.close()
+            rows = self._search(names, evaluate, criterion)
 
         history = pd.DataFrame(rows, columns=["depth", "combination", "val_loss",
                                               "structure_divergence", "score", "in_beam"])
@@ -254,10 +207,104 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         affinity = pd.Series({n: history.loc[history["combination"].map(lambda c, n=n: n in c),
                                               "score"].max() for n in names}, dtype=float)
         return SelectionResult(affinity, selected=list(best), history=history, extra={
-            "baseline_loss_": float(baseline), "validation_source_": source,
+            "baseline_loss_": float(criterion.baseline), "validation_source_": source,
         })
 
-    @staticmethod
-    def _row(level, combo, loss, divergence, criterion):
+    def _search(self, names, evaluate, criterion):
+        """The beam search: from the target alone, ``depth`` levels of ``beam_width`` combinations.
+
+        Parameters
+        ----------
+        names : list of str
+            The candidates.
+        evaluate : callable
+            ``evaluate(combinations, depth)`` -> the validation loss of each.
+        criterion : _Criterion
+            Scores a combination from its loss (lower is better).
+
+        Returns
+        -------
+        list of dict
+            One history row per evaluated combination.
+        """
+        criterion.baseline = evaluate([()], 0)[0]
+        rows = [dict(criterion.row(0, (), criterion.baseline), in_beam=True)]
+        beam = [()]
+        for level in range(1, min(self.depth, len(names)) + 1):
+            combos = _expand(beam, names)
+            if not combos:
+                break
+            level_rows = [criterion.row(level, combo, loss)
+                          for combo, loss in zip(combos, evaluate(combos, level))]
+            order = sorted(range(len(combos)), key=lambda i: -level_rows[i]["score"])
+            keep = set(order[:self.beam_width])
+            for i, row in enumerate(level_rows):
+                row["in_beam"] = i in keep
+            rows.extend(level_rows)
+            beam = [combos[i] for i in order[:self.beam_width]]
+        return rows
+
+
+def _expand(beam, names):
+    """Every combination of ``beam`` extended by one more candidate, each set once, in order."""
+    seen, combos = set(), []
+    for combo in beam:
+        for n in names:
+            key = frozenset(combo + (n,))
+            if n in combo or key in seen:
+                continue
+            seen.add(key)
+            combos.append(combo + (n,))
+    return combos
+
+
+class _Criterion:
+    """What beam search minimises for a combination: P, or P+S (see ``criterion``).
+
+    Parameters
+    ----------
+    criterion : {"performance", "performance+structure"}
+    target : MoleculeDataset
+        The target's training data (for the structure term).
+    candidates : dict of str to MoleculeDataset
+
+    Attributes
+    ----------
+    baseline : float
+        The target-alone validation loss, which normalises P+S's performance
+        term; set by the search once the target alone is evaluated.
+    """
+
+    def __init__(self, criterion, target, candidates):
+        self.structure = criterion == "performance+structure"
+        self.baseline = None
+        self.scale, self.neutral = 1.0, 0.0
+        if self.structure:
+            self.p_target = fingerprint_distribution(target.ids)
+            self.distributions = {n: fingerprint_distribution(d.ids)
+                                  for n, d in candidates.items()}
+            singles = [self.divergence((n,)) for n in candidates]
+            self.scale = max(singles) or 1.0
+            # The target alone has no auxiliary to compare: it gets the mean
+            # structure term of the single candidates, so that it competes on
+            # performance at an average structure rather than winning by default.
+            self.neutral = float(np.mean(singles)) / self.scale
+
+    def divergence(self, combo):
+        """``KL(p_target || mean of the combination's distributions)``; NaN without one."""
+        if not self.structure or not combo:
+            return np.nan
+        return fingerprint_kl(self.p_target,
+                              sum(self.distributions[n] for n in combo) / len(combo))
+
+    def __call__(self, loss, combo):
+        if not self.structure:
+            return loss
+        s_term = self.divergence(combo) / self.scale if combo else self.neutral
+        return 0.5 * loss / max(self.baseline, 1e-12) + 0.5 * s_term
+
+    def row(self, level, combo, loss):
+        """The history row of one evaluated combination (score: higher is better)."""
         return {"depth": level, "combination": tuple(combo), "val_loss": float(loss),
-                "structure_divergence": float(divergence), "score": -float(criterion)}
+                "structure_divergence": float(self.divergence(combo)),
+                "score": -float(self(loss, combo))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,10 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 
-from .._validation import as_seed, check_threshold
-from ..base import BaseAuxiliarySelector, SelectionResult
+from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
+                                 StrOptions)
+from .._validation import check_random_state
+from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
 from ..core.gin import FEATURE_SETS
@@ -341,6 +344,33 @@ class MolGroupSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool).selected_                               # doctest: +SKIP
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "n_rounds": [POSITIVE_INT],
+        "threshold": [Interval(Real, 0, 1, closed="both",
+                               note="the affinities are gate values in [0, 1]")],
+        "top_k": TOP_K,
+        "epochs": [POSITIVE_INT],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "balance": [Interval(Real, 0, 1, closed="both")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        **BACKBONE,
+        "gate_direction": [StrOptions(GATE_DIRECTIONS)],
+        "structure": [StrOptions(STRUCTURES)],
+        "feature_set": [StrOptions(FEATURE_SETS)],
+        "standardize_labels": ["boolean"],
+        "meta_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "meta_scale": [Interval(Real, 0, None, closed="neither")],
+        "meta_gradient": [StrOptions(META_GRADIENTS)],
+        "fingerprint": [StrOptions(("maccs",))],
+        **RUNTIME,
+        "checkpoint": ["path", None],
+        "n_repeats": [POSITIVE_INT],
+        "gate_epochs": [POSITIVE_INT],
+        "filter_rule": [StrOptions(FILTER_RULES)],
+        "n_jobs": N_JOBS,
+    }
+
     def __init__(self, n_rounds=3, threshold=0.6, top_k=3, epochs=10, warmup_epochs=1,
                  balance=0.9, temperature=0.1, hidden_dim=300, num_layers=5, dropout=0.5,
                  gate_direction="paper", structure="shared", feature_set="full",
@@ -379,22 +409,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.filter_rule = filter_rule
         self.n_jobs = n_jobs
 
-    def _check_params(self):
-        super()._check_params()
-        check_threshold(self.threshold, 0.0, 1.0, allow_none=False,
-                        meaning="the affinities are gate values in [0, 1]")
-        if self.meta_gradient not in META_GRADIENTS:
-            raise ValueError(f"meta_gradient must be one of {META_GRADIENTS}, "
-                             f"got {self.meta_gradient!r}")
-        if self.fingerprint != "maccs":
-            raise ValueError(f"fingerprint must be 'maccs', got {self.fingerprint!r}")
-        for name in ("n_rounds", "epochs", "batch_size", "hidden_dim", "num_layers",
-                     "n_repeats", "gate_epochs"):
-            value = getattr(self, name)
-            if isinstance(value, (bool, np.bool_)) or \
-                    not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0 <= self.warmup_epochs < self.epochs:
+    def _validate_params(self):
+        super()._validate_params()
+        # Across parameters, which the declarations above cannot say.
+        if not self.warmup_epochs < self.epochs:
             raise ValueError(
                 f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs} with "
                 f"epochs={self.epochs}: the last epoch must train the gate"
@@ -404,32 +422,13 @@ class MolGroupSelector(BaseAuxiliarySelector):
                 f"gate_epochs must be at most epochs - warmup_epochs = "
                 f"{self.epochs - self.warmup_epochs} (the epochs in which the gate trains), "
                 f"got {self.gate_epochs}")
-        if self.filter_rule not in FILTER_RULES:
-            raise ValueError(f"filter_rule must be one of {FILTER_RULES}, "
-                             f"got {self.filter_rule!r}")
-        if self.n_jobs is not None and (isinstance(self.n_jobs, (bool, np.bool_)) or
-                                        not isinstance(self.n_jobs, (int, np.integer)) or
-                                        self.n_jobs == 0):
-            raise ValueError(f"n_jobs must be a non-zero integer or None, got {self.n_jobs!r}")
-        if not 0.0 <= self.balance <= 1.0:
-            raise ValueError(f"balance must be in [0, 1], got {self.balance!r}")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        for name, allowed in (("gate_direction", GATE_DIRECTIONS), ("structure", STRUCTURES),
-                              ("feature_set", FEATURE_SETS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, "
-                                 f"got {getattr(self, name)!r}")
-        if not isinstance(self.standardize_labels, (bool, np.bool_)):
-            raise ValueError(f"standardize_labels must be True or False, "
-                             f"got {self.standardize_labels!r}")
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)
-        seed = as_seed(self.random_state)
-        sequence = np.random.SeedSequence(seed)
+        sequence = check_random_state(self.random_state)
+        # The checkpoint records the integer seed (None for fresh entropy: a checkpoint
+        # written with random_state=None resumes under random_state=None).
+        seed = None if self.random_state is None else sequence.entropy
         alive = list(candidates)
         rows, final_aff, final_runs = [], {}, {}
         parts = {"task_affinity": {}, "structure_affinity": {}}

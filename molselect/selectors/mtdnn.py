@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import JointStep, adam, resolve_device, seed_everything, train
+from .._param_validation import POSITIVE_INT, Interval, StrOptions
+from ..base import SelectionResult, best_candidates
+from ..core import JointStep, adam, train
 from ..core.discriminator import (DiscriminatorGIN, DiscriminatorStep, target_probability,
                                   target_vs_rest_probability)
 from ..core.joint import JointGIN
-from ..core.prepare import build_table
-from ._common import check_gin_params, check_positive_int, derive_seed
+from ._joint import JointTrainingSelector
 
 __all__ = ["MTDNNSelector"]
 
 
-class MTDNNSelector(BaseAuxiliarySelector):
+class MTDNNSelector(JointTrainingSelector):
     """Keep the auxiliary molecules that a dataset discriminator finds target-like.
 
     The target and all candidates are trained jointly on one shared GIN (a
@@ -85,10 +85,24 @@ class MTDNNSelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
-    def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator_weight=1.0,
+    _parameter_constraints = {
+        **JointTrainingSelector._parameter_constraints,
+        "threshold": [Interval(Real, 0, 1, closed="left",
+                               note="a probability of 'target' above which a molecule is kept")],
+        "epochs": [POSITIVE_INT],
+        "discriminator": [StrOptions(("binary", "joint"))],
+        "discriminator_weight": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    @property
+    def _network(self):
+        # Only the joint design trains a discriminator head with the tasks.
+        return DiscriminatorGIN if self.discriminator == "joint" else JointGIN
+
+    def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator="binary",
+                 discriminator_weight=1.0,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
-                 device="auto", random_state=None, verbose=False, leakage_guard=True,
-                 discriminator="binary"):
+                 device="auto", random_state=None, verbose=False, leakage_guard=True):
         self.threshold = threshold
         self.top_k = top_k
         self.epochs = epochs
@@ -104,34 +118,11 @@ class MTDNNSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        if not (isinstance(self.threshold, numbers.Real) and 0.0 <= self.threshold < 1.0):
-            raise ValueError(f"threshold must be a probability in [0, 1), got {self.threshold!r}")
-        if not (isinstance(self.discriminator_weight, numbers.Real)
-                and self.discriminator_weight > 0):
-            raise ValueError(
-                f"discriminator_weight must be > 0, got {self.discriminator_weight!r}")
-        check_positive_int(self, "epochs")
-        check_gin_params(self)
-        if self.discriminator not in ("binary", "joint"):
-            raise ValueError(
-                f"discriminator must be 'binary' or 'joint', got {self.discriminator!r}")
-
-    def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        datasets = [target] + [candidates[n] for n in names]
-        device = resolve_device(self.device)
-        table, classification, _ = build_table(datasets)
-        rng = seed_everything(derive_seed(self.random_state))
+    def _score_joint(self, target, names, table, classification, model, rng, device):
         joint = self.discriminator == "joint"
-        model = (DiscriminatorGIN if joint else JointGIN)(
-            [d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
-            self.dropout).to(device)
         optimizer = adam(model.parameters(), self.lr)
-        clf = [c.to(device) for c in classification]
-        step = (DiscriminatorStep(model, clf, optimizer, self.discriminator_weight) if joint
-                else JointStep(model, clf, optimizer))
+        step = (DiscriminatorStep(model, classification, optimizer, self.discriminator_weight)
+                if joint else JointStep(model, classification, optimizer))
         logs = train(table, step, self.epochs, self.batch_size, rng, device,
                      verbose=self.verbose, desc=f"MTDNN ({len(names)} candidates)")
         history = pd.DataFrame([{"epoch": h["epoch"] + 1, "loss": h["loss"],
@@ -146,12 +137,16 @@ class MTDNNSelector(BaseAuxiliarySelector):
         kept = {n: p > self.threshold for n, p in probs.items()}
         affinity = pd.Series({n: float(p.mean()) for n, p in probs.items()}, dtype=float)
         n_kept = pd.Series({n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept")
-        ranked = affinity.sort_values(ascending=False, kind="stable").index
-        selected = [n for n in ranked if n_kept[n] > 0]
-        if self.top_k is not None:
-            selected = selected[:self.top_k]
-        return SelectionResult(affinity, selected=selected, history=history, extra={
+        return SelectionResult(affinity, history=history, extra={
             "probabilities_": probs, "kept_": kept, "n_kept_": n_kept})
+
+    def _select(self, affinity):
+        """The ``top_k`` candidates of highest mean probability among those with kept molecules.
+
+        ``threshold`` applies to molecules, not to the mean: a candidate is
+        selected when at least one of its molecules passes it.
+        """
+        return best_candidates(affinity, self.top_k, self.n_kept_ > 0)
 
     def _selected_data(self, name, data):
         mask = self.kept_[name]

@@ -6,13 +6,14 @@ by :class:`FingerprintSimilaritySelector` and by the "S" of beam search P+S.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
 
-from .._validation import check_threshold
-from ..base import BaseAuxiliarySelector, SelectionResult
+from .._param_validation import Interval
+from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..featurize import maccs_fingerprints
-from ._common import derive_seed
 
 __all__ = [
     "AllAuxiliariesSelector",
@@ -86,8 +87,11 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
         self.leakage_guard = leakage_guard
 
     def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        return SelectionResult(pd.Series(1.0, index=names), selected=names)
+        return SelectionResult(pd.Series(1.0, index=list(candidates)))
+
+    def _select(self, affinity):
+        """Every candidate, in the order given."""
+        return list(affinity.index)
 
 
 class FingerprintSimilaritySelector(BaseAuxiliarySelector):
@@ -126,19 +130,20 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "top_k": TOP_K,
+        "threshold": [Interval(Real, None, 0, closed="right",
+                               note="the affinity is -KL, at most 0, so a positive threshold "
+                                    "would select nothing"), None],
+        "smoothing": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, top_k=3, threshold=None, smoothing=1.0, leakage_guard=True):
         self.top_k = top_k
         self.threshold = threshold
         self.smoothing = smoothing
         self.leakage_guard = leakage_guard
-
-    def _check_params(self):
-        super()._check_params()
-        check_threshold(self.threshold, high=0.0,
-                        meaning="the affinity is -KL, at most 0, so a positive threshold "
-                                "would select nothing")
-        if not (isinstance(self.smoothing, (int, float)) and self.smoothing > 0):
-            raise ValueError(f"smoothing must be > 0, got {self.smoothing!r}")
 
     def _score_candidates(self, target, candidates, eval_sets):
         p = fingerprint_distribution(target.ids, self.smoothing)
@@ -168,11 +173,17 @@ class RandomSelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
+    _parameter_constraints = {
+        **BaseAuxiliarySelector._parameter_constraints,
+        "top_k": TOP_K,
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, top_k=3, random_state=None, leakage_guard=True):
         self.top_k = top_k
         self.random_state = random_state
         self.leakage_guard = leakage_guard
 
     def _score_candidates(self, target, candidates, eval_sets):
-        rng = np.random.default_rng(derive_seed(self.random_state))
+        rng = np.random.default_rng(self._training_seed())
         return SelectionResult(pd.Series(rng.random(len(candidates)), index=list(candidates)))

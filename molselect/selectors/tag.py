@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_threshold
-from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import adam, resolve_device, seed_everything, train
-from ..core.joint import JointGIN
+from .._param_validation import POSITIVE_INT, Interval
+from ..base import SelectionResult, best_candidates
+from ..core import adam, train
 from ..core.lookahead import LookaheadStep
-from ..core.prepare import build_table
-from ._common import check_gin_params, check_positive_int, derive_seed
+from ._joint import JointTrainingSelector
 
 __all__ = ["TAGSelector"]
 
 
-class TAGSelector(BaseAuxiliarySelector):
+class TAGSelector(JointTrainingSelector):
     """Select auxiliaries by TAG's lookahead inter-task affinity to the target.
 
     The target and all candidates are trained jointly on one shared GIN
@@ -87,6 +85,16 @@ class TAGSelector(BaseAuxiliarySelector):
     small and centred around 0 when many datasets share one encoder.
     """
 
+    _parameter_constraints = {
+        **JointTrainingSelector._parameter_constraints,
+        "threshold": [Interval(Real, None, 1, closed="neither",
+                               note="Z = 1 - L'/L is at most 1, so no candidate could pass it"),
+                      None],
+        "epochs": [POSITIVE_INT],
+        "lookahead_every": [POSITIVE_INT],
+        "lookahead_lr": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
     def __init__(self, top_k=3, threshold=0.0, epochs=10, lookahead_every=5, lookahead_lr=None,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
                  device="auto", random_state=None, verbose=False, leakage_guard=True):
@@ -105,26 +113,8 @@ class TAGSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        check_threshold(self.threshold, high=1.0, open_high=True,
-                        meaning="Z = 1 - L'/L is at most 1, so no candidate could pass it")
-        check_positive_int(self, "epochs", "lookahead_every")
-        check_gin_params(self)
-        if self.lookahead_lr is not None and not (
-                isinstance(self.lookahead_lr, numbers.Real) and self.lookahead_lr > 0):
-            raise ValueError(f"lookahead_lr must be > 0 or None, got {self.lookahead_lr!r}")
-
-    def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        datasets = [target] + [candidates[n] for n in names]
-        device = resolve_device(self.device)
-        table, classification, _ = build_table(datasets)
-        rng = seed_everything(derive_seed(self.random_state))
-        model = JointGIN([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
-                         self.dropout).to(device)
-        step = LookaheadStep(model, [c.to(device) for c in classification],
-                             adam(model.parameters(), self.lr),
+    def _score_joint(self, target, names, table, classification, model, rng, device):
+        step = LookaheadStep(model, classification, adam(model.parameters(), self.lr),
                              lookahead_lr=self.lookahead_lr,
                              every=self.lookahead_every)
         rows = []
@@ -143,10 +133,14 @@ class TAGSelector(BaseAuxiliarySelector):
         measured = np.sum([np.atleast_1d(h["measured"]) for h in history], axis=0)
         affinity = pd.Series(np.where(measured > 0, total / np.maximum(measured, 1e-12), 0.0),
                              index=names, dtype=float)
-        ranked = affinity.sort_values(ascending=False, kind="stable")
-        selected = [n for n in ranked.index
-                    if self.threshold is None or ranked[n] > self.threshold]
-        if self.top_k is not None:
-            selected = selected[:self.top_k]
         history_ = pd.DataFrame(rows, columns=["epoch", "candidate", "affinity", "target_loss"])
-        return SelectionResult(affinity, selected=selected, history=history_)
+        return SelectionResult(affinity, history=history_)
+
+    def _select(self, affinity):
+        """The ``top_k`` best candidates strictly above ``threshold``.
+
+        Strictly: Z = 0 is a step on the candidate that left the target's
+        loss where it was, which is no evidence that it helps.
+        """
+        keep = None if self.threshold is None else affinity > self.threshold
+        return best_candidates(affinity, self.top_k, keep)

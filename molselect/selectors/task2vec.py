@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..base import BaseAuxiliarySelector, SelectionResult
-from ..core import JointStep, adam, resolve_device, seed_everything, train
+from .._param_validation import POSITIVE_INT, Interval, StrOptions
+from ..base import SelectionResult
+from ..core import JointStep, adam, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
-from ..core.joint import JointGIN
-from ..core.prepare import build_table
-from ._common import check_gin_params, check_positive_int, derive_seed
+from ._joint import JointTrainingSelector
 
 __all__ = ["Task2VecSelector"]
 
 DISTANCES = ("asymmetric", "cosine")
 
 
-class Task2VecSelector(BaseAuxiliarySelector):
+class Task2VecSelector(JointTrainingSelector):
     """Select the candidates whose Task2vec embedding is closest to the target's.
 
     A GIN probe is first trained on the union of the target and all
@@ -79,6 +77,16 @@ class Task2VecSelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
+    _parameter_constraints = {
+        **JointTrainingSelector._parameter_constraints,
+        "threshold": [Interval(Real, None, None, closed="neither"), None],
+        "distance": [StrOptions(DISTANCES)],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "probe_epochs": [Interval(Integral, 0, None, closed="left")],
+        "head_epochs": [POSITIVE_INT],
+        "fisher_samples": [POSITIVE_INT, None],
+    }
+
     def __init__(self, top_k=3, threshold=None, distance="asymmetric", alpha=0.15, probe_epochs=5,
                  head_epochs=10, fisher_samples=5000, hidden_dim=300, num_layers=5, dropout=0.5,
                  batch_size=128, lr=1e-3, device="auto", random_state=None, verbose=False,
@@ -100,30 +108,9 @@ class Task2VecSelector(BaseAuxiliarySelector):
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 
-    def _check_params(self):
-        super()._check_params()
-        if self.distance not in DISTANCES:
-            raise ValueError(f"distance must be one of {DISTANCES}, got {self.distance!r}")
-        if not (isinstance(self.alpha, numbers.Real) and self.alpha >= 0):
-            raise ValueError(f"alpha must be >= 0, got {self.alpha!r}")
-        if isinstance(self.probe_epochs, bool) or not isinstance(
-                self.probe_epochs, (int, np.integer)) or self.probe_epochs < 0:
-            raise ValueError(f"probe_epochs must be an integer >= 0, got {self.probe_epochs!r}")
-        check_positive_int(self, "head_epochs")
-        check_positive_int(self, "fisher_samples", allow_none=True)
-        check_gin_params(self)
-
-    def _score_candidates(self, target, candidates, eval_sets):
-        names = list(candidates)
-        datasets = [target] + [candidates[n] for n in names]
-        device = resolve_device(self.device)
-        table, classification, _ = build_table(datasets)
-        rng = seed_everything(derive_seed(self.random_state))
-        model = JointGIN([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
-                         self.dropout).to(device)
+    def _score_joint(self, target, names, table, classification, model, rng, device):
         if self.probe_epochs:
-            step = JointStep(model, [c.to(device) for c in classification],
-                             adam(model.parameters(), self.lr))
+            step = JointStep(model, classification, adam(model.parameters(), self.lr))
             train(table, step, self.probe_epochs, self.batch_size, rng, device,
                   verbose=self.verbose, desc="Task2vec probe")
         for p in model.encoder.parameters():
