@@ -615,7 +615,7 @@ def build_parser():
                              "names use their training split")
     select.add_argument("--method", default="molgroup", choices=list(SELECTORS),
                         help="selection method (default: %(default)s)")
-    select.add_argument("--preset", default="fast", choices=sorted(PRESETS),
+    select.add_argument("--preset", default="stable", choices=sorted(PRESETS),
                         help="MolGroup's parameter set: " + ", ".join(sorted(PRESETS)) +
                              " (the docs' Presets page says what each is and costs) "
                              "(default: %(default)s)")
@@ -702,7 +702,7 @@ def build_parser():
     demo.add_argument("--target", default=DEMO_TARGET, help="default: %(default)s")
     demo.add_argument("--candidates", nargs="+", default=DEMO_CANDIDATES,
                       help="default: %(default)s")
-    demo.add_argument("--preset", default="fast", choices=sorted(PRESETS),
+    demo.add_argument("--preset", default="stable", choices=sorted(PRESETS),
                       help="default: %(default)s")
     demo.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     demo.set_defaults(func=_demo)

@@ -93,6 +93,9 @@ def test_selector_params_give_a_baseline_only_the_backbone():
         "hidden_dim": fast["hidden_dim"], "num_layers": fast["num_layers"], "top_k": 2}
     # a short run keeps one epoch that trains the gate
     assert selector_params(ms.MolGroupSelector, "paper", epochs=1)["warmup_epochs"] == 0
+    # ... and averages the gate over no more epochs than train it
+    short = selector_params(ms.MolGroupSelector, "stable", epochs=2)
+    assert (short["warmup_epochs"], short["gate_epochs"]) == (1, 1)
 
 
 # -- declared parameters: the bad-parameter table, generated from the declarations ----------

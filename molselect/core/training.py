@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 from .heads import masked_losses, mean_over_labelled
 from .sampler import BalancedSampler
 
-__all__ = ["adam", "resolve_device", "seed_everything", "train", "BestEpoch", "Callback",
-           "JointStep", "predict"]
+__all__ = ["adam", "resolve_device", "seed_everything", "torch_threads", "train", "BestEpoch",
+           "Callback", "JointStep", "predict"]
 
 
 def resolve_device(device="auto"):
@@ -54,6 +54,30 @@ def seed_everything(seed):
     torch.manual_seed(seed)
     random.seed(seed)
     return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """Run the block with ``n`` torch threads (None: leave the setting alone).
+
+    A reduction's result can change in its last bits with the number of
+    threads, and joblib's worker processes start with fewer threads than the
+    parent (loky gives each ``cores // n_jobs``), so a job that must give the
+    same numbers in any process fixes its thread count with this.
+
+    Parameters
+    ----------
+    n : int or None
+    """
+    if n is None:
+        yield
+        return
+    saved = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ stopped and a repeated one costs nothing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -132,21 +131,6 @@ class FitJob:
         return self.estimator_class(**params)
 
 
-@contextlib.contextmanager
-def _threads(n):
-    if n is None:
-        yield
-        return
-    import torch
-
-    saved = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
-
-
 def run_fit(job):
     """Fit ``job``'s estimator on its members and score the target's test split.
 
@@ -163,7 +147,9 @@ def run_fit(job):
     """
     estimator = job.make_estimator()
     start = time.perf_counter()
-    with _threads(job.torch_threads):
+    from ..core import torch_threads
+
+    with torch_threads(job.torch_threads):
         estimator.fit(dict(job.members), eval_set=job.valid)
         score = float(estimator.score(job.test))
     metric = job.test.metric

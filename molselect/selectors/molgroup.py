@@ -16,7 +16,8 @@ from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interv
                                  StrOptions)
 from .._validation import check_random_state
 from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
-from ..core import MolGroupModel, MolGroupStep, resolve_device, seed_everything, train
+from ..core import (MolGroupModel, MolGroupStep, resolve_device, seed_everything,
+                    torch_threads, train)
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
 from ..core.gin import FEATURE_SETS
 from ..core.molgroup import META_GRADIENTS
@@ -104,11 +105,12 @@ def centred_affinity(runs):
     return (runs - runs.mean(axis=0)).mean(axis=1)
 
 
-def _train_repeat(members, settings, seed, device, desc, verbose):
+def _train_repeat(members, settings, seed, device, desc, verbose, threads=None):
     """Train one MolGroup model on a round's members; per-epoch figures as numbers only.
 
     A module-level function of picklable arguments, so that joblib can send a
-    round's repeats to worker processes or a Dask cluster.
+    round's repeats to worker processes or a Dask cluster.  ``threads``: torch
+    threads for the training (None: the process's setting).
 
     Returns
     -------
@@ -117,7 +119,11 @@ def _train_repeat(members, settings, seed, device, desc, verbose):
         candidates), the mean over each epoch's steps in which the candidate
         was present; ``target_loss``: (epochs,).
     """
-    device = resolve_device(device)
+    with torch_threads(threads):
+        return _train_once(members, settings, seed, resolve_device(device), desc, verbose)
+
+
+def _train_once(members, settings, seed, device, desc, verbose):
     scalers = _label_scalers(members, settings["standardize_labels"])
     table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
     rng = seed_everything(seed)
@@ -299,7 +305,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
         Processes for a round's repeats, through joblib; None takes joblib's
         current setting (one process, unless inside
         ``joblib.parallel_config``, e.g. ``backend="dask"`` with a
-        ``dask.distributed`` client).  Results do not depend on it.
+        ``dask.distributed`` client).  With ``torch_threads`` set, results do
+        not depend on it.
+    torch_threads : int or None, default=None
+        Torch threads of each repeat's training (None: the process's
+        setting).  The last digits of a training depend on its thread count,
+        and joblib's worker processes start with fewer threads than the
+        parent, so set it (e.g. 1 with ``n_jobs`` processes on as many cores)
+        when the numbers must not depend on where the repeats ran.
 
     Attributes
     ----------
@@ -369,6 +382,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
         "gate_epochs": [POSITIVE_INT],
         "filter_rule": [StrOptions(FILTER_RULES)],
         "n_jobs": N_JOBS,
+        "torch_threads": [POSITIVE_INT, None],
     }
 
     def __init__(self, n_rounds=3, threshold=0.6, top_k=3, epochs=10, warmup_epochs=1,
@@ -378,7 +392,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
                  batch_size=128, lr=1e-3, meta_lr=None, meta_scale=1e3,
                  meta_gradient="exact", fingerprint="maccs", device="auto",
                  random_state=None, verbose=False, leakage_guard=True, checkpoint=None,
-                 n_repeats=1, gate_epochs=1, filter_rule="threshold", n_jobs=None):
+                 n_repeats=1, gate_epochs=1, filter_rule="threshold", n_jobs=None,
+                 torch_threads=None):
         self.n_rounds = n_rounds
         self.threshold = threshold
         self.top_k = top_k
@@ -408,6 +423,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
         self.gate_epochs = gate_epochs
         self.filter_rule = filter_rule
         self.n_jobs = n_jobs
+        self.torch_threads = torch_threads
 
     def _validate_params(self):
         super()._validate_params()
@@ -519,14 +535,15 @@ class MolGroupSelector(BaseAuxiliarySelector):
         jobs = (delayed(_train_repeat)(
             members, settings, int(s), str(device),
             desc if self.n_repeats == 1 else f"{desc}, repeat {k + 1}/{self.n_repeats}",
-            self.verbose) for k, s in enumerate(repeat_seeds))
+            self.verbose, self.torch_threads) for k, s in enumerate(repeat_seeds))
         return Parallel(n_jobs=self.n_jobs)(jobs)
 
     def _fingerprint(self, target, candidates, seed, device):
         """A digest of everything a round's result depends on: data, parameters, device."""
         digest = hashlib.sha256()
         params = {k: v for k, v in self.get_params().items()
-                  if k not in ("verbose", "checkpoint", "random_state", "n_jobs")
+                  if k not in ("verbose", "checkpoint", "random_state", "n_jobs",
+                               "torch_threads")
                   and not (k in _NEUTRAL_PARAMS and v == _NEUTRAL_PARAMS[k])}
         params["seed"] = seed
         params["device"] = str(device)
