@@ -216,12 +216,16 @@ def test_resample_to_sets_every_training_size(bace, pool):
     assert (gains["n_candidate"] == 50).all()
 
 
-def test_planted_helpful_and_harmful_auxiliaries():
-    """A copy of the target's training data with its labels helps; permuted labels hurt.
+def test_planted_helpful_and_uninformative_auxiliaries():
+    """A copy of the target's training data with its labels helps, and beats permuted labels.
 
-    The fits run long enough for the target alone to reach its best validation
-    epoch: a short fit is helped by any auxiliary, noise included, because an
-    auxiliary doubles the optimiser steps of an epoch.
+    The permuted copy carries no information, but it is not reliably harmful
+    at this size: it doubles an epoch's optimiser steps and is fitted by its
+    own head, so over 5 seeds its gain ranged from -0.17 to +0.19 RMSE (mean
+    about 0), and over these 3 seeds its mean is +0.007 on one machine.  That
+    is why the ground truth tests every candidate against such a control;
+    here the copy must help on average and beat the permuted copy in every
+    seed, by a clear margin on average.
     """
     esol = load_dataset("esol")
     train = _take(esol.train, 200)
@@ -234,9 +238,10 @@ def test_planted_helpful_and_harmful_auxiliaries():
     gains = transfer_gains(train, {"copy": copy, "permuted": permuted}, est, seeds=3,
                            eval_set=esol.valid, test_set=esol.test, verbose=False,
                            torch_threads=1)
-    mean = gains.groupby("candidate")["gain"].mean()
-    assert mean["copy"] > 0 > mean["permuted"], mean
-    assert (gains.loc[gains["candidate"] == "permuted", "gain"] < 0).all()
+    by_seed = gains.pivot(index="seed", columns="candidate", values="gain")
+    assert by_seed["copy"].mean() > 0, by_seed
+    assert (by_seed["copy"] > by_seed["permuted"]).all(), by_seed
+    assert (by_seed["copy"] - by_seed["permuted"]).mean() > 0.02, by_seed
 
 
 def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypatch):
