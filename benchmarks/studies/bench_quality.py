@@ -178,7 +178,10 @@ def report(targets, gt_summary):
         "permuted labels), so 'helps' means 'beats an uninformative auxiliary'.",
         "",
         f"Ground truth: {', '.join(targets)} (seeds per target: "
-        f"{gt_summary.groupby('target')['n_seeds'].max().to_dict()}).",
+        f"{gt_summary.groupby('target')['n_seeds'].max().to_dict()}; split-half Spearman of "
+        f"the truth: {ground_truth_split_half()}).  Only targets whose truth has a ranking "
+        "(split-half well above 0) can judge a selector; run with `--targets sider clintox "
+        "bbbp` for those.",
         "",
         "| selector | targets | runs | Spearman | (sd over targets) | Kendall | precision@3 | "
         "top3 gain % | best3 % | random3 % | run agreement | s per run |",
