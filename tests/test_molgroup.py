@@ -384,6 +384,6 @@ def test_relative_rule_ignores_the_threshold_scale(small):
     target, _, pool = small
     # threshold=1.0 drops everyone under the paper's rule; the relative rule keeps a selection.
     sel = MolGroupSelector(**{**TINY, "threshold": 1.0, "top_k": 2},
-                           filter_rule="relative", n_repeats=2).fit(target, pool)
+                           filter_rule="relative").fit(target, pool)
     assert len(sel.selected_) == 2
     assert sel.selected_ == [n for n in sel.ranking_ if n in sel.selected_]
