@@ -142,7 +142,7 @@ def run_selectors(labels, targets, seeds, data, available, device):
                       f"selected {row['selected']}", flush=True)
 
 
-def report(targets, gt_summary):
+def report(targets, gt_summary, split):
     runs = [r for r in read_runs() if r["target"] in targets]
     if not runs:
         print("no selector runs yet")
@@ -179,7 +179,8 @@ def report(targets, gt_summary):
         "",
         f"Ground truth: {', '.join(targets)} (seeds per target: "
         f"{gt_summary.groupby('target')['n_seeds'].max().to_dict()}; split-half Spearman of "
-        f"the truth: {ground_truth_split_half()}).  Only targets whose truth has a ranking "
+        f"the truth: {({t: round(v, 2) for t, v in split.items()})}).  Only targets whose "
+        "truth has a ranking "
         "(split-half well above 0) can judge a selector; run with `--targets sider clintox "
         "bbbp` for those.",
         "",
@@ -201,12 +202,12 @@ def report(targets, gt_summary):
         lines.append(f"| {r.selector} | {r.target} | {r.n_runs} | {fmt(r.spearman)} | "
                      f"{fmt(r.kendall)} | {fmt(r.precision_at_k)} | "
                      f"{fmt(100 * r.top_k_gain, 1)} | {fmt(r.seconds, 1)} |")
-    lines += repeat_stability(runs, gt_summary)
+    lines += repeat_stability(runs, gt_summary, split)
     (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
-def repeat_stability(runs, gt_summary):
+def repeat_stability(runs, gt_summary, split):
     """Report lines: how single MolGroup runs and means of their repeats agree.
 
     From the runs that kept every repeat's affinities (``runs`` in the run
@@ -234,7 +235,6 @@ def repeat_stability(runs, gt_summary):
              "| selector | target | seeds x repeats | single runs agree | means agree | "
              "single run vs truth | mean vs truth | truth split-half |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
-    split = ground_truth_split_half()
     groups = {}
     for r in kept:
         groups.setdefault((r["selector"], r["target"]), []).append(r)
@@ -259,18 +259,6 @@ def repeat_stability(runs, gt_summary):
                      f"{fmt(single_rho)}{sd(single_rho)} | {fmt(mean_rho)} | "
                      f"{split.get(target, float('nan')):+.2f} |")
     return lines
-
-
-def ground_truth_split_half():
-    """The ground truth's split-half Spearman per target, read from ground_truth.md."""
-    text = (RESULTS / "ground_truth.md").read_text()
-    section = text.split("## How reliable is the ground truth itself?")[-1].split("## ")[0]
-    out = {}
-    for line in section.splitlines():
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 3 and cells[1].isdigit():
-            out[cells[0]] = float(cells[2])
-    return out
 
 
 def main(argv=None):
@@ -303,7 +291,8 @@ def main(argv=None):
         gt_summary = summarize_gains(truth, relative_to=control)
     else:
         gt_summary = summarize_gains(truth)
-    report(targets, gt_summary)
+    split = ground_truth.split_half(truth).set_index("target")["split_half_spearman"]
+    report(targets, gt_summary, split.to_dict())
 
 
 if __name__ == "__main__":

@@ -105,12 +105,15 @@ def centred_affinity(runs):
     return (runs - runs.mean(axis=0)).mean(axis=1)
 
 
-def _train_repeat(members, settings, seed, device, desc, verbose, threads=None):
-    """Train one MolGroup model on a round's members; per-epoch figures as numbers only.
+def _train_repeat(table, classification, n_tasks, names, settings, seed, device, desc,
+                  verbose, threads=None):
+    """Train one MolGroup model on a round's table; per-epoch figures as numbers only.
 
     A module-level function of picklable arguments, so that joblib can send a
-    round's repeats to worker processes or a Dask cluster.  ``threads``: torch
-    threads for the training (None: the process's setting).
+    round's repeats to worker processes or a Dask cluster; the table is built
+    once per round, not once per repeat.  ``threads``: torch threads for the
+    training (None: the process's setting); ``names``: the candidates, for the
+    progress bar.
 
     Returns
     -------
@@ -120,16 +123,14 @@ def _train_repeat(members, settings, seed, device, desc, verbose, threads=None):
         was present; ``target_loss``: (epochs,).
     """
     with torch_threads(threads):
-        return _train_once(members, settings, seed, resolve_device(device), desc, verbose)
+        return _train_once(table, classification, n_tasks, names, settings, seed,
+                           resolve_device(device), desc, verbose)
 
 
-def _train_once(members, settings, seed, device, desc, verbose):
-    scalers = _label_scalers(members, settings["standardize_labels"])
-    table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
+def _train_once(table, classification, n_tasks, names, settings, seed, device, desc, verbose):
     rng = seed_everything(seed)
     model = MolGroupModel(
-        [d.n_tasks for d in members],
-        settings["hidden_dim"], settings["num_layers"], settings["dropout"],
+        n_tasks, settings["hidden_dim"], settings["num_layers"], settings["dropout"],
         balance=settings["balance"], temperature=settings["temperature"],
         gate_direction=settings["gate_direction"], structure=settings["structure"],
         feature_set=settings["feature_set"],
@@ -138,7 +139,6 @@ def _train_once(members, settings, seed, device, desc, verbose):
                         meta_lr=settings["meta_lr"], meta_scale=settings["meta_scale"],
                         warmup_epochs=settings["warmup_epochs"],
                         meta_gradient=settings["meta_gradient"])
-    names = [d.name for d in members[1:]]
 
     def report(epoch, logs):
         present = np.maximum(logs["present"], 1e-12)
@@ -528,12 +528,16 @@ class MolGroupSelector(BaseAuxiliarySelector):
         paper's single training; the others use children of it.
         """
         members = [target] + list(alive)
+        scalers = _label_scalers(members, self.standardize_labels)
+        table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
+        n_tasks = [d.n_tasks for d in members]
         repeat_seeds = [round_seed.generate_state(1)[0]] + \
             [child.generate_state(1)[0] for child in round_seed.spawn(self.n_repeats - 1)]
         settings = {name: getattr(self, name) for name in _ROUND_SETTINGS}
         desc = f"MolGroup round {r + 1}/{self.n_rounds} ({len(alive)} candidates)"
         jobs = (delayed(_train_repeat)(
-            members, settings, int(s), str(device),
+            table, classification, n_tasks, [d.name for d in alive], settings, int(s),
+            str(device),
             desc if self.n_repeats == 1 else f"{desc}, repeat {k + 1}/{self.n_repeats}",
             self.verbose, self.torch_threads) for k, s in enumerate(repeat_seeds))
         return Parallel(n_jobs=self.n_jobs)(jobs)
