@@ -231,6 +231,7 @@ def report(targets, gt_summary, split, tidy, kinds):
     # freesolv too, whose truth is noise: their 'vs truth' columns are not to be read).
     lines += repeat_stability(read_runs(), gt_summary, split)
     lines += beyond_task_type(runs, targets, gt_summary, tidy, kinds)
+    lines += seed_agreement(read_runs())
     lines += survivors_per_round(read_runs())
     (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -351,6 +352,43 @@ def beyond_task_type(runs, targets, gt_summary, tidy, kinds):
     for name, r in table.iterrows():
         lines.append(f"| {name} | {fmt(r.plain)} | {fmt(r.type_first)} | {fmt(r.within)} |")
     return lines
+
+
+def seed_agreement(runs):
+    """Report lines: do two selections with different seeds agree (issue 12's stability goal)?
+
+    Every selector and target with at least two seeds, ground truth or not:
+    mean Kendall tau between two seeds' scores over every candidate, and how
+    many of one seed's 3 best are among another's 3 best (the goal: tau >= 0.6
+    and at least 2 of 3 shared, for bbbp, bace and freesolv).
+    """
+    from scipy import stats
+
+    groups = {}
+    for r in runs:
+        if r["selector"] not in DETERMINISTIC:
+            groups.setdefault((r["selector"], r["target"]), []).append(r["scores"])
+    rows = []
+    for (label, target), scores in sorted(groups.items()):
+        if len(scores) < 2:
+            continue
+        names = sorted(scores[0])
+        vectors = [np.array([s[n] for n in names]) for s in scores]
+        tops = [set(np.argsort(-v)[:3]) for v in vectors]
+        pairs = [(i, j) for i in range(len(vectors)) for j in range(i + 1, len(vectors))]
+        taus = [stats.kendalltau(vectors[i], vectors[j])[0] for i, j in pairs]
+        rows.append(f"| {label} | {target} | {len(vectors)} | {np.mean(taus):+.2f} | "
+                    f"{np.min(taus):+.2f} | {np.mean([len(tops[i] & tops[j]) for i, j in pairs]):.1f} |")
+    if not rows:
+        return []
+    return ["", "## Two seeds, two selections: do they agree?", "",
+            "Every selector and target with two or more seeds (ground-truth target or not).  "
+            "`tau`: mean Kendall tau between two seeds' scores over every candidate (worst "
+            "pair beside it); `top 3 shared`: of one seed's 3 best, how many are among "
+            "another's 3 best (mean over pairs).  Issue 12's goal for the shipped default: "
+            "tau >= 0.6 and at least 2 of 3 shared, for bbbp, bace and freesolv.", "",
+            "| selector | target | seeds | tau | worst pair | top 3 shared |",
+            "|---|---|---:|---:|---:|---:|", *rows]
 
 
 def survivors_per_round(runs):
