@@ -89,7 +89,8 @@ def centred_affinity(runs):
 
     Every candidate of a run shares that run's initialisation and target
     embedding, and more than half of the variance of one run's affinities is a
-    shift common to all of its candidates (``benchmarks/results/molgroup.md``).
+    shift common to all of its candidates (the user guide's "A ranking that
+    repeats", from ``benchmarks/results/surrogate_runs.jsonl``).
     Subtracting each run's mean over candidates removes that shift, so that a
     candidate is judged against the others of the same run.
 
