@@ -14,11 +14,8 @@ Writes ``benchmarks/results/featurize.json`` and ``featurize.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
-import sys
 import tempfile
 import threading
 import time
@@ -28,8 +25,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _harness import REPO, RESULTS, Stopwatch, peak_rss_mb, write_results
 
 
 class PeakRSS:
@@ -89,12 +85,12 @@ def timed(fn, label: str | None = None):
     CPU time is reported because the benchmark machine is shared: when other jobs
     hold the cores, wall-clock ratios mostly measure them.
     """
-    cpu0, start = cpu_seconds(), time.perf_counter()
-    out = fn()
-    wall = time.perf_counter() - start
+    cpu0 = cpu_seconds()
+    with Stopwatch() as clock:
+        out = fn()
     if label:
         CPU[label] = cpu_seconds() - cpu0
-    return out, wall
+    return out, clock.seconds
 
 
 def best_ratio(fn_a, fn_b, repeats: int = 3) -> float:
@@ -125,7 +121,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--serial-sample", type=int, default=10000,
                         help="SMILES for the single-core kernel ratio (0 to skip)")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
     smiles = pd.read_csv(Path(args.data_home) / f"{args.dataset}.csv.gz",
@@ -170,7 +166,7 @@ def main(argv=None) -> dict:
     r["load_average_1min"] = os.getloadavg()[0]
     r["maccs_mol_per_s"] = n / r["maccs_cold_s"]
     r["peak_rss_total_mb"] = rss.peak / 2**20
-    r["peak_rss_main_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    r["peak_rss_main_mb"] = peak_rss_mb()
     r["store_mb"] = sum(a.nbytes for a in (g.x, g.edge_index, g.edge_attr, g.node_ptr,
                                            g.edge_ptr)) / 2**20
     r["goals_met"] = {"ratio<=4": r["ratio_to_parse"] <= 4, "reload<3s": r["featurize_reload_s"] < 3,
@@ -196,16 +192,13 @@ def main(argv=None) -> dict:
     width = max(len(k) for k, _ in rows)
     print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "featurize.json").write_text(json.dumps(r, indent=2) + "\n")
     md = [f"# featurize benchmark: {args.dataset}", "",
           f"{os.cpu_count()} CPU cores, n_jobs={args.n_jobs} (None = all cores), "
           f"Python {r['python']}. Cache in a fresh temporary folder. Wall-clock figures "
           "come from a shared machine: a load average above the core count means other "
           "jobs competed, which is why CPU-time and single-core ratios are reported too.", "",
           "| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
-    (out / "featurize.md").write_text("\n".join(md) + "\n")
+    write_results(Path(args.out) / "featurize", r, "\n".join(md))
     return r
 
 

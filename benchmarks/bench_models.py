@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import resource
 import subprocess
 import sys
 import time
@@ -28,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _harness import RESULTS, Stopwatch, describe_machine, peak_rss_mb, write_results
 
 PAPER = {
     "GIN": dict(hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3),
@@ -46,11 +44,6 @@ def _estimator(model, kind, params):
     return getattr(models, f"{model}{kind}")(**params)
 
 
-def _rss_mb():
-    # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_throughput(model, device, n_train, epochs):
     """Time one fit in this (fresh) process; return graphs/s and memory figures."""
     import torch
@@ -62,20 +55,17 @@ def child_throughput(model, device, n_train, epochs):
     params = dict(PAPER[model], epochs=1, device=device, random_state=0)
     # featurize + shortest paths (cached) and warm the kernels outside the timing
     _estimator(model, "Classifier", dict(params, epochs=1)).fit(train.subset(np.arange(128)))
-    rss_before = _rss_mb()
+    rss_before = peak_rss_mb()
     cuda = device.startswith("cuda")
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    _estimator(model, "Classifier", dict(params, epochs=epochs)).fit(train)
-    if cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    with Stopwatch(device) as clock:
+        _estimator(model, "Classifier", dict(params, epochs=epochs)).fit(train)
+    seconds = clock.seconds
     return {
         "model": model, "device": device, "config": PAPER[model], "n_train": len(train),
         "epochs": epochs, "seconds": seconds, "graphs_per_s": len(train) * epochs / seconds,
-        "peak_rss_mb": _rss_mb(), "rss_before_fit_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(), "rss_before_fit_mb": rss_before,
         "cuda_max_allocated_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
         "threads": torch.get_num_threads(),
     }
@@ -102,9 +92,9 @@ def quality(device, quick):
         for kind, data in (("Classifier", bbbp), ("Regressor", esol)):
             est = _estimator(model, kind, dict(config, epochs=epochs, device=device,
                                                random_state=0))
-            start = time.perf_counter()
-            est.fit(data.train, eval_set=data.valid)
-            seconds = time.perf_counter() - start
+            with Stopwatch() as clock:
+                est.fit(data.train, eval_set=data.valid)
+            seconds = clock.seconds
             y = data.test.y
             if kind == "Classifier":
                 value = evaluate(y, est.predict_proba(data.test)[:, 1], "roc_auc")
@@ -171,10 +161,7 @@ def main(argv=None):
         devices = [str(resolve_device(args.device))]
     n_train = 512 if args.quick else 100_000  # 100k: the whole training split
     report = {"when": time.strftime("%Y-%m-%d"), "quick": args.quick,
-              "machine": f"{platform.processor() or platform.machine()}, "
-                         f"{torch.get_num_threads()} torch threads"
-                         + (f", {torch.cuda.get_device_name()}" if "cuda" in devices else ""),
-              "throughput": [], "quality": []}
+              "machine": describe_machine(devices[-1]), "throughput": [], "quality": []}
     for device in devices:
         for model in PAPER:
             r = throughput(model, device, n_train, 1)
@@ -182,10 +169,8 @@ def main(argv=None):
             print(f"  throughput {model:10s} {device}: {r['graphs_per_s']:.1f} graphs/s, "
                   f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
     report["quality"] = quality(devices[-1], args.quick)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "models.json").write_text(json.dumps(report, indent=2))
     text = markdown(report)
-    (args.out / "models.md").write_text(text)
+    write_results(args.out / "models", report, text)
     print(text)
 
 

@@ -24,23 +24,15 @@ Writes ``benchmarks/results/selectors.json`` and ``selectors.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import torch  # noqa: E402
-
-from molselect.datasets import load_dataset  # noqa: E402
-from molselect.selectors import (  # noqa: E402
+from _harness import RESULTS, Stopwatch, machine, write_results
+from molselect.datasets import load_dataset
+from molselect.selectors import (
     AllAuxiliariesSelector,
     BeamSearchSelector,
     FingerprintSimilaritySelector,
@@ -102,7 +94,7 @@ def main(argv=None):
     parser.add_argument("--selectors", nargs="+", default=None)
     parser.add_argument("--max-molecules", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "selectors"))
+    parser.add_argument("--out", default=str(RESULTS / "selectors"))
     args = parser.parse_args(argv)
 
     preset = args.preset or ("paper" if args.device.startswith("cuda") else "light")
@@ -111,39 +103,33 @@ def main(argv=None):
     pool_names = args.candidates or (LIGHT_CANDIDATES if preset == "light" else ALL_DATASETS)
     names = sorted(set(pool_names) | set(args.targets))
 
-    t0 = time.perf_counter()
     splits = {}
-    with warnings.catch_warnings():
+    with Stopwatch() as clock, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         for name in names:
             splits[name] = load_dataset(name, data_home=args.data_home)
-    load_s = time.perf_counter() - t0
+    load_s = clock.seconds
     print(f"loaded {len(names)} datasets in {load_s:.1f}s", flush=True)
 
     def write(results):
         config = {
             "preset": preset, "device": args.device, "max_molecules": limit,
             "candidates": pool_names, "targets": args.targets, "seed": args.seed,
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(), "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "load_seconds": round(load_s, 1),
+            **machine(), "load_seconds": round(load_s, 1),
             "note": ("light preset: hidden 32, 2 layers, 1 epoch (MolGroup 2 with 1 warm-up), "
                      f"every dataset subsampled to <= {limit} molecules; relative costs only"
                      if preset == "light" else "paper configuration"),
         }
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(json.dumps({"config": config, "results": results},
-                                                       indent=2))
         lines = ["# Selector wall time (paper figure 5b)", "",
                  f"Preset **{preset}** on `{args.device}` ({config['note']}); candidates: "
-                 f"{', '.join(pool_names)} (minus the target). torch {torch.__version__}, "
-                 f"{config['torch_threads']} threads, {os.cpu_count()} CPUs (shared).", "",
+                 f"{', '.join(pool_names)} (minus the target). torch {config['torch']}, "
+                 f"{config['torch_threads']} threads, {config['cpu_count']} CPUs (shared).", "",
                  "| target | selector | seconds | selected |", "|---|---|---:|---|"]
         for r in results:
             lines.append(f"| {r['target']} | {r['selector']} | {r['seconds']:.1f} | "
                          f"{', '.join(r['selected']) or '(none)'} |")
-        out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+        out = Path(args.out)
+        write_results(out, {"config": config, "results": results}, "\n".join(lines))
         return out
 
     results = []
@@ -161,11 +147,10 @@ def main(argv=None):
         for label, selector in selectors.items():
             if args.selectors and label not in args.selectors:
                 continue
-            start = time.perf_counter()
-            with warnings.catch_warnings():
+            with Stopwatch() as clock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 selector.fit(target, pool, eval_set=valid)
-            seconds = time.perf_counter() - start
+            seconds = clock.seconds
             extra = {}
             if hasattr(selector, "history_") and "combination" in selector.history_:
                 extra["combinations_trained"] = int(len(selector.history_))

@@ -38,22 +38,20 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _harness import RESULTS, write_results  # noqa: E402
 
 from molselect.datasets import list_datasets, load_dataset  # noqa: E402
 from molselect.evaluation import (permuted_labels, summarize_gains,  # noqa: E402
                                   transfer_gains)
 from molselect.models import GINClassifier, GINRegressor  # noqa: E402
 
-RESULTS = REPO / "benchmarks" / "results"
 CACHE = RESULTS / "ground_truth_cache"
 TARGETS = ["bbbp", "bace", "clintox", "sider", "esol", "freesolv"]
 GIN = {"hidden_dim": 64, "num_layers": 3, "epochs": 20}
@@ -273,7 +271,7 @@ def report(tidy, data, available):
                 f"{100 * row.relative_gain_se:.1f} | [{_pct(row.relative_ci_low)}, "
                 f"{_pct(row.relative_ci_high)}] | {row.p_value:.3f} | {row.p_adjusted:.3f} | "
                 f"{row.verdict} | {control} |")
-    (RESULTS / "ground_truth.md").write_text("\n".join(lines) + "\n")
+    write_results(RESULTS / "ground_truth", None, "\n".join(lines))
     print("\n".join(lines))
 
 

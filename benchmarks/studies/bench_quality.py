@@ -41,16 +41,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_ground_truth
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from _harness import RESULTS, Stopwatch, write_results  # noqa: E402
 
 import bench_ground_truth as ground_truth  # noqa: E402
 from molselect.datasets import list_datasets  # noqa: E402
@@ -60,7 +59,6 @@ from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelect
                                  MolGroupSelector, MTDNNSelector, RandomSelector, TAGSelector,
                                  Task2VecSelector)
 
-RESULTS = REPO / "benchmarks" / "results"
 RUNS = RESULTS / "quality_runs.jsonl"
 BACKBONE = {"hidden_dim": 64, "num_layers": 3}
 
@@ -144,13 +142,12 @@ def run_selectors(labels, targets, seeds, data, available, device):
                     continue
                 pool = {n: data[n].train for n in available if n != target}
                 selector = make_selector(label, seed, device)
-                start = time.perf_counter()
-                with warnings.catch_warnings():
+                with Stopwatch() as clock, warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
                     selector.fit(data[target].train, pool,
                                  eval_set=[data[target].valid, data[target].test])
                 row = {"selector": label, "target": target, "seed": seed,
-                       "seconds": time.perf_counter() - start,
+                       "seconds": clock.seconds,
                        "scores": {k: float(v) for k, v in selector.affinity_.items()},
                        "selected": list(selector.selected_), "device": device}
                 runs = getattr(selector, "affinity_runs_", None)
@@ -233,7 +230,7 @@ def report(targets, gt_summary, split, tidy, kinds):
     lines += beyond_task_type(runs, targets, gt_summary, tidy, kinds)
     lines += seed_agreement(read_runs())
     lines += survivors_per_round(read_runs())
-    (RESULTS / "quality.md").write_text("\n".join(lines) + "\n")
+    write_results(RESULTS / "quality", None, "\n".join(lines))
     print("\n".join(lines))
 
 

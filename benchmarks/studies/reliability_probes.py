@@ -42,19 +42,18 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from _harness import REPO, RESULTS, Stopwatch, write_results  # noqa: E402
 
-RESULTS = REPO / "benchmarks" / "results" / "reliability_probes.md"
+REPORT = RESULTS / "reliability_probes.md"
 REVIEW = REPO.parent / "shared" / "reviews" / "reliability-probes.md"
 REVIEWED_AT = "84cd185"
 N_PROBES = 142
@@ -149,14 +148,13 @@ class Attempt:
 
 def attempt(fn):
     """Call ``fn``, recording its value or exception, its warnings and its duration."""
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with Stopwatch() as clock, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             value, error = fn(), None
         except Exception as exc:  # noqa: BLE001 - recording every failure is the point
             value, error = None, exc
-    return Attempt(value, error, tuple(caught), time.perf_counter() - start)
+    return Attempt(value, error, tuple(caught), clock.seconds)
 
 
 def _short(text, limit=230):
@@ -381,10 +379,10 @@ def probe_10():
     ]
     if "could not be parsed" in checks[0].happened:
         checks[0] = Check(checks[0].label, "unclear", checks[0].happened + " [says unparsable]")
-    start = time.perf_counter()
-    keys = canonical_keys([huge]).tolist()
-    overlap = find_overlap(["CCO", huge], [huge, "OCC"]).tolist()
-    seconds = time.perf_counter() - start
+    with Stopwatch() as clock:
+        keys = canonical_keys([huge]).tolist()
+        overlap = find_overlap(["CCO", huge], [huge, "OCC"]).tolist()
+    seconds = clock.seconds
     good = keys == [None] and overlap == [False, True] and seconds < 5
     checks.append(Check("keys", "good" if good else "silent",
                         f"canonical_keys: {keys}, find_overlap: {overlap} in {seconds:.2f} s "
@@ -1260,18 +1258,18 @@ CAVEATS = {
 
 # -- table ------------------------------------------------------------------------------------
 def run_probe(number):
-    start = time.perf_counter()
-    try:
-        checks = PROBES[number]()
-    except Exception as exc:  # noqa: BLE001 - a probe that breaks is itself a finding
-        checks = [Check("probe", "crash", f"the probe itself failed: {_error_text(exc)}")]
+    with Stopwatch() as clock:
+        try:
+            checks = PROBES[number]()
+        except Exception as exc:  # noqa: BLE001 - a probe that breaks is itself a finding
+            checks = [Check("probe", "crash", f"the probe itself failed: {_error_text(exc)}")]
     verdict = max((c.verdict for c in checks), key=SEVERITY.__getitem__)
     happened = "; ".join(c.happened for c in checks)
     if _DATA.get("tmp"):  # the temporary folder's name changes on every run
         happened = happened.replace(str(_DATA["tmp"]), "$TMP")
     happened = re.sub(r"[0-9a-f]{64}\.npz", "<key>.npz", happened)  # cache file names
     return {"probe": number, "what": OLD[number][0], "old": OLD[number][1], "new": verdict,
-            "happened": happened, "seconds": time.perf_counter() - start}
+            "happened": happened, "seconds": clock.seconds}
 
 
 def check_against_review(path):
@@ -1352,19 +1350,19 @@ def main(argv=None):
         _DATA["tmp"] = tmp
         # A private feature cache: the probes damage cache files on purpose.
         os.environ["MOLSELECT_CACHE"] = str(Path(tmp) / "cache")
-        start = time.perf_counter()
         rows = []
-        for number in numbers:
-            row = run_probe(number)
-            rows.append(row)
-            print(f"{number:>4} {row['old']:>8} -> {row['new']:<8} {row['seconds']:5.1f} s  "
-                  f"{_short(row['happened'], 150)}", flush=True)
-        seconds = time.perf_counter() - start
+        with Stopwatch() as clock:
+            for number in numbers:
+                row = run_probe(number)
+                rows.append(row)
+                print(f"{number:>4} {row['old']:>8} -> {row['new']:<8} {row['seconds']:5.1f} s  "
+                      f"{_short(row['happened'], 150)}", flush=True)
+        seconds = clock.seconds
     new = counts(rows)
     print("\n" + "  ".join(f"{v}: {OLD_COUNTS[v]} -> {new[v]}" for v in VERDICTS))
     if not args.only:
-        RESULTS.write_text(markdown(rows, note, seconds))
-        print(f"wrote {RESULTS.relative_to(REPO)}")
+        write_results(REPORT, None, markdown(rows, note, seconds))
+        print(f"wrote {REPORT.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -88,7 +89,8 @@ def centred_affinity(runs):
 
     Every candidate of a run shares that run's initialisation and target
     embedding, and more than half of the variance of one run's affinities is a
-    shift common to all of its candidates (``benchmarks/results/molgroup.md``).
+    shift common to all of its candidates (the user guide's "A ranking that
+    repeats", from ``benchmarks/results/surrogate_runs.jsonl``).
     Subtracting each run's mean over candidates removes that shift, so that a
     candidate is judged against the others of the same run.
 
@@ -445,81 +447,33 @@ class MolGroupSelector(BaseAuxiliarySelector):
         # The checkpoint records the integer seed (None for fresh entropy: a checkpoint
         # written with random_state=None resumes under random_state=None).
         seed = None if self.random_state is None else sequence.entropy
-        alive = list(candidates)
-        rows, final_aff, final_runs = [], {}, {}
-        parts = {"task_affinity": {}, "structure_affinity": {}}
-        round_dropped = pd.Series(np.nan, index=list(candidates), dtype=float)
-        selected = []
-        first_round, finished = 0, False
+        state = _FilterState.start(candidates)
         if self.checkpoint is not None:
             fingerprint = self._fingerprint(target, candidates, seed, device)
-            state = _read_checkpoint(self.checkpoint, fingerprint)
-            if state is not None:
+            saved = _read_checkpoint(self.checkpoint, fingerprint)
+            if saved is not None:
                 # The round seeds come from the same entropy, so the rounds still to run
                 # are those an uninterrupted run would have run (random_state=None too).
-                sequence = np.random.SeedSequence(int(state["entropy"]))
-                first_round, finished = state["rounds_done"], state["finished"]
-                alive, rows, final_aff = state["alive"], state["rows"], state["final_aff"]
-                parts, selected = state["parts"], state["selected"]
-                final_runs = state.get("final_runs", {n: [v] for n, v in final_aff.items()})
-                for name, value in state["round_dropped"].items():
-                    round_dropped[name] = np.nan if value is None else value
+                sequence = np.random.SeedSequence(int(saved["entropy"]))
+                state = _FilterState.from_checkpoint(saved, candidates)
         seeds = sequence.spawn(self.n_rounds)
-        for r in range(first_round, self.n_rounds):
-            if finished:
+        for r in range(state.rounds_done, self.n_rounds):
+            if state.finished:  # all dropped before the last round, or resumed when done
                 break
-            runs = self._run_round(r, target, [candidates[n] for n in alive], seeds[r], device)
-            rows.extend(_history_rows(r, alive, runs))
-            # Each repeat's affinity: its gate averaged over the last gate_epochs epochs.
-            last = slice(-self.gate_epochs, None)
-            per_run = pd.DataFrame(np.column_stack([run["affinity"][last].mean(axis=0)
-                                                    for run in runs]), index=alive)
-            affinity = per_run.mean(axis=1)
-            for name in alive:
-                final_aff[name] = affinity[name]
-                final_runs[name] = per_run.loc[name].tolist()
-            for part in parts:
-                mean = np.mean([run[part][last].mean(axis=0) for run in runs], axis=0)
-                parts[part].update(zip(alive, mean))
+            runs = self._run_round(r, target, [candidates[n] for n in state.alive], seeds[r],
+                                   device)
+            per_run = state.record_round(r, runs, self.gate_epochs)
             final = r == self.n_rounds - 1
-            score = centred_affinity(per_run) if self.filter_rule == "relative" else affinity
+            score = centred_affinity(per_run) if self.filter_rule == "relative" \
+                else per_run.mean(axis=1)
             survivors, dropped = filter_candidates(score, self.threshold, final, self.top_k,
                                                    rule=self.filter_rule)
-            round_dropped[dropped] = r + 1
-            alive = [n for n in alive if n in survivors]
-            finished = final or not alive
-            if finished:
-                selected = survivors if final else []
+            state.keep(r, survivors, dropped, final)
             if self.checkpoint is not None:
                 _write_checkpoint(self.checkpoint, {
                     "format": _CHECKPOINT_FORMAT, "fingerprint": fingerprint,
-                    "entropy": str(sequence.entropy), "rounds_done": r + 1,
-                    "finished": finished, "alive": alive, "rows": rows,
-                    "final_aff": final_aff, "final_runs": final_runs, "parts": parts,
-                    "selected": selected,
-                    "round_dropped": {k: (None if np.isnan(v) else v)
-                                      for k, v in round_dropped.items()},
-                })
-            if finished:
-                break
-        history = pd.DataFrame(rows, columns=list(_HISTORY_COLUMNS))
-        order = list(candidates)
-        affinity = pd.Series(final_aff, dtype=float)
-        runs = pd.DataFrame.from_dict(final_runs, orient="index").reindex(order)
-        runs.columns = [f"repeat {k}" for k in range(runs.shape[1])]
-        spread = _spread(runs.to_numpy(dtype=float))
-        extra = {
-            "task_affinity_": pd.Series(parts["task_affinity"], dtype=float).reindex(order),
-            "structure_affinity_": pd.Series(parts["structure_affinity"], dtype=float).reindex(order),
-            "round_dropped_": round_dropped.rename("round_dropped"),
-            "affinity_std_": pd.Series(spread["std"], index=order, name="affinity_std"),
-            "affinity_interval_": pd.DataFrame({"low": spread["low"], "high": spread["high"]},
-                                               index=order),
-            "affinity_runs_": runs,
-        }
-        extra["task_affinity_"].name = "task_affinity"
-        extra["structure_affinity_"].name = "structure_affinity"
-        return SelectionResult(affinity, selected=selected, history=history, extra=extra)
+                    "entropy": str(sequence.entropy), **state.to_checkpoint()})
+        return state.result(candidates)
 
     def _run_round(self, r, target, alive, round_seed, device):
         """Algorithm 1's inner loop, ``n_repeats`` times: train on the target and ``alive``.
@@ -595,6 +549,145 @@ def _history_rows(r, alive, runs):
                 "affinity_low": spread["low"][i], "affinity_high": spread["high"][i],
             })
     return rows
+
+
+@dataclass
+class _FilterState:
+    """What MolGroup's iterative filtering knows after its last finished round.
+
+    The selector's round loop reads and updates it; a checkpoint is this state
+    plus a header (format, fingerprint, seed), so that a resumed selection
+    continues from exactly what an uninterrupted one held.
+
+    Parameters
+    ----------
+    alive : list of str
+        Candidates still in the running.
+    round_dropped : pandas.Series
+        Per candidate, the round (1-based) after which it was dropped; NaN while alive
+        and for the selected.
+    rows : list of dict
+        History rows of the finished rounds (see ``_HISTORY_COLUMNS``).
+    final_aff : dict of str to float
+        Each candidate's mean affinity in the last round it took part in.
+    final_runs : dict of str to list of float
+        Each candidate's affinity per repeat, same round.
+    parts : dict of str to dict
+        ``task_affinity`` and ``structure_affinity``: each candidate's cosine, same round.
+    selected : list of str
+        The selection, once finished.
+    rounds_done : int
+        Rounds finished.
+    finished : bool
+        Whether the selection is decided (last round done, or nobody left).
+    """
+
+    alive: list
+    round_dropped: pd.Series
+    rows: list = field(default_factory=list)
+    final_aff: dict = field(default_factory=dict)
+    final_runs: dict = field(default_factory=dict)
+    parts: dict = field(default_factory=lambda: {"task_affinity": {},
+                                                 "structure_affinity": {}})
+    selected: list = field(default_factory=list)
+    rounds_done: int = 0
+    finished: bool = False
+
+    @classmethod
+    def start(cls, candidates):
+        """The state before round 1: every candidate alive."""
+        return cls(alive=list(candidates),
+                   round_dropped=pd.Series(np.nan, index=list(candidates), dtype=float))
+
+    @classmethod
+    def from_checkpoint(cls, saved, candidates):
+        """The state held in a checkpoint's content ``saved`` (a dict read from its JSON)."""
+        round_dropped = cls.start(candidates).round_dropped
+        for name, value in saved["round_dropped"].items():
+            round_dropped[name] = np.nan if value is None else value
+        final_aff = saved["final_aff"]
+        # Checkpoints written before the repeats existed hold one run per candidate.
+        final_runs = saved.get("final_runs", {n: [v] for n, v in final_aff.items()})
+        return cls(alive=saved["alive"], round_dropped=round_dropped, rows=saved["rows"],
+                   final_aff=final_aff, final_runs=final_runs, parts=saved["parts"],
+                   selected=saved["selected"], rounds_done=saved["rounds_done"],
+                   finished=saved["finished"])
+
+    def to_checkpoint(self):
+        """The state as a checkpoint's JSON content (without its header).
+
+        Returns
+        -------
+        dict
+            The keys ``from_checkpoint`` reads, in the order of the checkpoint file.
+        """
+        return {"rounds_done": self.rounds_done, "finished": self.finished,
+                "alive": self.alive, "rows": self.rows, "final_aff": self.final_aff,
+                "final_runs": self.final_runs, "parts": self.parts, "selected": self.selected,
+                "round_dropped": {k: (None if np.isnan(v) else v)
+                                  for k, v in self.round_dropped.items()}}
+
+    def record_round(self, r, runs, gate_epochs):
+        """Record round ``r``'s trainings of the alive candidates; their affinities per repeat.
+
+        Parameters
+        ----------
+        r : int
+            The round (0-based).
+        runs : list of dict
+            One per repeat, as :func:`_train_repeat` returns it.
+        gate_epochs : int
+            Last epochs over which each repeat's gate is averaged.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Alive candidates x repeats: each repeat's affinity.
+        """
+        self.rows.extend(_history_rows(r, self.alive, runs))
+        # Each repeat's affinity: its gate averaged over the last gate_epochs epochs.
+        last = slice(-gate_epochs, None)
+        per_run = pd.DataFrame(np.column_stack([run["affinity"][last].mean(axis=0)
+                                                for run in runs]), index=self.alive)
+        affinity = per_run.mean(axis=1)
+        for name in self.alive:
+            self.final_aff[name] = affinity[name]
+            self.final_runs[name] = per_run.loc[name].tolist()
+        for part in self.parts:
+            mean = np.mean([run[part][last].mean(axis=0) for run in runs], axis=0)
+            self.parts[part].update(zip(self.alive, mean))
+        return per_run
+
+    def keep(self, r, survivors, dropped, final):
+        """Apply round ``r``'s filter: ``survivors`` stay, ``dropped`` leave."""
+        self.round_dropped[dropped] = r + 1
+        self.alive = [n for n in self.alive if n in survivors]
+        self.rounds_done = r + 1
+        self.finished = final or not self.alive
+        if self.finished:
+            # A round before the last that drops everyone selects nothing.
+            self.selected = survivors if final else []
+
+    def result(self, candidates):
+        """The selection's :class:`SelectionResult`, fitted attributes in the order given."""
+        order = list(candidates)
+        history = pd.DataFrame(self.rows, columns=list(_HISTORY_COLUMNS))
+        affinity = pd.Series(self.final_aff, dtype=float)
+        runs = pd.DataFrame.from_dict(self.final_runs, orient="index").reindex(order)
+        runs.columns = [f"repeat {k}" for k in range(runs.shape[1])]
+        spread = _spread(runs.to_numpy(dtype=float))
+        extra = {
+            "task_affinity_": pd.Series(self.parts["task_affinity"], dtype=float,
+                                        name="task_affinity").reindex(order),
+            "structure_affinity_": pd.Series(self.parts["structure_affinity"], dtype=float,
+                                             name="structure_affinity").reindex(order),
+            "round_dropped_": self.round_dropped.rename("round_dropped"),
+            "affinity_std_": pd.Series(spread["std"], index=order, name="affinity_std"),
+            "affinity_interval_": pd.DataFrame({"low": spread["low"], "high": spread["high"]},
+                                               index=order),
+            "affinity_runs_": runs,
+        }
+        return SelectionResult(affinity, selected=self.selected, history=history, extra=extra)
 
 
 _CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v1"
