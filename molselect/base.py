@@ -45,13 +45,18 @@ class SelectionResult:
         Tidy training or search record.
     extra : dict, optional
         Further fitted attributes to set (names end in ``_``).
+    ranking : list of str, optional
+        Every candidate, best first, when the method ranks by more than one
+        score (MolGroup: the round each candidate reached first); otherwise
+        the base class ranks by ``affinity``.
     """
 
-    def __init__(self, affinity, selected=None, history=None, extra=None):
+    def __init__(self, affinity, selected=None, history=None, extra=None, ranking=None):
         self.affinity = affinity
         self.selected = selected
         self.history = history
         self.extra = extra or {}
+        self.ranking = ranking
 
 
 def best_candidates(affinity, top_k=None, keep=None):
@@ -195,7 +200,13 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)
         self.affinity_ = affinity
-        self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
+        if result.ranking is not None:
+            if sorted(result.ranking) != sorted(names):
+                raise RuntimeError(f"{type(self).__name__} ranked {result.ranking}, not every "
+                                   f"candidate once ({names}): a bug in the selector")
+            self.ranking_ = list(result.ranking)
+        else:
+            self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
         if result.history is not None:
             self.history_ = result.history
         # Before the selection: a rule may read them (MTDNN's n_kept_).

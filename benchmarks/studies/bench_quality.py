@@ -57,7 +57,7 @@ from molselect.evaluation import score_selector, summarize_gains  # noqa: E402
 from molselect.presets import get_preset  # noqa: E402
 from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,  # noqa: E402
                                  MolGroupSelector, MTDNNSelector, RandomSelector, TAGSelector,
-                                 Task2VecSelector)
+                                 Task2VecSelector, survival_ranking)
 
 RUNS = RESULTS / "quality_runs.jsonl"
 BACKBONE = {"hidden_dim": 64, "num_layers": 3}
@@ -133,6 +133,22 @@ def read_runs():
     return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
 
 
+def run_scores(run):
+    """A run's scores as its selector ranks: MolGroup's filtering runs by the round reached.
+
+    A multi-round MolGroup run's affinities come from different rounds' trainings
+    and are not comparable (the survivors of round 1 often end far below the
+    candidates dropped in it), so such a run is scored by its ``ranking_``
+    (:func:`~molselect.selectors.survival_ranking`): best candidate highest.
+    """
+    dropped = run.get("round_dropped")
+    if not dropped or all(v is None for v in dropped.values()):
+        return run["scores"]
+    order = survival_ranking(pd.Series(run["scores"]), pd.Series(dropped, dtype=float),
+                             run["selected"])
+    return {name: float(len(order) - i) for i, name in enumerate(order)}
+
+
 def run_selectors(labels, targets, seeds, data, available, device):
     done = {(r["selector"], r["target"], r["seed"]) for r in read_runs()}
     for label in labels:
@@ -171,7 +187,7 @@ def report(targets, gt_summary, split, tidy, kinds):
         return
     long = pd.DataFrame([{"selector": r["selector"], "target": r["target"], "run": r["seed"],
                           "candidate": c, "score": s}
-                         for r in runs for c, s in r["scores"].items()])
+                         for r in runs for c, s in run_scores(r).items()])
     table = score_selector(long, gt_summary, k=3, unmeasured="ignore")
     seconds = pd.DataFrame(runs).groupby(["selector", "target"])["seconds"].mean()
     table = table.join(seconds, on=["selector", "target"])
@@ -197,7 +213,10 @@ def report(targets, gt_summary, split, tidy, kinds):
         "next to the best 3 and a random 3; `run agreement`: mean Kendall tau between a "
         "selector's seeds.  Wall time per run on 2 shared CPU cores, while other work ran.  "
         "Gains are measured against the ground truth's control (the target's molecules with "
-        "permuted labels), so 'helps' means 'beats an uninformative auxiliary'.",
+        "permuted labels), so 'helps' means 'beats an uninformative auxiliary'.  A MolGroup "
+        "run that filters over several rounds is scored by its ranking (the last round each "
+        "candidate reached, then its affinity in it): affinities of different rounds come "
+        "from different trainings and are not comparable.",
         "",
         f"Ground truth: {', '.join(targets)} (seeds per target: "
         f"{gt_summary.groupby('target')['n_seeds'].max().to_dict()}; split-half Spearman of "
@@ -313,9 +332,10 @@ def beyond_task_type(runs, targets, gt_summary, tidy, kinds):
     for r in runs:
         if r["target"] not in targets:
             continue
-        names = [n for n in r["scores"] if (r["target"], n) in truth.index]
+        scored = run_scores(r)
+        names = [n for n in scored if (r["target"], n) in truth.index]
         gains = truth.reindex([(r["target"], n) for n in names]).to_numpy()
-        scores = np.array([r["scores"][n] for n in names])
+        scores = np.array([scored[n] for n in names])
         same = np.array([kinds[n] == kinds[r["target"]] for n in names])
         ranks = stats.rankdata(scores) / (len(scores) + 1)
         rows.append({"selector": r["selector"], "target": r["target"],
@@ -364,7 +384,7 @@ def seed_agreement(runs):
     groups = {}
     for r in runs:
         if r["selector"] not in DETERMINISTIC:
-            groups.setdefault((r["selector"], r["target"]), []).append(r["scores"])
+            groups.setdefault((r["selector"], r["target"]), []).append(run_scores(r))
     rows = []
     for (label, target), scores in sorted(groups.items()):
         if len(scores) < 2:

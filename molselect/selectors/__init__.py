@@ -1,7 +1,7 @@
 """Auxiliary-dataset selectors: MolGroup and the paper's baselines."""
 
 from .beam_search import BeamSearchSelector
-from .molgroup import MolGroupSelector, centred_affinity, filter_candidates
+from .molgroup import MolGroupSelector, centred_affinity, filter_candidates, survival_ranking
 from .mtdnn import MTDNNSelector
 from .simple import (
     AllAuxiliariesSelector,
@@ -26,4 +26,5 @@ __all__ = [
     "filter_candidates",
     "fingerprint_distribution",
     "fingerprint_kl",
+    "survival_ranking",
 ]

@@ -24,7 +24,7 @@ from ..core.gin import FEATURE_SETS
 from ..core.molgroup import META_GRADIENTS
 from ..core.prepare import LabelScaler, build_table
 
-__all__ = ["MolGroupSelector", "centred_affinity", "filter_candidates"]
+__all__ = ["MolGroupSelector", "centred_affinity", "filter_candidates", "survival_ranking"]
 
 #: How a round drops candidates (``MolGroupSelector(filter_rule=...)``).
 FILTER_RULES = ("threshold", "relative")
@@ -82,6 +82,46 @@ def filter_candidates(affinity, threshold, final, top_k, rule="threshold"):
         survivors = survivors[:top_k]
     dropped = [n for n in ranked.index if n not in survivors]
     return survivors, dropped
+
+
+def survival_ranking(affinity, round_dropped, selected=()):
+    """MolGroup's ranking: the selection first, then by the last round each candidate reached.
+
+    A candidate that survived a round was judged better than every candidate
+    dropped in it, so it ranks above them whatever its later affinity: the
+    affinities of different rounds come from different trainings and are not
+    comparable (once the weaker candidates leave, the gate is trained afresh on
+    the rest, and the survivors' affinities often fall far below the
+    threshold they passed).  Within a round, candidates rank by affinity.
+
+    Parameters
+    ----------
+    affinity : pandas.Series
+        Each candidate's affinity in the last round it took part in.
+    round_dropped : pandas.Series
+        Round (1-based) after which each candidate was dropped; NaN for the
+        selected (and for a candidate still in the running).
+    selected : sequence of str, default=()
+        The selection, best first.
+
+    Returns
+    -------
+    list of str
+        Every candidate of ``affinity``, best first.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> affinity = pd.Series({"a": 0.9, "b": 0.3, "c": 0.2, "d": 0.5})
+    >>> dropped = pd.Series({"a": 1, "b": np.nan, "c": 2, "d": 1})
+    >>> survival_ranking(affinity, dropped, selected=["b"])
+    ['b', 'c', 'a', 'd']
+    """
+    reached = round_dropped.reindex(affinity.index).astype(float).fillna(np.inf)
+    order = pd.DataFrame({"reached": reached, "affinity": affinity}).sort_values(
+        ["reached", "affinity"], ascending=False, kind="stable")
+    chosen = list(selected)
+    return chosen + [name for name in order.index if name not in chosen]
 
 
 def centred_affinity(runs):
@@ -343,7 +383,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
         affinity_std, affinity_low, affinity_high (standard deviation and 95%
         t interval of the epoch's affinity over the repeats; NaN for one).
     ranking_ : list of str
-        Candidates by ``affinity_``, best first.
+        Every candidate, best first: the selection, then the others by the
+        last round they reached and, within it, by ``affinity_``
+        (:func:`survival_ranking`; affinities of different rounds are not
+        comparable).
     feature_names_in_ : ndarray of str
         Candidate names in the order given; ``n_features_in_`` their number.
     n_leaked_ : dict
@@ -687,7 +730,9 @@ class _FilterState:
                                                index=order),
             "affinity_runs_": runs,
         }
-        return SelectionResult(affinity, selected=self.selected, history=history, extra=extra)
+        return SelectionResult(affinity, selected=self.selected, history=history, extra=extra,
+                               ranking=survival_ranking(affinity.reindex(order),
+                                                        self.round_dropped, self.selected))
 
 
 _CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v1"
