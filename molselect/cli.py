@@ -5,8 +5,9 @@ Five subcommands:
 ``molselect datasets``
     List the dataset registry and what is available locally.
 ``molselect select``
-    Score candidate auxiliaries for a target with MolGroup or a baseline,
-    print a ranked table, optionally write JSON + history CSV.
+    Score candidate auxiliaries for a target (Task2vec by default, MolGroup
+    or another baseline with ``--method``), print a ranked table, optionally
+    write JSON + history CSV.
 ``molselect evaluate``
     Train a downstream GIN / Graphormer on the target alone and on the
     target + auxiliaries over several seeds and compare the test metric.
@@ -36,6 +37,12 @@ __all__ = ["main", "build_parser", "SELECTORS"]
 
 DEMO_TARGET = "bbbp"
 DEMO_CANDIDATES = ["bace", "clintox", "esol", "freesolv", "lipo", "sider", "tox21"]
+
+#: ``molselect select``'s method: the one measured best.  Task2vec ranks the candidates as
+#: well as MolGroup's best CPU configuration against the ground truth, repeats across seeds
+#: where MolGroup does not, and costs a quarter as much (the docs' Presets page has the
+#: figures, from benchmarks/results/quality.md).
+DEFAULT_METHOD = "task2vec"
 
 #: ``--method`` name -> (selector class name in :mod:`molselect.selectors`, fixed keyword
 #: arguments).  Class names rather than classes, so ``molselect --help`` does not import torch.
@@ -133,13 +140,22 @@ def _make_selector(args):
     if cls is None:  # pragma: no cover - only while a baseline is being written
         raise CLIError(f"method {args.method!r} ({class_name}) is not available in this "
                        "version of molselect")
+    options = dict(epochs=args.epochs, hidden_dim=args.hidden_dim, num_layers=args.num_layers,
+                   n_rounds=args.rounds, top_k=args.top_k, threshold=args.threshold,
+                   meta_gradient=args.meta_gradient, n_repeats=getattr(args, "repeats", None),
+                   filter_rule=getattr(args, "filter_rule", None))
+    # An option the method has no parameter for would be dropped without a word (the
+    # user would believe that --rounds 2 ran two rounds of Task2vec): refuse it.
+    accepted = cls().get_params()
+    unused = [_OPTIONS.get(k, k) for k, v in options.items()
+              if v is not None and k not in accepted]
+    if unused:
+        raise CLIError(f"{', '.join(unused)}: not an option of --method {args.method} "
+                       f"({class_name}); leave it out, or choose --method molgroup")
     return cls(**selector_params(
-        cls, args.preset, **fixed, epochs=args.epochs, hidden_dim=args.hidden_dim,
-        num_layers=args.num_layers, n_rounds=args.rounds, top_k=args.top_k,
-        threshold=args.threshold, meta_gradient=args.meta_gradient,
-        n_repeats=getattr(args, "repeats", None), filter_rule=getattr(args, "filter_rule", None),
-        device=args.device, checkpoint=getattr(args, "checkpoint", None),
-        random_state=args.seed, verbose=not args.quiet))
+        cls, args.preset, **fixed, **options, device=args.device,
+        checkpoint=getattr(args, "checkpoint", None), random_state=args.seed,
+        verbose=not args.quiet))
 
 
 def _make_estimator(model, target, args, seed):
@@ -276,7 +292,9 @@ def _select(args):
 #: Selector parameter -> the ``select`` option that sets it, for error messages.
 _OPTIONS = {"threshold": "--threshold", "random_state": "--seed", "device": "--device",
             "top_k": "--top-k", "epochs": "--epochs", "hidden_dim": "--hidden-dim",
-            "num_layers": "--num-layers", "n_rounds": "--rounds", "warmup_epochs": "--epochs"}
+            "num_layers": "--num-layers", "n_rounds": "--rounds", "warmup_epochs": "--epochs",
+            "meta_gradient": "--meta-gradient", "n_repeats": "--repeats",
+            "filter_rule": "--filter-rule"}
 
 
 def _check_selector_params(selector):
@@ -613,11 +631,14 @@ def build_parser():
     select.add_argument("--candidates", required=True, nargs="+", metavar="NAME|CSV",
                         help="candidate auxiliaries, comma- or space-separated; registry "
                              "names use their training split")
-    select.add_argument("--method", default="molgroup", choices=list(SELECTORS),
-                        help="selection method (default: %(default)s)")
+    select.add_argument("--method", default=DEFAULT_METHOD, choices=list(SELECTORS),
+                        help="selection method (default: %(default)s, the one measured to "
+                             "rank best against the ground truth and to repeat across seeds; "
+                             "see the docs' Presets page)")
     select.add_argument("--preset", default="stable", choices=sorted(PRESETS),
-                        help="MolGroup's parameter set: " + ", ".join(sorted(PRESETS)) +
-                             " (the docs' Presets page says what each is and costs) "
+                        help="parameter set: " + ", ".join(sorted(PRESETS)) +
+                             " (MolGroup takes all of it, a baseline the size of its GIN; the "
+                             "docs' Presets page says what each is and costs) "
                              "(default: %(default)s)")
     select.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     select.add_argument("--top-k", type=_positive_int, metavar="K",

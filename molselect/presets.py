@@ -1,11 +1,13 @@
 """Named parameter sets for the selectors.
 
-``"stable"`` is the command line's default: the ``"fast"`` network trained
-4 times in one round that scores every candidate (``n_repeats=4``), the
-gate averaged over its 3 training epochs, and the ``top_k`` best of the
-mean selected.  It is the configuration measured against the ground truth
-and the one whose ranking repeats best per CPU minute; it departs from the
-paper's single training and iterative filtering.
+``"stable"`` is the command line's default preset (``molselect select``,
+``make demo``): for MolGroup, the ``"fast"`` network trained 4 times in one
+round that scores every candidate (``n_repeats=4``), the gate averaged over
+its 3 training epochs, and the ``top_k`` best of the mean selected; for a
+baseline (Task2vec, the command line's default method), the same GIN size.
+It is the MolGroup configuration measured against the ground truth and the
+one whose ranking repeats best per CPU minute; it departs from the paper's
+single training and iterative filtering.
 
 ``"paper"`` is the configuration of the MolGroup paper (the estimator
 defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is

@@ -11,8 +11,9 @@ import pytest
 from molselect.cli import SELECTORS, build_parser, main
 
 # Small enough that a whole selection or evaluation takes seconds on a CPU.
+# A tiny MolGroup selection (not the default method: these tests exercise its options).
 TINY = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2",
-        "--preset", "fast"]
+        "--preset", "fast", "--method", "molgroup"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -331,3 +332,24 @@ def test_select_with_repeats_prints_and_writes_the_spread(tmp_path, capsys):
     assert set(result["affinity_std"]) == {"bace", "esol"}
     assert all(v >= 0 for v in result["affinity_std"].values())
     assert len(result["selected"]) == 1
+
+
+def test_select_defaults_to_task2vec_and_refuses_options_it_does_not_use(capsys, tmp_path,
+                                                                         monkeypatch):
+    """The default method has no rounds: --rounds would otherwise be dropped without a word."""
+    import molselect.cli as cli
+
+    monkeypatch.setattr(cli, "_load_target", lambda *a, **k: pytest.fail("data was loaded"))
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--rounds", "2", "--repeats", "3")
+    assert code == 2
+    assert "--rounds, --repeats: not an option of --method task2vec" in err
+    assert "--method molgroup" in err
+    monkeypatch.undo()
+    out = tmp_path / "t.json"
+    code, printed, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                           "--max-molecules", "40", "--hidden-dim", "16", "--num-layers", "2",
+                           "--quiet", "--out", str(out))
+    assert code == 0 and "task2vec ranking of 2 candidates" in printed
+    result = json.loads(out.read_text())
+    assert result["method"] == "task2vec" and result["parameters"]["hidden_dim"] == 16

@@ -357,7 +357,8 @@ def test_cli_refuses_bad_selector_options_before_loading_data(argv, option, caps
                                                                  monkeypatch):
     """Probes 112-114: accepted (rc 0), or refused after the data loaded without the option."""
     _no_data(monkeypatch)
-    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", *argv)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--method", "molgroup", *argv)
     assert code == 2 and option in err
 
 
