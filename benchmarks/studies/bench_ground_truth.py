@@ -126,14 +126,32 @@ def split_half(tidy):
 
     rows = []
     for target, group in tidy.groupby("target", sort=False):
-        seeds = sorted(group["seed"].unique())
-        if len(seeds) < 4:
+        seeds = group["seed"].nunique()
+        if seeds < 4:
             continue
-        halves = [group[group["seed"].isin(seeds[i::2])].groupby("candidate")["relative_gain"]
-                  .mean() for i in (0, 1)]
-        rho = stats.spearmanr(halves[0], halves[1].reindex(halves[0].index)).statistic
-        rows.append({"target": target, "seeds": len(seeds), "split_half_spearman": rho})
+        even, odd = half_means(group)
+        rho = stats.spearmanr(even, odd).statistic
+        rows.append({"target": target, "seeds": seeds, "split_half_spearman": rho})
     return pd.DataFrame(rows)
+
+
+def half_means(group):
+    """The mean relative gain per candidate over the even and over the odd seeds.
+
+    Parameters
+    ----------
+    group : pandas.DataFrame
+        One target's tidy gains.
+
+    Returns
+    -------
+    even, odd : pandas.Series
+        Indexed alike, by candidate.
+    """
+    seeds = sorted(group["seed"].unique())
+    even, odd = [group[group["seed"].isin(seeds[i::2])].groupby("candidate")["relative_gain"]
+                 .mean() for i in (0, 1)]
+    return even, odd.reindex(even.index)
 
 
 def cost_table(tidy):

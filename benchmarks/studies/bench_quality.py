@@ -74,17 +74,16 @@ class TaskTypePrior:
     """
 
     def fit(self, target, auxiliaries, eval_set=None):
-        kind = task_kind(target)
-        self.affinity_ = pd.Series({name: float(task_kind(data) == kind)
-                                    for name, data in auxiliaries.items()})
+        kinds = task_types()
+        self.affinity_ = pd.Series({name: float(kinds[name] == kinds[target.name])
+                                    for name in auxiliaries})
         self.selected_ = []
         return self
 
 
-def task_kind(dataset):
-    """``"classification"``, ``"regression"`` or ``"mixed"``: the dataset's task type."""
-    kinds = set(dataset.task_types)
-    return kinds.pop() if len(kinds) == 1 else "mixed"
+def task_types():
+    """Each registry dataset's task type (``"classification"`` or ``"regression"``)."""
+    return list_datasets().set_index("name")["task_type"].to_dict()
 
 
 def make_selector(label, seed, device):
@@ -181,7 +180,8 @@ def run_selectors(labels, targets, seeds, data, available, device):
 
 
 def report(targets, gt_summary, split, tidy, kinds):
-    runs = [r for r in read_runs() if r["target"] in targets]
+    every_run = read_runs()
+    runs = [r for r in every_run if r["target"] in targets]
     if not runs:
         print("no selector runs yet")
         return
@@ -245,10 +245,10 @@ def report(targets, gt_summary, split, tidy, kinds):
                      f"{fmt(100 * r.top_k_gain, 1)} | {fmt(r.seconds, 1)} |")
     # Seed agreement needs no truth: every target's repeats are reported (bace, esol and
     # freesolv too, whose truth is noise: their 'vs truth' columns are not to be read).
-    lines += repeat_stability(read_runs(), gt_summary, split)
+    lines += repeat_stability(every_run, gt_summary, split)
     lines += beyond_task_type(runs, targets, gt_summary, tidy, kinds)
-    lines += seed_agreement(read_runs())
-    lines += survivors_per_round(read_runs())
+    lines += seed_agreement(every_run)
+    lines += survivors_per_round(every_run)
     write_results(RESULTS / "quality", None, "\n".join(lines))
     print("\n".join(lines))
 
@@ -273,7 +273,9 @@ def repeat_stability(runs, gt_summary, split):
              "the same trainings).  `single runs agree`: mean Kendall tau between two single "
              "trainings (every pair of repeats, over the seeds); `means agree`: Kendall tau "
              "between the means of two seeds' repeats, i.e. two selections made with "
-             "`n_repeats`; `top 3 shared`: how many of the 3 best of one seed's mean are among the 3 best of another's (mean over pairs; the goal is at least 2); `vs truth`: Spearman against the ground truth's mean relative gains "
+             "`n_repeats`; `top 3 shared`: how many of the 3 best of one seed's mean are "
+             "among the 3 best of another's (mean over pairs; the goal is at least 2); "
+             "`vs truth`: Spearman against the ground truth's mean relative gains "
              "(against the permuted control), of single runs and of the means.  The last "
              "column is the ground truth's own split-half Spearman (ground_truth.md): how well "
              "two halves of the measurement agree, the yardstick for 'vs truth' (near 0, the "
@@ -292,10 +294,7 @@ def repeat_stability(runs, gt_summary, split):
         single_tau = [stats.kendalltau(singles[:, i], singles[:, j])[0]
                       for i in range(singles.shape[1]) for j in range(i + 1, singles.shape[1])]
         means = [m.mean(axis=1) for m in per_seed]
-        mean_tau = [stats.kendalltau(means[i], means[j])[0]
-                    for i in range(len(means)) for j in range(i + 1, len(means))]
-        tops = [set(np.argsort(-m)[:3]) for m in means]
-        shared = [len(tops[i] & tops[j]) for i in range(len(tops)) for j in range(i + 1, len(tops))]
+        mean_tau, shared = agreement(means)
         ok = np.isfinite(gains)
         single_rho = [stats.spearmanr(singles[ok, i], gains[ok])[0]
                       for i in range(singles.shape[1])]
@@ -348,13 +347,10 @@ def beyond_task_type(runs, targets, gt_summary, tidy, kinds):
              .groupby("selector").mean().sort_values("type_first", ascending=False))
     halves = []
     for target in targets:
-        group = tidy[(tidy["target"] == target) & (tidy["candidate"].isin(kinds))]
-        seeds = sorted(group["seed"].unique())
-        means = [group[group["seed"].isin(seeds[i::2])].groupby("candidate")["relative_gain"]
-                 .mean() for i in (0, 1)]
-        names = means[0].index
-        same = np.array([kinds[n] == kinds[target] for n in names])
-        halves.append(within(means[0].to_numpy(), means[1].reindex(names).to_numpy(), same))
+        even, odd = ground_truth.half_means(
+            tidy[(tidy["target"] == target) & (tidy["candidate"].isin(kinds))])
+        same = np.array([kinds[n] == kinds[target] for n in even.index])
+        halves.append(within(even.to_numpy(), odd.to_numpy(), same))
     lines = ["", "## Beyond the task type", "",
              "On these targets (all classification) the candidates of the other task type "
              "(regression) help less than those of the same type: the `TaskType` row ranks "
@@ -371,6 +367,16 @@ def beyond_task_type(runs, targets, gt_summary, tidy, kinds):
     return lines
 
 
+def agreement(vectors, k=3):
+    """Kendall tau and shared top ``k`` of every pair of score vectors (same candidates)."""
+    from scipy import stats
+
+    tops = [set(np.argsort(-v)[:k]) for v in vectors]
+    pairs = [(i, j) for i in range(len(vectors)) for j in range(i + 1, len(vectors))]
+    return ([stats.kendalltau(vectors[i], vectors[j])[0] for i, j in pairs],
+            [len(tops[i] & tops[j]) for i, j in pairs])
+
+
 def seed_agreement(runs):
     """Report lines: do two selections with different seeds agree (issue 12's stability goal)?
 
@@ -379,8 +385,6 @@ def seed_agreement(runs):
     many of one seed's 3 best are among another's 3 best (the goal: tau >= 0.6
     and at least 2 of 3 shared, for bbbp, bace and freesolv).
     """
-    from scipy import stats
-
     groups = {}
     for r in runs:
         if r["selector"] not in DETERMINISTIC:
@@ -390,12 +394,9 @@ def seed_agreement(runs):
         if len(scores) < 2:
             continue
         names = sorted(scores[0])
-        vectors = [np.array([s[n] for n in names]) for s in scores]
-        tops = [set(np.argsort(-v)[:3]) for v in vectors]
-        pairs = [(i, j) for i in range(len(vectors)) for j in range(i + 1, len(vectors))]
-        taus = [stats.kendalltau(vectors[i], vectors[j])[0] for i, j in pairs]
-        rows.append(f"| {label} | {target} | {len(vectors)} | {np.mean(taus):+.2f} | "
-                    f"{np.min(taus):+.2f} | {np.mean([len(tops[i] & tops[j]) for i, j in pairs]):.1f} |")
+        taus, shared = agreement([np.array([s[n] for n in names]) for s in scores])
+        rows.append(f"| {label} | {target} | {len(scores)} | {np.mean(taus):+.2f} | "
+                    f"{np.min(taus):+.2f} | {np.mean(shared):.1f} |")
     if not rows:
         return []
     return ["", "## Two seeds, two selections: do they agree?", "",
@@ -473,8 +474,7 @@ def main(argv=None):
     else:
         gt_summary = summarize_gains(truth)
     split = ground_truth.split_half(truth).set_index("target")["split_half_spearman"]
-    kinds = {name: task_kind(data[name].train) for name in available}
-    report(targets, gt_summary, split.to_dict(), truth, kinds)
+    report(targets, gt_summary, split.to_dict(), truth, task_types())
 
 
 if __name__ == "__main__":
