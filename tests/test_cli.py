@@ -10,8 +10,8 @@ import pytest
 
 from molselect.cli import SELECTORS, build_parser, main
 
-# Small enough that a whole selection or evaluation takes seconds on a CPU.
-# A tiny MolGroup selection (not the default method: these tests exercise its options).
+# A MolGroup selection small enough to take seconds on a CPU (MolGroup, not the default
+# method: these tests exercise its options).
 TINY = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2",
         "--preset", "fast", "--method", "molgroup"]
 
