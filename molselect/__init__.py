@@ -17,7 +17,7 @@ _EXPORTS = {
     **{name: "molselect.selectors" for name in (
         "MolGroupSelector", "BeamSearchSelector", "TAGSelector", "Task2VecSelector",
         "MTDNNSelector", "AllAuxiliariesSelector", "FingerprintSimilaritySelector",
-        "RandomSelector",
+        "RandomSelector", "TaskTypeSelector",
     )},
     **{name: "molselect.models" for name in (
         "GINClassifier", "GINRegressor", "GraphormerClassifier", "GraphormerRegressor",

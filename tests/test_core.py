@@ -598,3 +598,33 @@ def test_tag_lookahead_takes_the_optimizers_step(small_smiles, monkeypatch, look
     for i, s in state_before["state"].items():
         for key, value in s.items():
             assert torch.equal(torch.as_tensor(after["state"][i][key]), torch.as_tensor(value))
+
+
+def test_best_epoch_keeps_the_k_best_states_best_first_ties_to_the_earlier():
+    from functools import partial
+
+    from molselect.core import BestEpoch
+    from molselect.metrics import is_better
+
+    model = torch.nn.Linear(1, 1)
+    keeper = BestEpoch(model, "m", partial(is_better, metric="roc_auc"), keep=3)
+    for epoch, value in enumerate([0.5, float("nan"), 0.7, 0.6, 0.7, 0.55, 0.9]):
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        keeper.on_epoch_end(epoch, {"m": value})
+    assert [(e, v) for e, v, _ in keeper.kept] == [(6, 0.9), (2, 0.7), (4, 0.7)]
+    assert keeper.best_epoch == 6 and float(keeper.best_state["weight"]) == 6.0
+
+
+def test_early_stopping_counts_epochs_without_improvement():
+    from molselect.core import EarlyStopping
+
+    stopper = EarlyStopping("loss", 2, lambda new, best: best is None or new < best)
+    stops = []
+    for epoch, value in enumerate([3.0, 2.0, 2.5, 1.0, 1.5, 1.2, 0.5]):
+        stopper.on_epoch_end(epoch, {"loss": value})
+        stops.append(stopper.stop_training)
+        if stopper.stop_training:
+            break
+    assert stops == [False] * 5 + [True]
+    assert stopper.best_epoch == 3 and stopper.stopped_epoch == 5

@@ -384,3 +384,26 @@ def test_a_pickled_job_carries_parameters_not_the_estimator(bace):
     assert shipped.estimator is None and shipped.key == job.key
     assert shipped.make_estimator().get_params()["random_state"] == 4
     assert run_fit(shipped)["test_score"] == run_fit(job)["test_score"]
+
+
+def test_variance_components_recover_a_simulated_spread_and_noise():
+    from molselect.evaluation import variance_components
+
+    rng = np.random.default_rng(0)
+    groups, blocks = 40, 60
+    effects = rng.normal(0, 2.0, groups)
+    shifts = rng.normal(0, 5.0, blocks)  # the seed's shared shift is removed, not counted
+    values = effects[:, None] + shifts[None, :] + rng.normal(0, 3.0, (groups, blocks))
+    table = pd.DataFrame([{"candidate": g, "seed": b, "relative_gain": values[g, b]}
+                          for g in range(groups) for b in range(blocks)])
+    vc = variance_components(table)
+    assert vc["residual_sd"] == pytest.approx(3.0, rel=0.05)
+    assert vc["between_sd"] == pytest.approx(effects.std(ddof=1), rel=0.1)
+    f = 1 + blocks * vc["between_sd"] ** 2 / vc["residual_sd"] ** 2
+    assert vc["F"] == pytest.approx(f, rel=0.01) and vc["reliability"] == pytest.approx(1 - 1 / f)
+    assert vc["blocks_for_reliability"] == np.ceil(4 * 9 / vc["between_sd"] ** 2) or \
+        abs(vc["blocks_for_reliability"] - 4 * vc["residual_sd"] ** 2 / vc["between_sd"] ** 2) < 1
+    # No real spread: reliability 0, no number of seeds is enough.
+    flat = table.assign(relative_gain=shifts[table["seed"]] + rng.normal(0, 3.0, len(table)))
+    vc = variance_components(flat.assign(candidate=flat["candidate"] % 3))
+    assert vc["reliability"] < 0.5

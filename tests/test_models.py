@@ -257,3 +257,73 @@ def test_feature_set_default_and_bad_value(data):
     for cls in (GINClassifier, GraphormerClassifier):
         with pytest.raises(ValueError, match="feature_set must be one of"):
             tiny(cls, feature_set="minimal").fit(data.bace)
+
+
+# -- the training protocol: early stopping, checkpoint ensembles, callbacks -----------------
+def test_early_stopping_stops_after_patience_epochs_without_improvement(data):
+    est = tiny(GINRegressor, epochs=50, early_stopping=2, monitor="loss").fit(
+        data.esol, eval_set=data.esol_valid)
+    losses = est.history_["valid_loss"].to_numpy()
+    assert est.n_epochs_ == len(losses) < 50
+    best = int(np.argmin(losses))
+    assert est.best_epoch_ == best + 1
+    # It stopped exactly `patience` epochs after the last improvement.
+    assert len(losses) - 1 - best == 2
+
+
+def test_checkpoint_ensemble_predicts_the_mean_of_the_best_epochs(data):
+    est = tiny(GINClassifier, epochs=4, n_checkpoints=3).fit(data.bace, eval_set=data.bace_valid)
+    assert len(est.checkpoints_) == 3
+    metric = est.history_["valid_metric"].to_numpy()
+    assert est.best_score_ == metric.max()
+    single = []
+    for state in est.checkpoints_:
+        one = tiny(GINClassifier, epochs=4).fit(data.bace, eval_set=data.bace_valid)
+        one.model_.load_state_dict(state)
+        one.checkpoints_ = []
+        single.append(one.predict_proba(data.bace_test)[:, 1])
+    np.testing.assert_allclose(est.predict_proba(data.bace_test)[:, 1], np.mean(single, axis=0),
+                               rtol=1e-6)
+    # Ensembling leaves the model holding the best epoch's weights.
+    best = est.checkpoints_[0]
+    assert all(torch.equal(v, best[k]) for k, v in est.model_.state_dict().items())
+
+
+def test_protocol_defaults_compute_what_they_computed_before(data):
+    """New parameters at their defaults change nothing (the evaluation cache relies on it)."""
+    a = tiny(GINClassifier, epochs=3).fit(data.bace, eval_set=data.bace_valid)
+    b = tiny(GINClassifier, epochs=3, early_stopping=None, monitor="metric", n_checkpoints=1,
+             callbacks=None).fit(data.bace, eval_set=data.bace_valid)
+    np.testing.assert_array_equal(a.predict_proba(data.bace_test), b.predict_proba(data.bace_test))
+    assert a.best_epoch_ == b.best_epoch_ and a.n_epochs_ == 3
+
+
+def test_callbacks_see_the_validation_figures_and_can_stop(data):
+    from molselect.core import Callback
+
+    class StopAtTwo(Callback):
+        def set_estimator(self, estimator):
+            self.estimator, self.seen = estimator, []
+
+        def on_epoch_end(self, epoch, logs):
+            self.seen.append((logs["valid_metric"], logs["valid_loss"]))
+            self.stop_training = epoch == 1
+
+    callback = StopAtTwo()
+    est = tiny(GINRegressor, epochs=10, callbacks=[callback]).fit(data.esol,
+                                                                  eval_set=data.esol_valid)
+    assert callback.estimator is est and est.n_epochs_ == 2 and len(callback.seen) == 2
+    assert np.allclose(est.history_["valid_loss"], [s[1] for s in callback.seen])
+    with pytest.raises(TypeError, match="callbacks must be"):
+        tiny(GINRegressor, callbacks=[print]).fit(data.esol, eval_set=data.esol_valid)
+
+
+def test_validation_loss_is_cross_entropy_and_standardised_mse():
+    from molselect.models._base import validation_loss
+
+    y = np.array([[1.0, 2.0], [0.0, np.nan], [np.nan, 4.0]])
+    out = np.array([[0.8, 1.0], [0.4, 0.0], [0.5, 6.0]])
+    expected_clf = -(np.log(0.8) + np.log(0.6)) / 2
+    expected_reg = ((1.0 / 2) ** 2 + (2.0 / 2) ** 2) / 2
+    got = validation_loss(y, out, ["classification", "regression"], np.array([1.0, 2.0]))
+    assert got == pytest.approx((expected_clf + expected_reg) / 2)

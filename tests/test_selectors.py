@@ -295,3 +295,21 @@ def test_mtdnn_keeps_only_instances_above_threshold(data):
     assert kept_any
     assert len(union["bbbp"]) == len(target)
     assert list(sel.history_.columns) == ["epoch", "loss", "target_loss", "discriminator_loss"]
+
+
+def test_task_type_selector_ranks_the_targets_task_type_first(data):
+    from molselect.selectors import TaskTypeSelector
+
+    target, valid, pool = data
+    sel = TaskTypeSelector(top_k=1, tie_break="given").fit(target, pool, eval_set=valid)
+    assert sel.target_task_type_ == "classification"
+    assert sel.affinity_.to_dict() == {"bace": 1.0, "esol": 0.0, "clintox": 1.0}
+    assert sel.ranking_ == ["bace", "clintox", "esol"] and sel.selected_ == ["bace"]
+    # The random tie-break orders within a share only, and repeats with its seed.
+    rankings = {tuple(TaskTypeSelector(top_k=None, random_state=s).fit(target, pool).ranking_)
+                for s in range(12)}
+    assert rankings == {("bace", "clintox", "esol"), ("clintox", "bace", "esol")}
+    again = TaskTypeSelector(random_state=5).fit(target, pool).ranking_
+    assert again == TaskTypeSelector(random_state=5).fit(target, pool).ranking_
+    with pytest.raises(ValueError, match="tie_break"):
+        TaskTypeSelector(tie_break="size").fit(target, pool)

@@ -12,11 +12,11 @@ from .heads import MultiHead, masked_loss
 from .molgroup import MolGroupModel, MolGroupStep
 from .routed import RoutedGIN
 from .sampler import BalancedSampler
-from .training import (BestEpoch, Callback, JointStep, adam, predict, resolve_device,
+from .training import (BestEpoch, Callback, EarlyStopping, JointStep, adam, predict, resolve_device,
                        seed_everything, torch_threads, train)
 
 __all__ = [
-    "BalancedSampler", "BestEpoch", "Callback", "Gate", "GINEncoder", "GradNormStep",
+    "BalancedSampler", "BestEpoch", "Callback", "EarlyStopping", "Gate", "GINEncoder", "GradNormStep",
     "GraphTable", "JointStep", "MixedBatch", "MolGroupModel", "MolGroupStep", "MultiHead",
     "RoutedGIN", "masked_loss", "predict", "adam", "resolve_device", "seed_everything", "torch_threads",
     "train",

@@ -21,7 +21,7 @@ from .heads import masked_losses, mean_over_labelled
 from .sampler import BalancedSampler
 
 __all__ = ["adam", "resolve_device", "seed_everything", "torch_threads", "train", "BestEpoch",
-           "Callback", "JointStep", "predict"]
+           "Callback", "EarlyStopping", "JointStep", "predict"]
 
 
 def resolve_device(device="auto"):
@@ -143,7 +143,8 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
         ``on_epoch_end(epoch, logs) -> dict`` of extra figures to record and show.
     callbacks : sequence of Callback, default=()
         Called after ``on_epoch_end`` at the end of every epoch (they see its
-        figures), and once when training ends.
+        figures), and once when training ends.  Training ends early after an
+        epoch in which a callback set its ``stop_training``.
     verbose : bool
         Show a progress bar.
     desc : str
@@ -195,14 +196,20 @@ def _run_epochs(table, step, sampler, epochs, device, callbacks, bar, start_epoc
         history.append(record)
         bar.set_postfix({k: round(v, 4) for k, v in record.items()
                          if isinstance(v, float) and k != "epoch"})
+        if any(callback.stop_training for callback in callbacks):
+            break
     return history
 
 
 class Callback:
     """What :func:`train` calls besides the step, in the shape of skorch's callbacks.
 
-    Subclasses override the hooks they need; both do nothing here.
+    Subclasses override the hooks they need; both do nothing here.  A callback
+    that sets ``stop_training = True`` in :meth:`on_epoch_end` ends training
+    after that epoch (skorch's ``EarlyStopping`` does the same by raising).
     """
+
+    stop_training = False
 
     def on_epoch_end(self, epoch, logs):
         """Called after every epoch with its record (averaged step logs, ``epoch``).
@@ -241,13 +248,13 @@ class _EpochEndFunction(Callback):
 
 
 class BestEpoch(Callback):
-    """Keep the weights of the best epoch and load them back when training ends.
+    """Keep the weights of the best epoch(s) and load the best back when training ends.
 
     The in-memory counterpart of skorch's ``Checkpoint(monitor=...,
-    load_best=True)``: after every epoch whose ``logs[monitor]`` improves on
-    the best so far, the model's state dict is copied to the CPU; at the end
-    of training it is loaded back into the model.  Without any improvement
-    (the monitored figure was never valid) the model keeps its last weights.
+    load_best=True)``: after every epoch whose ``logs[monitor]`` ranks among
+    the ``keep`` best so far, the model's state dict is copied to the CPU; at
+    the end of training the best one is loaded back into the model.  Without
+    any valid figure the model keeps its last weights.
 
     Parameters
     ----------
@@ -258,6 +265,9 @@ class BestEpoch(Callback):
     is_better : callable
         ``is_better(new, best) -> bool``; ``best`` is None before the first
         improvement.
+    keep : int, default=1
+        How many of the best epochs' weights to keep (a checkpoint ensemble
+        averages their predictions).  Ties go to the earlier epoch.
 
     Attributes
     ----------
@@ -267,26 +277,85 @@ class BestEpoch(Callback):
         That figure.
     best_state : dict of str to Tensor or None
         CPU copy of the model's state dict after that epoch.
+    kept : list of (int, float, dict)
+        ``(epoch, figure, state)`` of the ``keep`` best epochs, best first.
     """
 
-    def __init__(self, model, monitor, is_better):
+    def __init__(self, model, monitor, is_better, keep=1):
         self.model = model
         self.monitor = monitor
         self.is_better = is_better
-        self.best_epoch = self.best_score = self.best_state = None
+        self.keep = int(keep)
+        self.kept = []
+
+    @property
+    def best_epoch(self):
+        return self.kept[0][0] if self.kept else None
+
+    @property
+    def best_score(self):
+        return self.kept[0][1] if self.kept else None
+
+    @property
+    def best_state(self):
+        return self.kept[0][2] if self.kept else None
 
     def on_epoch_end(self, epoch, logs):
-        """Copy the model's weights when ``logs[monitor]`` is the best so far."""
+        """Copy the model's weights when ``logs[monitor]`` ranks among the ``keep`` best."""
         score = logs[self.monitor]
-        if self.is_better(score, self.best_score):
-            self.best_epoch, self.best_score = epoch, score
-            self.best_state = {k: v.detach().to("cpu", copy=True)
-                               for k, v in self.model.state_dict().items()}
+        # Position among the kept epochs: after every kept figure at least as good.
+        rank = next((i for i, (_, kept, _) in enumerate(self.kept)
+                     if self.is_better(score, kept)), len(self.kept))
+        if rank == len(self.kept) and (len(self.kept) >= self.keep
+                                       or not self.is_better(score, None)):
+            return
+        state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        self.kept.insert(rank, (epoch, score, state))
+        del self.kept[self.keep:]
 
     def on_train_end(self, history):
         """Load the best epoch's weights, if an epoch was ever the best."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
+
+
+class EarlyStopping(Callback):
+    """Stop training when a figure has not improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str
+        Key of the epoch record to watch.
+    patience : int
+        Epochs without improvement after which training stops.
+    is_better : callable
+        ``is_better(new, best) -> bool``; ``best`` is None before the first
+        valid figure.
+
+    Attributes
+    ----------
+    best_epoch : int or None
+        The last epoch that improved the figure.
+    stopped_epoch : int or None
+        The epoch after which training stopped (None: it ran to the end).
+    """
+
+    def __init__(self, monitor, patience, is_better):
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.is_better = is_better
+        self.best = self.best_epoch = self.stopped_epoch = None
+        self._stale = 0
+
+    def on_epoch_end(self, epoch, logs):
+        """Note an improvement, or stop after ``patience`` epochs without one."""
+        score = logs[self.monitor]
+        if self.is_better(score, self.best):
+            self.best, self.best_epoch, self._stale = score, epoch, 0
+            return
+        self._stale += 1
+        if self._stale >= self.patience:
+            self.stop_training, self.stopped_epoch = True, epoch
 
 
 class JointStep:

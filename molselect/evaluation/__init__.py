@@ -12,7 +12,8 @@ are cached on disk by content in a :class:`ResultCache`.
 from ._gains import evaluate_selection, permuted_labels, transfer_gains
 from ._jobs import FitJob, ResultCache, run_fit, run_jobs
 from ._scoring import score_selector
-from ._stats import VERDICTS, summarize_gains
+from ._stats import VERDICTS, summarize_gains, variance_components
 
 __all__ = ["FitJob", "ResultCache", "VERDICTS", "evaluate_selection", "permuted_labels",
-           "run_fit", "run_jobs", "score_selector", "summarize_gains", "transfer_gains"]
+           "run_fit", "run_jobs", "score_selector", "summarize_gains", "transfer_gains",
+           "variance_components"]

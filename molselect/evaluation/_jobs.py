@@ -34,7 +34,8 @@ _UNKEYED_PARAMS = ("random_state", "verbose", "device")
 # estimator computed before they existed: left out of the key at that value, so that adding a
 # parameter does not throw away every cached fit.  A new parameter goes here only when its
 # default is measured to change nothing.
-_NEUTRAL_PARAMS = {"feature_set": "full"}
+_NEUTRAL_PARAMS = {"feature_set": "full", "early_stopping": None, "monitor": "metric",
+                   "n_checkpoints": 1, "callbacks": None}
 
 
 def dataset_fingerprint(data):

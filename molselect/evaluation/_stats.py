@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["VERDICTS", "summarize_gains"]
+__all__ = ["VERDICTS", "summarize_gains", "variance_components"]
 
 #: The verdict column's values, best first.
 VERDICTS = ("helps", "no clear effect", "hurts")
@@ -159,3 +159,62 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh", relative_to=
     summary = summary.sort_values(["target", "relative_gain"], ascending=[True, False],
                                   kind="stable")
     return summary.reset_index(drop=True)
+
+
+def variance_components(data, *, group="candidate", block="seed", value="relative_gain",
+                        reliability=0.8):
+    """How much of a table of scores is real difference and how much is the noise of one fit.
+
+    A two-way analysis of variance without replication (groups x blocks, e.g.
+    candidates x seeds): the block's shared shift (a seed that is good for
+    every fit) is removed, and what is left splits into the real spread
+    between groups and the residual noise of one fit (the group x block
+    interaction).  Only complete blocks (every group present) are used.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Tidy table with the ``group``, ``block`` and ``value`` columns.
+    group, block, value : str
+        Column names.
+    reliability : float, default=0.8
+        The reliability for which ``blocks_for_reliability`` is computed.
+
+    Returns
+    -------
+    dict
+        ``n_groups``, ``n_blocks``; ``between_sd`` (the real spread of the
+        group means, sd), ``residual_sd`` (the noise of one value), ``F``
+        (the mean-square ratio), ``reliability`` (of the group means over
+        ``n_blocks`` blocks, ``1 - 1/F``, at least 0) and
+        ``blocks_for_reliability`` (blocks needed for ``reliability``, by the
+        Spearman-Brown formula; inf when the groups do not differ).
+
+    Notes
+    -----
+    With mean squares ``MS_g`` (groups, ``G - 1`` degrees of freedom) and
+    ``MS_e`` (interaction, ``(G - 1)(B - 1)``), ``residual_sd = sqrt(MS_e)``
+    and ``between_sd = sqrt(max(0, (MS_g - MS_e) / B))``.
+    """
+    wide = data.pivot_table(index=group, columns=block, values=value, aggfunc="mean")
+    wide = wide.dropna(axis=1)
+    n_groups, n_blocks = wide.shape
+    out = {"n_groups": n_groups, "n_blocks": n_blocks, "between_sd": np.nan,
+           "residual_sd": np.nan, "F": np.nan, "reliability": np.nan,
+           "blocks_for_reliability": np.nan}
+    if n_groups < 2 or n_blocks < 2:
+        return out
+    v = wide.to_numpy(float)
+    grand = v.mean()
+    rows = v.mean(axis=1, keepdims=True)
+    cols = v.mean(axis=0, keepdims=True)
+    ms_groups = n_blocks * ((rows - grand) ** 2).sum() / (n_groups - 1)
+    ms_error = ((v - rows - cols + grand) ** 2).sum() / ((n_groups - 1) * (n_blocks - 1))
+    between = max(0.0, (ms_groups - ms_error) / n_blocks)
+    f = ms_groups / ms_error if ms_error > 0 else np.inf
+    needed = (np.ceil(reliability / (1 - reliability) * ms_error / between)
+              if between > 0 else np.inf)
+    out.update(between_sd=float(np.sqrt(between)), residual_sd=float(np.sqrt(ms_error)),
+               F=float(f), reliability=float(max(0.0, 1 - 1 / f)) if f > 0 else 0.0,
+               blocks_for_reliability=float(needed))
+    return out

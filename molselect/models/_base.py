@@ -22,12 +22,12 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..core import (BestEpoch, GradNormStep, JointStep, MultiHead, predict, resolve_device,
-                    seed_everything, train)
+from ..core import (BestEpoch, Callback, EarlyStopping, GradNormStep, JointStep, MultiHead,
+                    predict, resolve_device, seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
-                                 StrOptions)
+                                 StrOptions, _InstancesOf)
 from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset
 from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
@@ -37,6 +37,63 @@ from ._persistence import load_encoder, network_from_state, network_state, save_
 __all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
 
 LOSS_WEIGHTINGS = ("uniform", "gradnorm")
+MONITORS = ("metric", "loss")
+
+#: The numpydoc entries of the training-protocol parameters every estimator shares.
+PROTOCOL_PARAMS_DOC = """    early_stopping : int, optional
+        Patience: stop when the monitored validation figure has not improved
+        for this many epochs (``epochs`` is then the most).  Needs ``eval_set``.
+        None (default) trains every epoch.
+    monitor : {"metric", "loss"}, default="metric"
+        The validation figure that picks the kept epoch(s) and stops early:
+        the target's metric, or its loss (cross-entropy / standardised MSE,
+        smoother on a small validation split).
+    n_checkpoints : int, default=1
+        Predict with the mean of the ``n_checkpoints`` best validation epochs'
+        networks (a checkpoint ensemble: probabilities or values averaged)
+        instead of the best one alone.
+    callbacks : list of molselect.core.Callback, optional
+        Called at the end of every epoch after the validation (they see
+        ``valid_metric`` and ``valid_loss`` in the epoch's record) and when
+        training ends; a callback with a ``set_estimator`` method receives the
+        estimator first.  A callback that sets ``stop_training`` ends the fit.
+"""
+
+
+def validation_loss(y, outputs, task_types, scale):
+    """Mean masked loss of predictions: cross-entropy for classification, standardised MSE.
+
+    The figure the training minimises, on held-out data: smoother than a
+    ranking metric on a small validation split, so a better guide for early
+    stopping and for choosing checkpoints.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n, n_tasks)
+        Labels, NaN where missing.
+    outputs : ndarray of shape (n, n_tasks)
+        Probabilities (classification tasks) or values in label units.
+    task_types : list of str
+    scale : ndarray of shape (n_tasks,)
+        The label scaler's per-task scale (1 for classification tasks).
+
+    Returns
+    -------
+    float
+        Mean over tasks with labels of each task's mean loss; NaN without labels.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(len(outputs), -1)
+    clf = np.array([t == CLASSIFICATION for t in task_types])
+    p = np.clip(outputs, 1e-7, 1 - 1e-7)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = np.where(clf, -(y * np.log(p) + (1 - y) * np.log(1 - p)),
+                        ((outputs - y) / np.asarray(scale)) ** 2)
+    labelled = ~np.isnan(y)
+    counts = labelled.sum(axis=0)
+    if not counts.any():
+        return float("nan")
+    per_task = np.where(labelled, loss, 0.0).sum(axis=0)[counts > 0] / counts[counts > 0]
+    return float(per_task.mean())
 
 
 class _Network(torch.nn.Module):
@@ -87,6 +144,10 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         "loss_weighting": [StrOptions(LOSS_WEIGHTINGS)],
         "feature_set": [StrOptions(FEATURE_SETS)],
         "pretrained": ["path", None],
+        "early_stopping": [POSITIVE_INT, None],
+        "monitor": [StrOptions(MONITORS)],
+        "n_checkpoints": [POSITIVE_INT],
+        "callbacks": [_InstancesOf((list, tuple), "a list of callbacks"), None],
         **RUNTIME,
     }
 
@@ -142,20 +203,31 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         self.label_scaler_ = scalers[0]
         self.model_ = model
 
-        on_epoch_end, best = None, None
+        callbacks = self._check_callbacks()
+        best = None
+        on_epoch_end = None
         if valid is not None:
             valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
                                             encoder_inputs=self._make_encoder_inputs([valid]))
 
             def on_epoch_end(epoch, logs):
-                return {"valid_metric": evaluate(valid.y, self._outputs(valid_table, device),
-                                                 self.metric_, self.task_types_)}
+                out = self._outputs(valid_table, device)
+                return {"valid_metric": evaluate(valid.y, out, self.metric_, self.task_types_),
+                        "valid_loss": validation_loss(valid.y, out, self.task_types_,
+                                                      self.label_scaler_.scale)}
 
-            best = BestEpoch(model, "valid_metric", partial(is_better, metric=self.metric_))
+            monitor, improves = self._monitor()
+            best = BestEpoch(model, monitor, improves, keep=self.n_checkpoints)
+            callbacks = [best, *callbacks]
+            if self.early_stopping is not None:
+                callbacks.insert(1, EarlyStopping(monitor, self.early_stopping, improves))
+        for callback in callbacks:
+            if hasattr(callback, "set_estimator"):
+                callback.set_estimator(self)
 
         try:
             logs = train(table, step, self.epochs, self.batch_size, rng, device,
-                         on_epoch_end=on_epoch_end, callbacks=[] if best is None else [best],
+                         on_epoch_end=on_epoch_end, callbacks=callbacks,
                          verbose=self.verbose,
                          desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
         except BaseException:
@@ -163,17 +235,21 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             # looking fitted: prediction would silently use a half-trained model.
             del self.model_
             raise
+        self.n_epochs_ = len(logs)
         if best is not None and best.best_epoch is not None:
             self.best_epoch_ = best.best_epoch + 1  # the core counts epochs from 0
+            self.checkpoints_ = [state for _, _, state in best.kept]
         else:
-            self.best_epoch_ = self.epochs
+            self.best_epoch_ = self.n_epochs_
+            self.checkpoints_ = []
             if valid is not None:
                 warnings.warn(
                     f"eval_set gave no valid {self.metric_} in any epoch (its labels are "
                     "missing, or of one class only), so it could not choose the best epoch: "
                     "the last epoch is kept. Pass a validation split with labels of both "
                     "classes", UserWarning, stacklevel=3)
-        self.best_score_ = best.best_score if best is not None else None
+        self.best_score_ = (logs[self.best_epoch_ - 1]["valid_metric"]
+                            if best is not None and best.best_epoch is not None else None)
         model.eval()
         self.history_ = self._history(logs)
         weights = getattr(step, "weights", None)
@@ -181,6 +257,19 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             np.ones(len(datasets)) if weights is None else weights.detach().cpu().numpy(),
             index=self.members_, name="loss_weight")
         return self
+
+    def _monitor(self):
+        """The validation figure that picks kept epochs and stops early, and its order."""
+        if self.monitor == "loss":
+            return "valid_loss", _lower_loss
+        return "valid_metric", partial(is_better, metric=self.metric_)
+
+    def _check_callbacks(self):
+        callbacks = list(self.callbacks or ())
+        wrong = [type(c).__name__ for c in callbacks if not isinstance(c, Callback)]
+        if wrong:
+            raise TypeError(f"callbacks must be molselect.core.Callback instances; got {wrong}")
+        return callbacks
 
     def _history(self, logs):
         rows = []
@@ -251,8 +340,20 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             "predict needs a dataset or a 1-D sequence of SMILES strings")
         raise TypeError(f"{what}; got {type(X).__name__}")
 
-    def _outputs(self, table, device):
-        """Target-head outputs of every molecule of ``table``: probabilities or label units."""
+    def _outputs(self, table, device, ensemble=False):
+        """Target-head outputs of every molecule of ``table``: probabilities or label units.
+
+        With ``ensemble`` and several kept checkpoints, the mean of their outputs
+        (probabilities are averaged, not logits).
+        """
+        checkpoints = getattr(self, "checkpoints_", [])
+        if ensemble and len(checkpoints) > 1:
+            outputs = []
+            for state in checkpoints:
+                self.model_.load_state_dict(state)
+                outputs.append(self._outputs(table, device))
+            self.model_.load_state_dict(checkpoints[0])
+            return np.mean(outputs, axis=0)
         raw = predict(self.model_, table, 0, self.batch_size, device).numpy().astype(np.float64)
         raw = raw.reshape(table.sizes[0], self.n_tasks_)
         out = self.label_scaler_.inverse_transform(raw)
@@ -271,7 +372,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         identity = LabelScaler(np.zeros(self.n_tasks_), np.ones(self.n_tasks_))
         table, _, _ = build_table([data], scalers=[identity],
                                   encoder_inputs=self._make_encoder_inputs([data]))
-        return data, self._outputs(table, device)
+        return data, self._outputs(table, device, ensemble=True)
 
     def _score(self, X, sample_weight=None):
         if sample_weight is not None:
@@ -363,6 +464,10 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         super().__setstate__(state)
         if isinstance(model, dict):
             self.model_ = network_from_state(self, model)
+
+
+def _lower_loss(new, best):
+    return bool(np.isfinite(new)) and (best is None or new < best)
 
 
 class GraphClassifierMixin(ClassifierMixin):

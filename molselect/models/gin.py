@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..core import GINEncoder, adam
-from ._base import BaseGraphEstimator, GraphClassifierMixin, GraphRegressorMixin
+from ._base import (PROTOCOL_PARAMS_DOC, BaseGraphEstimator, GraphClassifierMixin,
+                    GraphRegressorMixin)
 
 __all__ = ["GINClassifier", "GINRegressor"]
 
@@ -35,7 +36,7 @@ _PARAMS = """
         downstream and pairwise results were trained.  The featurization and
         its cache are shared; the encoder's embedding tables change shape,
         so a saved encoder records it.
-    pretrained : str or path-like, optional
+""" + PROTOCOL_PARAMS_DOC + """    pretrained : str or path-like, optional
         Encoder checkpoint from :meth:`pretrain` / :meth:`save_encoder` to
         start from (same ``hidden_dim``, ``num_layers`` and ``feature_set``).
     device : str, default="auto"
@@ -57,11 +58,17 @@ _PARAMS = """
         The target's metric (used by ``score`` and the validation).
     history_ : pandas.DataFrame
         Per epoch: ``epoch`` (from 1), ``loss`` (training loss), ``target_loss``,
-        ``valid_metric`` (the target's metric on ``eval_set``, when given) and,
+        ``valid_metric`` and ``valid_loss`` (the target's metric and loss on
+        ``eval_set``, when given) and,
         with GradNorm, ``weight[<member>]``.
     best_epoch_ : int
         Epoch (from 1) whose weights were kept; ``best_score_`` its validation
         metric (None without ``eval_set``).
+    n_epochs_ : int
+        Epochs trained (fewer than ``epochs`` when early stopping ended the fit).
+    checkpoints_ : list of dict
+        CPU state dicts of the kept best epochs, best first (``n_checkpoints``
+        of them; empty without ``eval_set``).
     loss_weights_ : pandas.Series
         Final loss weight per member (all 1 with "uniform").
     label_scaler_ : LabelScaler
@@ -76,7 +83,8 @@ class _GIN(BaseGraphEstimator):
 
     def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, epochs=50,
                  lr=1e-3, loss_weighting="uniform", pretrained=None, device="auto",
-                 random_state=None, verbose=False, feature_set="full"):
+                 random_state=None, verbose=False, feature_set="full", early_stopping=None,
+                 monitor="metric", n_checkpoints=1, callbacks=None):
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.dropout = dropout
@@ -89,6 +97,10 @@ class _GIN(BaseGraphEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.feature_set = feature_set
+        self.early_stopping = early_stopping
+        self.monitor = monitor
+        self.n_checkpoints = n_checkpoints
+        self.callbacks = callbacks
 
     def _build_encoder(self):
         return GINEncoder(self.hidden_dim, self.num_layers, self.dropout, self.feature_set)

@@ -16,7 +16,8 @@ from .._param_validation import POSITIVE_INT, Interval
 from ..core.gin import feature_dims
 from ..core.graphormer import GraphormerEncoder
 from ..core.graphormer_input import GraphormerInputs
-from ._base import BaseGraphEstimator, GraphClassifierMixin, GraphRegressorMixin
+from ._base import (PROTOCOL_PARAMS_DOC, BaseGraphEstimator, GraphClassifierMixin,
+                    GraphRegressorMixin)
 
 __all__ = ["GraphormerClassifier", "GraphormerRegressor"]
 
@@ -51,7 +52,7 @@ _PARAMS = """
         downstream and pairwise results were trained.  The featurization and
         its cache are shared; the encoder's embedding tables change shape,
         so a saved encoder records it.
-    pretrained : str or path-like, optional
+""" + PROTOCOL_PARAMS_DOC + """    pretrained : str or path-like, optional
         Encoder checkpoint written by :meth:`pretrain` or :meth:`save_encoder`
         (same ``hidden_dim``, ``num_layers``, ``num_heads``, ``max_nodes``,
         ``max_dist``, ``feature_set``).  The paper's PCQM4Mv2 weights are not available.
@@ -68,10 +69,14 @@ _PARAMS = """
     tasks_, n_tasks_, task_types_, metric_
         The target's tasks, their number and types, and its metric.
     history_ : pandas.DataFrame
-        Per epoch: ``epoch``, ``loss``, ``target_loss``, ``valid_metric``
-        (with ``eval_set``), ``weight[<member>]`` (with GradNorm).
+        Per epoch: ``epoch``, ``loss``, ``target_loss``, ``valid_metric`` and
+        ``valid_loss`` (with ``eval_set``), ``weight[<member>]`` (with GradNorm).
     best_epoch_, best_score_
         Epoch kept (from 1) and its validation metric.
+    n_epochs_ : int
+        Epochs trained (fewer than ``epochs`` when early stopping ended the fit).
+    checkpoints_ : list of dict
+        CPU state dicts of the kept best epochs, best first.
     loss_weights_ : pandas.Series
         Final loss weight per member.
     label_scaler_ : LabelScaler
@@ -102,7 +107,8 @@ class _Graphormer(BaseGraphEstimator):
     def __init__(self, hidden_dim=512, num_layers=5, num_heads=8, dropout=0.1,
                  attention_dropout=0.3, max_nodes=128, max_dist=5, batch_size=128, epochs=30,
                  lr=1e-4, loss_weighting="uniform", pretrained=None, device="auto",
-                 random_state=None, verbose=False, feature_set="full"):
+                 random_state=None, verbose=False, feature_set="full", early_stopping=None,
+                 monitor="metric", n_checkpoints=1, callbacks=None):
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.num_heads = num_heads
@@ -119,6 +125,10 @@ class _Graphormer(BaseGraphEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.feature_set = feature_set
+        self.early_stopping = early_stopping
+        self.monitor = monitor
+        self.n_checkpoints = n_checkpoints
+        self.callbacks = callbacks
 
     def _validate_params(self):
         super()._validate_params()

@@ -11,6 +11,7 @@ from .simple import (
     fingerprint_kl,
 )
 from .tag import TAGSelector
+from .task_type import TaskTypeSelector
 from .task2vec import Task2VecSelector
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RandomSelector",
     "TAGSelector",
     "Task2VecSelector",
+    "TaskTypeSelector",
     "centred_affinity",
     "filter_candidates",
     "fingerprint_distribution",
