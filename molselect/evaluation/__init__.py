@@ -11,9 +11,13 @@ are cached on disk by content in a :class:`ResultCache`.
 
 from ._gains import evaluate_selection, permuted_labels, transfer_gains
 from ._jobs import FitJob, ResultCache, run_fit, run_jobs
+from ._protocol import PROTOCOLS, apply_protocol, protocol_params
+from ._race import GainRace, detectable_gain, simulate_races
 from ._scoring import score_selector
 from ._stats import VERDICTS, summarize_gains, variance_components
+from ._verified import VerifiedSelector, default_estimator
 
-__all__ = ["FitJob", "ResultCache", "VERDICTS", "evaluate_selection", "permuted_labels",
-           "run_fit", "run_jobs", "score_selector", "summarize_gains", "transfer_gains",
-           "variance_components"]
+__all__ = ["FitJob", "GainRace", "PROTOCOLS", "ResultCache", "VERDICTS", "VerifiedSelector",
+           "apply_protocol", "default_estimator", "detectable_gain", "evaluate_selection",
+           "permuted_labels", "protocol_params", "run_fit", "run_jobs", "score_selector",
+           "simulate_races", "summarize_gains", "transfer_gains", "variance_components"]
