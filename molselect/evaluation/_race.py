@@ -73,6 +73,13 @@ def pocock_level(alpha, min_seeds, max_seeds, n_sim=200_000, random_state=0):
     return float(np.quantile(p.min(axis=1), alpha))
 
 
+@lru_cache(maxsize=256)
+def _critical_values(level, max_seeds):
+    """Seeds -> the two-sided t quantile at ``level`` (2 .. ``max_seeds`` seeds)."""
+    n = np.arange(2, max_seeds + 1)
+    return dict(zip(n.tolist(), stats.t.ppf(1 - level / 2, n - 1).tolist()))
+
+
 @dataclass
 class RaceLook:
     """What one look at the race found.
@@ -137,8 +144,7 @@ class GainRace:
         self.scores = {g: [] for g in self.groups}
         self.alive = list(self.groups)
         self.looks = []
-        self._critical = {n: float(stats.t.ppf(1 - self.alpha_per_bound / 2, n - 1))
-                          for n in range(2, self.max_seeds + 1)}
+        self._critical = _critical_values(self.alpha_per_bound, self.max_seeds)
 
     @property
     def n_looks(self):
@@ -278,7 +284,7 @@ def simulate_races(gains, sd, *, n_races=1000, alpha=0.05, min_gain=0.01, min_se
     return pd.DataFrame(rows)
 
 
-def detectable_gain(sd, n_groups, *, power=0.8, n_races=400, alpha=0.05, min_gain=0.01,
+def detectable_gain(sd, n_groups, *, power=0.8, n_races=300, alpha=0.05, min_gain=0.01,
                     min_seeds=3, max_seeds=10, budget=None, random_state=0):
     """The relative gain that a race finds with probability ``power``.
 
@@ -293,7 +299,7 @@ def detectable_gain(sd, n_groups, *, power=0.8, n_races=400, alpha=0.05, min_gai
         sd of the measured per-seed gains divided by sqrt(2)).
     n_groups : int
     power : float, default=0.8
-    n_races : int, default=400
+    n_races : int, default=300
     alpha, min_gain, min_seeds, max_seeds, budget
         As the race's.
     random_state : int, default=0
@@ -318,7 +324,7 @@ def detectable_gain(sd, n_groups, *, power=0.8, n_races=400, alpha=0.05, min_gai
     low, high = 0.0, 1.0
     if found(high) < power:
         return float("inf")
-    for _ in range(14):
+    for _ in range(10):
         middle = (low + high) / 2
         low, high = (low, middle) if found(middle) >= power else (middle, high)
     return high
