@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from molselect.datasets import as_dataset, from_csv, from_frame
 
@@ -272,3 +274,24 @@ def test_conflicting_duplicates_are_reported(tmp_path):
                                          r"\(p_np: 1 / 0\)"):
         data = from_csv(path)
     assert len(data) == 6
+
+
+@settings(max_examples=25, deadline=None)
+@given(labels=st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=20, max_size=20),
+       split=st.sampled_from(["scaffold", "random", "cluster"]),
+       seed=st.integers(0, 3))
+def test_a_split_is_checked_or_refused_with_its_reason(labels, split, seed):
+    from molselect.datasets import DegenerateSplitError
+    from molselect.datasets._user_split import MIN_PART_SIZE
+
+    smiles = [f"C1CCC1{a}" for a in CHAINS[:10]] + [f"c1ccccc1{a}" for a in CHAINS[10:]]
+    frame = pd.DataFrame({"smiles": smiles, "active": labels})
+    try:
+        parts = from_frame(frame, split=split, random_state=seed, fracs=(0.5, 0.25, 0.25),
+                           task_types="classification")
+    except DegenerateSplitError as exc:
+        assert f"the {split} split of 20 molecules" in str(exc) and "passes" in str(exc)
+        return
+    for part in parts:
+        y = part.y[~np.isnan(part.y)]
+        assert len(part) >= MIN_PART_SIZE and set(y) == {0.0, 1.0}

@@ -3,6 +3,8 @@
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from molselect import _validation
 
@@ -41,3 +43,16 @@ def test_n_jobs_is_checked_and_named(monkeypatch):
     for bad in ("0", 0, "-5", "two", 1.5, True):
         with pytest.raises(ValueError, match="--n-jobs: "):
             _validation.parse_n_jobs(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="0123456789-, x", max_size=12),
+                          st.integers(-3, 10**15)), max_size=4))
+def test_seed_lists_fail_only_with_an_error_naming_the_option(values):
+    try:
+        seeds = _validation.parse_seeds(values, option="--seeds")
+    except ValueError as exc:
+        assert str(exc).startswith("--seeds: "), str(exc)
+        return
+    assert 0 < len(seeds) <= _validation.MAX_SEEDS and len(set(seeds)) == len(seeds)
+    assert min(seeds) >= 0
