@@ -62,6 +62,16 @@ train, valid, test = (mine.subset(i) for i in (train_idx, valid_idx, test_idx))
 print(len(train), len(valid), len(test))
 
 # %%
+# ``from_csv`` can split for you, and checks every part: at least two
+# molecules and both classes.  ``split="cluster"`` keeps whole Butina
+# clusters of fingerprints on one side, the split for a congeneric series
+# whose molecules share one scaffold; ``"random"`` is the plain seeded split.
+# A split that cannot be scored is an error naming a split that works.
+parts = from_csv(path, smiles_col="SMILES", task_cols=["permeable"], on_invalid="drop",
+                 split="cluster", random_state=0)
+print(parts)
+
+# %%
 # Rank candidates
 # ---------------
 # Candidates can be registry names or CSV files too.  Here a training-free

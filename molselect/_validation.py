@@ -1,4 +1,5 @@
-"""Checks of single values: seeds, devices, SMILES text; and the one parameter-error format.
+"""Checks of single values: seeds, seed lists, job counts, devices, SMILES text; and the one
+parameter-error format.
 
 The declared parameter constraints (:mod:`molselect._param_validation`) use
 the seed and device checks here, so that a value ``fit`` accepts is one that
@@ -11,7 +12,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "check_device", "param_error", "MAX_SMILES_LENGTH",
+__all__ = ["check_random_state", "check_device", "param_error", "parse_seeds", "parse_n_jobs",
+           "MAX_SEEDS", "MAX_SMILES_LENGTH",
            "readable_smiles", "smiles_too_long", "describe_smiles", "too_long_reason",
            "too_long_note"]
 
@@ -32,6 +34,12 @@ margin of almost four.  At the limit a molecule featurizes in about 0.1 s and
 gets its InChIKey in about 0.3 s; a scaffold split can take a minute or two
 for a dense ring system that large (RDKit's Murcko decomposition is cubic in
 the atom count).
+"""
+
+MAX_SEEDS = 1_000
+"""Most seeds one study may run: each seed is a fit of the target alone and one per
+candidate, so a thousand seeds of a ten-candidate study are 11,000 fits, days of work; a
+larger list is a typing error (``0-1000000`` built two million jobs, 1.8 GB, before any fit).
 """
 
 SEED_TYPES = "an integer >= 0, None, a numpy.random.RandomState or a numpy.random.Generator"
@@ -199,3 +207,107 @@ def too_long_note(smiles):
     """
     n_long = sum(smiles_too_long(s) for s in smiles)
     return f"; {n_long} of them too long: {too_long_reason()}" if n_long else ""
+
+
+def _seed_part(part, option):
+    """One item of a seed list -> (first, last) of a range, checked."""
+    text = str(part).strip()
+    try:
+        if "-" in text[1:]:
+            lo, hi = text.split("-", 1) if not text.startswith("-") else (text, text)
+            lo, hi = int(lo), int(hi)
+        else:
+            lo = hi = int(text)
+    except ValueError:
+        raise ValueError(f"{option}: expected a seed, a range such as 0-7 or a list such as "
+                         f"0,1,2; got {text!r}") from None
+    if lo < 0:
+        raise ValueError(f"{option}: seeds must be integers >= 0, got {lo} in {text!r}")
+    if hi < lo:
+        raise ValueError(f"{option}: the range {text!r} ends before it starts; write {hi}-{lo}")
+    return lo, hi
+
+
+def parse_seeds(values, option="--seeds", max_seeds=MAX_SEEDS):
+    """Parse and check a list of seeds: ``"3"``, ``"0-7"``, ``"0,1,2"`` or several of them.
+
+    Every error is a ValueError that starts with ``option``, raised before
+    anything is built: a range is counted, not expanded, so ``0-1000000``
+    costs nothing.
+
+    Parameters
+    ----------
+    values : str, int or iterable of str or int
+        The seeds as typed: each item a seed, a range ``lo-hi`` (both ends
+        included) or a comma-separated list of these.
+    option : str, default "--seeds"
+        The option or parameter named in messages.
+    max_seeds : int, default MAX_SEEDS (1,000)
+        Most seeds accepted.
+
+    Returns
+    -------
+    list of int
+        The seeds, in the order given.
+
+    Raises
+    ------
+    ValueError
+        For text that is not a seed or range, a negative seed, a range that
+        ends before it starts, no seed at all, more than ``max_seeds`` seeds,
+        or a seed given twice.
+    """
+    if isinstance(values, (str, int, np.integer)):
+        values = [values]
+    ranges = [_seed_part(part, option) for value in values for part in str(value).split(",")
+              if part.strip()]
+    if not ranges:
+        raise ValueError(f"{option}: no seed given")
+    count = sum(hi - lo + 1 for lo, hi in ranges)
+    if count > max_seeds:
+        raise ValueError(
+            f"{option}: {count:,} seeds are more than the {max_seeds:,} a study may run (each "
+            "seed is one fit of the target alone and one per candidate); give fewer")
+    seeds = [seed for lo, hi in ranges for seed in range(lo, hi + 1)]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1}) if len(set(seeds)) < count \
+        else []
+    if repeated:
+        raise ValueError(f"{option}: seeds repeat ({', '.join(map(str, repeated[:10]))}); "
+                         "each seed is a pair of fits, so give each once")
+    return seeds
+
+
+def parse_n_jobs(value, option="--n-jobs"):
+    """Parse and check a number of parallel jobs, as joblib counts them.
+
+    Parameters
+    ----------
+    value : str or int
+        A positive count, or a negative one counting back from the number of
+        CPUs (``-1`` = all of them).
+    option : str, default "--n-jobs"
+        The option or parameter named in messages.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        For 0, text that is not an integer, or fewer than ``-cpu_count``.
+    """
+    import os
+
+    cpus = os.cpu_count() or 1
+    try:
+        if isinstance(value, (bool, np.bool_)) or isinstance(value, float):
+            raise ValueError
+        n_jobs = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{option}: expected a whole number of jobs such as 1, 4 or -1 (all "
+                         f"CPUs), got {value!r}") from None
+    if n_jobs == 0 or n_jobs < -cpus:
+        raise ValueError(f"{option}: must be a positive number of jobs, or -1 to -{cpus} "
+                         f"(all CPUs, all but one, ...; this machine has {cpus}), got {n_jobs}")
+    return n_jobs

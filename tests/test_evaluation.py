@@ -407,3 +407,84 @@ def test_variance_components_recover_a_simulated_spread_and_noise():
     flat = table.assign(relative_gain=shifts[table["seed"]] + rng.normal(0, 3.0, len(table)))
     vc = variance_components(flat.assign(candidate=flat["candidate"] % 3))
     assert vc["reliability"] < 0.5
+
+# -- issue 22: a result cache that never ends a study and never serves a wrong entry -------
+class _FakeJob:
+    """A job with a description and its key; ``_fake_fit`` "fits" it instantly."""
+
+    def __init__(self, seed):
+        self.description = {"estimator": "fake", "seed": seed}
+        self.key = _jobs.job_key(self.description)
+
+
+def _fake_fit(job):
+    return {"key": job.key, "test_score": 0.5 + job.description["seed"], "valid_score": None,
+            "best_epoch": 1, "metric": "roc_auc", "n_train": {}, "seconds": 0.0, "label": {}}
+
+
+@pytest.fixture
+def fake_fits(monkeypatch):
+    ran = []
+    monkeypatch.setattr(_jobs, "run_fit", lambda job: ran.append(job.key) or _fake_fit(job))
+    return ran
+
+
+def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fake_fits,
+                                                                    monkeypatch):
+    jobs = [_FakeJob(seed) for seed in range(3)]
+    not_a_folder = tmp_path / "notadir.txt"
+    not_a_folder.write_text("hi")
+    with pytest.warns(RuntimeWarning, match="notadir.txt: cannot store results there "
+                                            r"\(it is not a folder\)") as record:
+        results = _jobs.run_jobs(jobs, cache=not_a_folder, verbose=False)
+    assert len(results) == 3 and len(record) == 1      # one warning, no "unreadable" ones
+    cache = ResultCache(tmp_path / "full")
+
+    def disk_full(path, text, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_jobs, "atomic_write_text", disk_full)
+    with pytest.warns(RuntimeWarning, match="No space left"):
+        results = _jobs.run_jobs(jobs, cache=cache, verbose=False)
+    assert sorted(r["test_score"] for r in results.values()) == [0.5, 1.5, 2.5]
+    assert cache.write_errors == 3
+
+
+def test_a_copied_or_damaged_cache_entry_is_detected_and_recomputed(tmp_path, fake_fits):
+    jobs = [_FakeJob(seed) for seed in range(2)]
+    cache = ResultCache(tmp_path)
+    _jobs.run_jobs(jobs, cache=cache, verbose=False)
+    first, second = (tmp_path / f"{job.key}.json" for job in jobs)
+    sound = json.loads(second.read_text())
+
+    def damaged(**result):
+        return {"job": sound["job"], "result": {**sound["result"], **result}}
+
+    no_score = damaged()
+    del no_score["result"]["test_score"]
+    cases = {"not the job of this key": json.loads(first.read_text()),   # a copied file
+             "no 'test_score'": no_score,
+             r"'test_score' is not a number \('0.9'\)": damaged(test_score="0.9"),
+             "does not hold a job": {"job": sound["job"], "result": [1, 2]}}
+    for why, entry in cases.items():
+        second.write_text(json.dumps(entry))
+        fake_fits.clear()
+        with pytest.warns(RuntimeWarning, match=f"damaged: .*{why}"):
+            results = _jobs.run_jobs(jobs, cache=cache, verbose=False)
+        assert fake_fits == [jobs[1].key] and results[jobs[1].key]["test_score"] == 1.5
+    fake_fits.clear()
+    _jobs.run_jobs(jobs, cache=cache, verbose=False)
+    assert fake_fits == []                                 # the recomputed entry is sound
+
+
+def test_orphaned_cache_temporaries_are_cleaned(tmp_path, fake_fits):
+    import os
+    import time
+
+    orphan = tmp_path / ".0123.json.x1y2.tmp"
+    fresh = tmp_path / ".4567.json.z3w4.tmp"
+    for path in (orphan, fresh):
+        path.write_text('{"half": ')
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    _jobs.run_jobs([_FakeJob(0)], cache=tmp_path, verbose=False)
+    assert not orphan.exists() and fresh.exists()   # a running write's file is left alone

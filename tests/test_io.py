@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from molselect.datasets import as_dataset, from_csv, from_frame
 
@@ -147,3 +149,149 @@ def test_deepchem_numpy_dataset_is_accepted(small_smiles):
     assert data.task_types == ["classification", "regression"]
     assert np.isnan(data.y[0, 0])
     assert data.metric == "rmse"
+
+
+# -- issue 22: the user's own data -------------------------------------------------------
+CHAINS = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
+          "Br", "C(F)(F)F", "N", "O", "CC(C)C", "C#N", "S", "C=O"]
+
+
+def _congeneric():
+    """95 disubstituted benzenes and 5 other ring systems (the probe's series)."""
+    series = list(dict.fromkeys(f"c1cc({a})ccc1{b}" for a in CHAINS for b in CHAINS[:6]))[:95]
+    return series + ["C1CCCCC1C", "c1ccncc1C", "C1CCOC1C", "c1ccc2ccccc2c1C", "C1CC1CC"]
+
+
+def test_saved_row_index_is_dropped_with_a_warning(tmp_path, frame):
+    path = tmp_path / "idx.csv"
+    frame.sample(15, random_state=0).to_csv(path)     # index=True: pandas' default
+    with pytest.warns(UserWarning, match=r"\['Unnamed: 0'\] look like a saved row index"):
+        data = from_csv(path)
+    assert data.tasks == ["active", "logp"]
+    # Named explicitly, it is a task again; an unnamed column of labels stays a task.
+    assert from_csv(path, task_cols=["Unnamed: 0", "logp"]).tasks == ["Unnamed: 0", "logp"]
+    frame[""] = np.random.default_rng(1).normal(size=len(frame))
+    assert "" in from_frame(frame).tasks
+
+
+def test_split_option_returns_checked_parts(frame):
+    from molselect.datasets import DatasetSplits
+
+    for split in ("scaffold", "random", "cluster"):
+        parts = from_frame(frame[["smiles", "logp"]], name="mine", split=split,
+                           fracs=(0.6, 0.2, 0.2), random_state=1)
+        assert isinstance(parts, DatasetSplits) and parts.split == split
+        train, valid, test = parts
+        assert len(train) + len(valid) + len(test) == 20 and parts.info is None
+        assert "DatasetSplits('mine'" in repr(parts)
+    with pytest.raises(ValueError, match="split must be"):
+        from_frame(frame, split="stratified")
+
+
+def test_degenerate_scaffold_split_says_why_and_what_works(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "congeneric.csv"
+    pd.DataFrame({"smiles": _congeneric(), "pIC50": rng.normal(6, 1, 100)}).to_csv(
+        path, index=False)
+    from molselect.datasets import DegenerateSplitError
+
+    with pytest.warns(UserWarning, match="conflicting labels"), \
+            pytest.raises(DegenerateSplitError, match=r"5/0/95: valid has 0 molecule.*95 of the "
+                          r"100 molecules share the scaffold 'c1ccccc1'.*split='random'"):
+        from_csv(path, split="scaffold")
+    acyclic = ["C" * k for k in range(1, 41)] + ["C" * k + "O" for k in range(1, 41)]
+    with pytest.raises(ValueError, match=r"0/0/80.*have no ring"):
+        from_frame(pd.DataFrame({"smiles": acyclic, "y": np.arange(80.0)}), split="scaffold")
+
+
+def test_single_class_part_is_refused_and_an_impossible_one_says_so(frame):
+    labels = np.zeros(20)
+    labels[[0, 1]] = 1
+    frame["active"] = labels
+    with pytest.raises(ValueError, match=r"one class only \(0\).*no scaffold, random or "
+                                         "cluster split"):
+        from_frame(frame[["smiles", "active"]], split="random")
+
+
+def test_tsv_and_sep(tmp_path):
+    path = tmp_path / "esol.tsv"
+    path.write_text("smiles\tlogS\nCCO\t1.5\nc1ccccc1\t2.0\n")
+    assert from_csv(path).tasks == ["logS"]
+    wrong = tmp_path / "esol.txt"
+    wrong.write_text(path.read_text())
+    with pytest.raises(KeyError, match=r"tab-separated: pass sep='\\t'"):
+        from_csv(wrong)
+    assert from_csv(wrong, sep="\t").tasks == ["logS"]
+    semi = tmp_path / "semi.csv"
+    semi.write_text("smiles;y\nCCO;1\n")
+    with pytest.raises(KeyError, match="semicolon-separated: pass sep=';'"):
+        from_csv(semi)
+
+
+def test_sdf_is_read_with_rdkit(tmp_path):
+    from rdkit import Chem
+
+    path = tmp_path / "mols.sdf"
+    writer = Chem.SDWriter(str(path))
+    for i, smi in enumerate(["CCO", "c1ccccc1", "CCN"]):
+        mol = Chem.MolFromSmiles(smi)
+        mol.SetProp("_Name", f"cmpd {i}")
+        mol.SetProp("name", f"cmpd {i}")
+        mol.SetProp("logS", str(i * 0.5))
+        writer.write(mol)
+    writer.close()
+    with pytest.warns(UserWarning, match=r"not numbers left out.*\['name'\]"):
+        data = from_csv(path)
+    assert data.name == "mols" and data.tasks == ["logS"]
+    assert list(data.ids) == ["CCO", "c1ccccc1", "CCN"] and data.y[:, 0].tolist() == [0, .5, 1]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".smi"])
+def test_other_formats_are_refused_by_name(tmp_path, suffix):
+    path = tmp_path / f"data{suffix}"
+    path.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ValueError, match="molselect reads CSV, TSV and SDF"):
+        from_csv(path)
+
+
+def test_utf16_and_zip_get_the_right_advice(tmp_path):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("smiles,y\nCCO,1\n".encode("utf-16"))
+    with pytest.raises(ValueError, match="UTF-16.*encoding='utf-16'"):
+        from_csv(path)
+    assert from_csv(path, encoding="utf-16").tasks == ["y"]
+    zipped = tmp_path / "book.csv"
+    zipped.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\xcd\xff" * 10)
+    with pytest.raises(ValueError, match="zip archive"):
+        from_csv(zipped)
+
+
+def test_conflicting_duplicates_are_reported(tmp_path):
+    path = tmp_path / "dups.csv"
+    path.write_text("smiles,p_np\nCCO,1\nOCC,0\nCCN,1\nCCN,1\nc1ccccc1,0\nCCC,1\n")
+    with pytest.warns(UserWarning, match=r"1 molecule\(s\) occur in several rows with "
+                                         r"conflicting labels \(of 2 .*'CCO' at rows 0, 1 "
+                                         r"\(p_np: 1 / 0\)"):
+        data = from_csv(path)
+    assert len(data) == 6
+
+
+@settings(max_examples=25, deadline=None)
+@given(labels=st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=20, max_size=20),
+       split=st.sampled_from(["scaffold", "random", "cluster"]),
+       seed=st.integers(0, 3))
+def test_a_split_is_checked_or_refused_with_its_reason(labels, split, seed):
+    from molselect.datasets import DegenerateSplitError
+    from molselect.datasets._user_split import MIN_PART_SIZE
+
+    smiles = [f"C1CCC1{a}" for a in CHAINS[:10]] + [f"c1ccccc1{a}" for a in CHAINS[10:]]
+    frame = pd.DataFrame({"smiles": smiles, "active": labels})
+    try:
+        parts = from_frame(frame, split=split, random_state=seed, fracs=(0.5, 0.25, 0.25),
+                           task_types="classification")
+    except DegenerateSplitError as exc:
+        assert f"the {split} split of 20 molecules" in str(exc) and "passes" in str(exc)
+        return
+    for part in parts:
+        y = part.y[~np.isnan(part.y)]
+        assert len(part) >= MIN_PART_SIZE and set(y) == {0.0, 1.0}

@@ -111,3 +111,42 @@ def test_find_overlap_with_datasets(tmp_path, monkeypatch):
     # Every test molecule occurs in full (some may also appear as duplicates elsewhere).
     assert mask[bbbp.indices["test"]].all()
     assert mask.sum() >= len(bbbp.test)
+
+
+def _congeneric():
+    """95 disubstituted benzenes and 5 other ring systems (issue 22's congeneric series)."""
+    chains = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
+              "Br", "C(F)(F)F", "N", "O", "CC(C)C", "C#N", "S", "C=O"]
+    series = list(dict.fromkeys(f"c1cc({a})ccc1{b}" for a in chains for b in chains[:6]))[:95]
+    return series + ["C1CCCCC1C", "c1ccncc1C", "C1CCOC1C", "c1ccc2ccccc2c1C", "C1CC1CC"]
+
+
+def test_cluster_split_keeps_similar_molecules_together_and_is_seeded():
+    from molselect.datasets import cluster_split
+    from molselect.datasets._split import butina_clusters
+
+    smiles = _congeneric()
+    parts = cluster_split(smiles, random_state=0)
+    assert [len(p) for p in parts] == [80, 10, 10]
+    assert all(np.array_equal(a, b) for a, b in zip(parts, cluster_split(smiles,
+                                                                          random_state=0)))
+    where = np.empty(100, dtype=int)
+    for k, part in enumerate(parts):
+        where[part] = k
+    for cluster in butina_clusters(smiles):
+        assert len(set(where[list(cluster)])) == 1
+
+
+def test_butina_clusters_match_rdkit():
+    from rdkit import DataStructs
+    from rdkit.ML.Cluster import Butina
+
+    from molselect.datasets._split import _morgan_fingerprints, butina_clusters
+
+    smiles = _congeneric()[::3]
+    fps = _morgan_fingerprints(smiles)
+    dists = [1 - s for i in range(1, len(fps))
+             for s in DataStructs.BulkTanimotoSimilarity(fps[i], fps[:i])]
+    for threshold in (0.3, 0.4, 0.6):
+        assert tuple(butina_clusters(smiles, threshold)) == Butina.ClusterData(
+            dists, len(fps), threshold, isDistData=True)

@@ -12,7 +12,8 @@ from ._io import from_csv, from_frame
 from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
 from ._loaders import DatasetSplits, list_datasets, load_dataset
 from ._registry import DatasetInfo, get_dataset_info
-from ._split import random_split, scaffold_split
+from ._split import cluster_split, random_split, scaffold_split
+from ._user_split import DegenerateSplitError
 from ._validation import as_dataset, as_group, name_datasets
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "from_frame",
     "scaffold_split",
     "random_split",
+    "cluster_split",
+    "DegenerateSplitError",
     "find_overlap",
     "make_union",
     "canonical_keys",

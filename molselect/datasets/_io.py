@@ -16,6 +16,8 @@ from .._validation import (
     too_long_reason,
 )
 from ._base import MoleculeDataset, infer_task_types
+from ._formats import encoding_advice, file_format, read_sdf, separator_hint, table_separator
+from ._table_checks import index_columns, warn_conflicting_duplicates
 from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
 
 __all__ = ["from_csv", "from_frame", "parse_smiles", "read_table"]
@@ -208,12 +210,12 @@ def read_table(path, remedy=None, **read_csv_kwargs):
         raise ValueError(
             f"{path}: the file is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
             f"at position {exc.start}). "
-            + (remedy or "Re-save it as UTF-8, or pass encoding='latin-1' (the file's "
-                         "encoding) to from_csv")) from exc
+            + (remedy or encoding_advice(bytes(exc.object[:4])))) from exc
 
 
 def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=None,
-               metric=None, on_invalid="raise", source=None):
+               metric=None, on_invalid="raise", source=None, split=None,
+               fracs=(0.8, 0.1, 0.1), random_state=0):
     """Build a :class:`MoleculeDataset` from a pandas DataFrame.
 
     Parameters
@@ -223,7 +225,10 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     smiles_col : str, default "smiles"
         The column holding SMILES.
     task_cols : str or sequence of str, optional
-        Label columns; ``None`` takes every column but ``smiles_col``.
+        Label columns; ``None`` takes every column but ``smiles_col`` and a
+        saved row index (an unnamed column of unique integers, as
+        ``df.to_csv(path)`` writes and pandas reads back as ``Unnamed: 0``),
+        which is left out with a warning.
     task_types : str or sequence of str, optional
         ``"classification"`` / ``"regression"``; inferred (binary labels mean
         classification) when omitted.
@@ -239,10 +244,23 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     source : str, optional
         How to name the data in error messages (``from_csv`` passes the file
         name).
+    split : {None, "scaffold", "random", "cluster"}, default None
+        ``None`` returns one dataset.  Otherwise split it: by Bemis-Murcko
+        scaffold (deterministic), at random, or by Butina clusters of Morgan
+        fingerprints (whole clusters to one part, the split for a congeneric
+        series; see :func:`~molselect.datasets.cluster_split`), and check
+        every part: at least two molecules and, for classification, both
+        classes in some task.
+    fracs : tuple of three floats, default (0.8, 0.1, 0.1)
+        Train / valid / test fractions of the split.
+    random_state : int, default 0
+        Seed of the random and cluster splits.
 
     Returns
     -------
-    MoleculeDataset
+    MoleculeDataset or DatasetSplits
+        With ``split``, a :class:`~molselect.datasets.DatasetSplits` (``info``
+        is None, ``source`` is ``"user"``) that unpacks as train, valid, test.
 
     Raises
     ------
@@ -252,6 +270,15 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
     ValueError
         No task column, no rows, a non-numeric label, or invalid SMILES with
         ``on_invalid="raise"``.
+    molselect.datasets.DegenerateSplitError
+        A part of the split is too small or holds one class only (a
+        ValueError); the message says why and names a split that works.
+
+    Warns
+    -----
+    UserWarning
+        When a saved row index is left out, when invalid SMILES are dropped,
+        and when one molecule has conflicting labels in several rows.
     """
     import pandas as pd
 
@@ -259,6 +286,12 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
         raise TypeError(f"from_frame expects a pandas DataFrame, got {type(df).__name__}")
     if on_invalid not in ("raise", "drop"):
         raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
+    if split is not None:
+        from ._user_split import SPLITS
+
+        if split not in SPLITS:
+            raise ValueError(f"split must be None, 'scaffold', 'random' or 'cluster', got "
+                             f"{split!r}")
     source = source or (f"dataset {name!r}" if name else "DataFrame")
     if not df.index.equals(pd.RangeIndex(len(df))):
         # Row numbers in messages and dropped_rows are positions; with another index they
@@ -270,7 +303,8 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
             f"{source}: no SMILES column {smiles_col!r}; available columns: {available}"
         )
     if task_cols is None:
-        task_cols = [c for c in df.columns if c != smiles_col]
+        index = index_columns(df, smiles_col, source)
+        task_cols = [c for c in df.columns if c != smiles_col and c not in index]
     elif isinstance(task_cols, str):
         task_cols = [task_cols]
     else:
@@ -313,9 +347,11 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
             f"{source}: {empty.size} empty SMILES in column {smiles_col!r} at rows (0-based) "
             f"{_describe_rows(empty)}; fill or remove them, or pass on_invalid='drop'"
         )
-    _, invalid = parse_smiles(smiles)
+    mols, invalid = parse_smiles(smiles)
     dropped = _handle_invalid(smiles, invalid, on_invalid, source)
     keep = ~invalid
+    mols = [m for m in mols if m is not None]
+    warn_conflicting_duplicates(mols, y[keep], tasks, np.flatnonzero(keep), source)
     if task_types is None:
         task_types = infer_task_types(y[keep])
         warn_integer_regression(y[keep], tasks, task_types, source)
@@ -323,27 +359,53 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
         smiles[keep], y[keep], tasks=tasks, task_types=task_types, metric=metric, name=name,
     )
     data.dropped_rows = dropped.astype(np.int64)
-    return data
+    if split is None:
+        return data
+    return _split(data, split, fracs, random_state, mols, np.flatnonzero(keep), source)
+
+
+def _split(full, split, fracs, random_state, mols, rows, source):
+    from ._loaders import DatasetSplits
+    from ._user_split import split_dataset
+
+    parts = split_dataset(full, split, fracs, random_state, mols=mols, source=source)
+    train, valid, test = (full.subset(p) for p in parts)
+    for part in (train, valid, test):
+        part.dropped_rows = full.dropped_rows
+    indices = dict(zip(("train", "valid", "test"), parts))
+    return DatasetSplits(train, valid, test, full, None, indices, rows.astype(np.int64), split,
+                         "user", source)
 
 
 def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=None,
-             metric=None, on_invalid="raise", **read_csv_kwargs):
-    """Build a :class:`MoleculeDataset` from a CSV file (optionally compressed).
+             metric=None, on_invalid="raise", sep=None, split=None, fracs=(0.8, 0.1, 0.1),
+             random_state=0, **read_csv_kwargs):
+    """Build a :class:`MoleculeDataset` from a CSV, TSV or SDF file (optionally compressed).
 
     Parameters
     ----------
     path : str or path-like
-        The file; compression is inferred from the suffix (``.gz``...).
-    smiles_col, task_cols, task_types, metric, on_invalid
+        The file; compression is inferred from the suffix (``.gz``...).  A
+        ``.sdf`` / ``.sd`` / ``.mol`` file (or ``.sdf.gz``) is read with RDKit:
+        each record's structure becomes its SMILES (in the column
+        ``smiles_col``) and its numeric properties the labels.  Spreadsheet
+        workbooks, binary tables and header-less SMILES lists are refused by
+        name.
+    smiles_col, task_cols, task_types, metric, on_invalid, split, fracs, random_state
         As in :func:`from_frame`.
     name : str, optional
         Dataset name; defaults to the file name without suffixes.
+    sep : str, optional
+        Field separator; by default a tab for ``.tsv`` / ``.tab`` files and a
+        comma otherwise.  A header that holds a tab or a semicolon but no
+        SMILES column gets an error that names the ``sep`` to pass.
     **read_csv_kwargs
-        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``).
+        Passed to :func:`pandas.read_csv` (e.g. ``encoding="utf-16"``).
 
     Returns
     -------
-    MoleculeDataset
+    MoleculeDataset or DatasetSplits
+        A :class:`~molselect.datasets.DatasetSplits` when ``split`` is given.
 
     Raises
     ------
@@ -354,14 +416,20 @@ def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=No
         UTF-8 text (pass ``encoding=``), or any error listed in
         :func:`from_frame`; every message names the file.
     """
-    import pandas as pd
-
     path = Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"no such CSV file: {path}")
-    frame = read_table(path, **read_csv_kwargs)
+    if file_format(path) == "sdf":
+        frame = read_sdf(path, smiles_col, task_cols, on_invalid)
+    else:
+        sep = table_separator(path, sep)
+        frame = read_table(path, sep=sep, **read_csv_kwargs)
+        if smiles_col not in frame.columns and separator_hint(frame, sep):
+            raise MissingColumnError(f"{path}: no SMILES column {smiles_col!r}"
+                                     f"{separator_hint(frame, sep)}")
     if name is None:
         name = path.name.split(".")[0]
     return from_frame(frame, smiles_col=smiles_col, task_cols=task_cols,
                       task_types=task_types, name=name, metric=metric,
-                      on_invalid=on_invalid, source=str(path))
+                      on_invalid=on_invalid, source=str(path), split=split, fracs=fracs,
+                      random_state=random_state)

@@ -36,19 +36,21 @@ class DatasetSplits:
         Every molecule that was split (after dropping unparsable SMILES and,
         for qm8 / qm9, after sampling); ``full.dropped_rows`` holds the row
         numbers of the source file that were dropped.
-    info : DatasetInfo
-        The registry entry.
+    info : DatasetInfo or None
+        The registry entry; None for a user's data split by
+        :func:`~molselect.datasets.from_csv` / ``from_frame(split=...)``.
     indices : dict of str to ndarray of int
         Row indices of ``train`` / ``valid`` / ``test`` in ``full``.
     source_rows : ndarray of int
         Row number in the source file of each molecule of ``full``.
     split : str
-        ``"scaffold"`` or ``"random"``.
+        ``"scaffold"``, ``"random"`` or (user data) ``"cluster"``.
     source : str
         Where the file came from: ``"data_home"``, ``"bundled"`` or
-        ``"download"``.
+        ``"download"``; ``"user"`` for a user's data.
     path : str
-        The normalised file that was read.
+        The normalised file that was read (for user data, the file or the
+        name in messages).
     """
 
     __slots__ = ("train", "valid", "test", "full", "info", "indices", "source_rows", "split",
@@ -70,7 +72,8 @@ class DatasetSplits:
         return (self.train, self.valid, self.test)[i]
 
     def __repr__(self):
-        return (f"DatasetSplits({self.info.name!r}, split={self.split!r}, "
+        name = self.info.name if self.info is not None else self.full.name
+        return (f"DatasetSplits({name!r}, split={self.split!r}, "
                 f"train={len(self.train)}, valid={len(self.valid)}, test={len(self.test)}, "
                 f"source={self.source!r})")
 

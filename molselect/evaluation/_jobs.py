@@ -22,7 +22,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from .._files import atomic_write_text
+from .._files import atomic_write_text, remove_stale_temporaries
 from ..metrics import greater_is_better
 
 __all__ = ["FitJob", "ResultCache", "run_fit", "run_jobs"]
@@ -45,6 +45,12 @@ def dataset_fingerprint(data):
     digest.update(np.ascontiguousarray(data.y, dtype=np.float64).tobytes())
     digest.update(json.dumps([list(data.tasks), list(data.task_types), data.metric]).encode())
     return digest.hexdigest()
+
+
+def job_key(description):
+    """The cache key of a job: a hash of its description (sorted JSON)."""
+    blob = json.dumps(description, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
 
 
 def _jsonable(value):
@@ -114,8 +120,7 @@ class FitJob:
             "test": dataset_fingerprint(self.test),
             "molselect": __version__,
         }
-        blob = json.dumps(self.description, sort_keys=True).encode()
-        self.key = hashlib.sha256(blob).hexdigest()[:32]
+        self.key = job_key(self.description)
 
 
     def __getstate__(self):
@@ -167,6 +172,47 @@ def run_fit(job):
     }
 
 
+def _number(value, none_ok=False):
+    if value is None:
+        return none_ok
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def entry_problem(entry, key):
+    """What is wrong with a result-cache entry read for ``key``, or None when it is sound.
+
+    The entry must hold the job it was computed for, whose hash is ``key`` (a
+    file copied over another key's file is caught), and a result with the
+    fields a study reads, of the right types (an edited or damaged file is
+    caught).
+    """
+    if not isinstance(entry, dict) or not isinstance(entry.get("job"), dict) or \
+            not isinstance(entry.get("result"), dict):
+        return "it does not hold a job and its result"
+    if job_key(entry["job"]) != key:
+        return ("its stored job is not the job of this key (the file was copied, renamed or "
+                "edited)")
+    result = entry["result"]
+    if result.get("key") != key:
+        return f"its result is for key {result.get('key')!r}"
+    for field_name, none_ok in _RESULT_FIELDS:
+        if field_name not in result:
+            return f"its result has no {field_name!r}"
+        if not _number(result[field_name], none_ok):
+            return f"its {field_name!r} is not a number ({result[field_name]!r})"
+    if isinstance(result["best_epoch"], float) and not result["best_epoch"].is_integer():
+        return f"its 'best_epoch' is not a whole number ({result['best_epoch']!r})"
+    return None
+
+
+# The result fields a study reads, and whether each may be None.
+_RESULT_FIELDS = (("test_score", False), ("valid_score", True), ("best_epoch", False),
+                  ("seconds", False))
+# A temporary file of a result write lives for milliseconds; one this old was orphaned by
+# an interrupted process (kill -9, a power cut).
+_STALE_SECONDS = 600.0
+
+
 class ResultCache:
     """Finished fits on disk, one JSON file per job named by its content hash.
 
@@ -176,30 +222,87 @@ class ResultCache:
         Folder (created when needed).  Files are written atomically
         (temporary file, then rename), so an interrupt never leaves a half
         written result; several studies may share a folder.
+
+    Attributes
+    ----------
+    write_errors : int
+        Results this cache could not store (the first one is warned about;
+        the study goes on without them).
+
+    Notes
+    -----
+    An entry whose stored job does not hash to its key (a file copied over
+    another), or whose result lacks a field or holds a field of the wrong
+    type, is reported with a warning and computed again.  Temporary files
+    that an interrupted write left behind for more than ten minutes are
+    removed when a study starts (:meth:`clean`).
     """
 
     def __init__(self, path):
         self.path = Path(path)
+        self.write_errors = 0
 
     def _file(self, key):
         return self.path / f"{key}.json"
 
+    def _warn(self, message):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
     def get(self, key):
-        """The stored result of job ``key``, or None."""
+        """The stored result of job ``key``, or None (a damaged entry is warned about)."""
+        file = self._file(key)
+        if self.path.exists() and not self.path.is_dir():
+            return None  # put() says why nothing can be stored here
         try:
-            return json.loads(self._file(key).read_text())["result"]
+            entry = json.loads(file.read_text())
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError) as exc:
-            warnings.warn(f"result cache entry {self._file(key)} is unreadable ({exc}); the "
-                          "fit runs again and replaces it", RuntimeWarning, stacklevel=2)
+        except (OSError, ValueError) as exc:
+            self._warn(f"result cache entry {file} is unreadable ({exc}); the fit runs again "
+                       "and replaces it")
             return None
+        problem = entry_problem(entry, key)
+        if problem:
+            self._warn(f"result cache entry {file} is damaged: {problem}; the fit runs again "
+                       "and replaces it")
+            return None
+        return entry["result"]
 
     def put(self, job, result):
-        """Store ``result`` of ``job`` (with the job's description, for people reading it)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Store ``result`` of ``job`` (with the job's description, which its key hashes).
+
+        A write error (a read-only or full disk, a file where the folder
+        should be) is a warning, not the end of the study: the result is
+        still returned by the study, only not kept.
+
+        Returns
+        -------
+        bool
+            Whether the result was stored.
+        """
         text = json.dumps({"job": job.description, "result": result}, indent=1, sort_keys=True)
-        atomic_write_text(self._file(job.key), text + "\n")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self._file(job.key), text + "\n")
+        except OSError as exc:
+            self.write_errors += 1
+            if self.write_errors == 1:
+                reason = "it is not a folder" if self.path.exists() and \
+                    not self.path.is_dir() else exc
+                self._warn(f"result cache {self.path}: cannot store results there ({reason}); "
+                           "the study goes on, but its results are not kept for a rerun")
+            return False
+        return True
+
+    def clean(self, min_age=_STALE_SECONDS):
+        """Remove temporary files that interrupted writes left for ``min_age`` seconds.
+
+        Returns
+        -------
+        int
+            How many were removed.
+        """
+        return remove_stale_temporaries(self.path, ".*.json.*.tmp", min_age)
 
     def __len__(self):
         return sum(1 for _ in self.path.glob("*.json")) if self.path.is_dir() else 0
@@ -245,6 +348,8 @@ def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached
     cache = as_cache(cache)
     if cached_only and cache is None:
         raise ValueError("cached_only=True needs a cache to read from")
+    if cache is not None:
+        cache.clean()
     results, pending = {}, {}
     for job in jobs:
         if job.key in results or job.key in pending:
