@@ -124,3 +124,31 @@ def _write_cli_help():
 
 
 _write_cli_help()
+
+
+# -- the selector table, generated from the registry (molselect.registry.SELECTORS) -------
+def _write_selector_table():
+    from molselect.registry import SELECTORS
+
+    api = (Path(__file__).resolve().parent / "api.rst").read_text()
+    rows = {}  # class name -> (its --method names, description)
+    for entry in SELECTORS.values():
+        names, description = rows.setdefault(entry.class_name, ([], []))
+        names.append(f"``{entry.name}``")
+        if entry.description:
+            description.append(entry.description)
+    lines = [".. list-table::", "   :header-rows: 1", "   :widths: 25 12 63", "",
+             "   * - Selector", "     - ``--method``", "     - What it scores"]
+    for class_name, (names, description) in rows.items():
+        # Link the class where the API reference documents it.
+        where = "molselect" if f"\n   {class_name}\n" in api else "molselect.selectors"
+        lines += [f"   * - :class:`~{where}.{class_name}`", f"     - {', '.join(names)}",
+                  f"     - {' '.join(description)}"]
+    text = "\n".join(lines) + "\n"
+    path = Path(__file__).resolve().parent / "generated" / "selectors_table.rst"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+_write_selector_table()

@@ -13,8 +13,10 @@ but this is molselect's own small module, as imbalanced-learn keeps its own
 copy: scikit-learn's module is private and has changed between releases, its
 ``"random_state"`` refuses a ``numpy.random.Generator``, and its messages
 ("The 'top_k' parameter of X must be ...") are not molselect's one format,
-``"<name> must be <what>, got <value>"``, which the command line maps back to
-its options by the leading parameter name.
+``"<name> must be <what>, got <value>"``.  The error raised is scikit-learn's
+type under the same name, :class:`InvalidParameterError` (a ``ValueError``
+and a ``TypeError``), whose ``param`` attribute names the parameter: the
+command line maps it back to its option.
 """
 
 from __future__ import annotations
@@ -25,9 +27,15 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._validation import SEED_TYPES, check_device, is_random_state, param_error
+from ._validation import (
+    SEED_TYPES,
+    InvalidParameterError,
+    check_device,
+    is_random_state,
+    param_error,
+)
 
-__all__ = ["Interval", "StrOptions", "ParameterValidationMixin",
+__all__ = ["InvalidParameterError", "Interval", "StrOptions", "ParameterValidationMixin",
            "validate_parameter_constraints", "make_constraint", "BACKBONE", "RUNTIME",
            "POSITIVE_INT", "LEAKAGE_GUARD", "N_JOBS"]
 
@@ -219,9 +227,9 @@ def validate_parameter_constraints(parameter_constraints, params):
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         ``"<name> must be <constraints>, got <value>"``, followed by the
-        constraints' note when they have one.
+        constraints' note when they have one; its ``param`` is ``<name>``.
     """
     for name, declared in parameter_constraints.items():
         if name not in params:
@@ -248,8 +256,9 @@ class ParameterValidationMixin:
 
         Raises
         ------
-        ValueError
-            Naming the first parameter whose value is outside its declaration.
+        InvalidParameterError
+            Naming the first parameter whose value is outside its declaration
+            (in its message and its ``param`` attribute).
         """
         validate_parameter_constraints(self._parameter_constraints, self.get_params(deep=False))
 

@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_random_state", "check_device", "param_error", "parse_seeds", "parse_n_jobs",
-           "MAX_SEEDS", "MAX_SMILES_LENGTH",
+__all__ = ["InvalidParameterError", "check_random_state", "check_device", "param_error",
+           "parse_seeds", "parse_n_jobs", "MAX_SEEDS", "MAX_SMILES_LENGTH",
            "readable_smiles", "smiles_too_long", "describe_smiles", "too_long_reason",
            "too_long_note"]
 
@@ -45,11 +45,44 @@ larger list is a typing error (``0-1000000`` built two million jobs, 1.8 GB, bef
 SEED_TYPES = "an integer >= 0, None, a numpy.random.RandomState or a numpy.random.Generator"
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter value outside its declaration; ``param`` names the parameter.
+
+    A ``ValueError`` and a ``TypeError``, as scikit-learn's error of the same
+    name, so that code catching either keeps working.  The command line maps
+    ``param`` back to the option that set the value.
+
+    Parameters
+    ----------
+    message : str
+        The message, ``"<name> must be <expected>, got <value>"``.
+    param : str
+        The parameter's name.
+
+    Attributes
+    ----------
+    param : str
+        The parameter's name.
+    """
+
+    def __init__(self, message, *, param):
+        super().__init__(message)
+        self.param = param
+
+    def __reduce__(self):
+        # Pickled across joblib workers: rebuild with the keyword argument.
+        return (_rebuild_invalid_parameter_error, (str(self), self.param))
+
+
+def _rebuild_invalid_parameter_error(message, param):
+    return InvalidParameterError(message, param=param)
+
+
 def param_error(name, expected, value, why=None):
     """The one format of a parameter error: ``"<name> must be <expected>, got <value>"``.
 
-    The message starts with the parameter's name, which the command line
-    maps back to the option that set it.
+    The error carries the parameter's name in its ``param`` attribute, which
+    the command line maps back to the option that set it.
 
     Parameters
     ----------
@@ -64,9 +97,10 @@ def param_error(name, expected, value, why=None):
 
     Returns
     -------
-    ValueError
+    InvalidParameterError
     """
-    return ValueError(f"{name} must be {expected}, got {value!r}" + (f": {why}" if why else ""))
+    return InvalidParameterError(
+        f"{name} must be {expected}, got {value!r}" + (f": {why}" if why else ""), param=name)
 
 
 def is_random_state(value):

@@ -13,6 +13,7 @@ and applies the leakage guard, once for all selectors.
 from __future__ import annotations
 
 import warnings
+from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import pandas as pd
@@ -103,11 +104,13 @@ def _warn_copies_of_target(target, candidates):
             )
 
 
-class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEstimator):
+class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEstimator,
+                            metaclass=ABCMeta):
     """Base class for selectors of auxiliary datasets.
 
-    Subclasses implement ``_score_candidates(target, candidates, eval_set)``
-    returning a :class:`SelectionResult` and declare their parameters in
+    Subclasses implement the abstract ``_score_candidates(target, candidates,
+    eval_sets)`` returning a :class:`SelectionResult` (a class without it
+    cannot be instantiated) and declare their parameters in
     ``_parameter_constraints`` (see :mod:`molselect._param_validation`),
     extending this class's by dict merge.  The default selection rule,
     :meth:`_select`, reads ``top_k`` and ``threshold`` (None, no cut, for a
@@ -135,8 +138,29 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     threshold = None
     leakage_guard = True
 
-    def _score_candidates(self, target, candidates, eval_set):  # pragma: no cover - abstract
-        raise NotImplementedError
+    #: The preset keys (:data:`molselect.presets.PRESETS`) this selector takes
+    #: (:func:`molselect.presets.selector_params`); None takes every one.  MolGroup's
+    #: epoch counts mean something else for a baseline (beam search trains per
+    #: combination), so a baseline takes only the size of the GIN backbone it shares.
+    _preset_keys = ("hidden_dim", "num_layers")
+
+    @abstractmethod
+    def _score_candidates(self, target, candidates, eval_sets):
+        """Score the candidates for the target.
+
+        Parameters
+        ----------
+        target : MoleculeDataset
+            The target's training data, checked.
+        candidates : dict of str to MoleculeDataset
+            The candidate auxiliaries, checked, in the order given.
+        eval_sets : list of MoleculeDataset
+            The target's held-out data (possibly empty).
+
+        Returns
+        -------
+        SelectionResult
+        """
 
     def fit(self, X, y=None, auxiliaries=None, *, eval_set=None):
         """Score the candidate auxiliaries for the target ``X`` and select some.

@@ -35,6 +35,8 @@ code disagree".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = ["PRESETS", "ESTIMATOR_PRESETS", "get_preset", "get_estimator_preset",
            "selector_params"]
 
@@ -52,21 +54,44 @@ PRESETS = {
                   "structure": "per_dataset", "standardize_labels": False},
 }
 
-#: Downstream-model sizes per preset, per model family.  The estimators train longer than
-#: a MolGroup round (every epoch is one pass, not a round of filtering), so their "fast"
-#: sizes are their own rather than ``PRESETS["fast"]``.
-ESTIMATOR_PRESETS = {
-    "paper": {"gin": {}, "graphormer": {}},
-    "fast": {
-        "gin": {"hidden_dim": 64, "num_layers": 3, "epochs": 20},
-        "graphormer": {"hidden_dim": 64, "num_layers": 3, "num_heads": 4, "epochs": 10},
-    },
-}
+class _EstimatorPresets(Mapping):
+    """Preset name -> {model family -> sizes}, read from :data:`molselect.registry.ESTIMATORS`.
 
-# Only these preset keys describe the GIN backbone that the baselines share with MolGroup;
-# MolGroup's epoch counts mean something else for a baseline (beam search trains per
-# combination), so a baseline takes only these.
-_BACKBONE_KEYS = ("hidden_dim", "num_layers")
+    ``"paper"`` is every family's defaults; the other presets are what each family
+    registers (a family registered later appears at once).
+    """
+
+    def _families(self):
+        from .registry import ESTIMATORS
+
+        return ESTIMATORS.values()
+
+    def __getitem__(self, name):
+        if name == "paper":
+            return {entry.name: {} for entry in self._families()}
+        sizes = {entry.name: dict(entry.presets[name])
+                 for entry in self._families() if name in entry.presets}
+        if not sizes:
+            raise KeyError(name)
+        return sizes
+
+    def __iter__(self):
+        names = ["paper"]
+        for entry in self._families():
+            names.extend(n for n in entry.presets if n not in names)
+        return iter(names)
+
+    def __len__(self):
+        return len(list(iter(self)))
+
+    def __repr__(self):
+        return repr(dict(self))
+
+
+#: Downstream-model sizes per preset, per model family: ``ESTIMATOR_PRESETS["fast"]["gin"]``.
+#: A read-only view of the model registry (:data:`molselect.registry.ESTIMATORS`), where
+#: each family registers its sizes.
+ESTIMATOR_PRESETS = _EstimatorPresets()
 
 
 def get_preset(name):
@@ -95,8 +120,9 @@ def get_estimator_preset(name, model):
     name : str
         One of ``ESTIMATOR_PRESETS`` (``"paper"``: the estimators' defaults, or
         ``"fast"``: a CPU-sized network).
-    model : {"gin", "graphormer"}
-        The model family.
+    model : str
+        The model family: a name in :data:`molselect.registry.ESTIMATORS`
+        (``"gin"``, ``"graphormer"``).
 
     Returns
     -------
@@ -116,10 +142,12 @@ def get_estimator_preset(name, model):
 def selector_params(selector_class, preset="paper", **overrides):
     """Keyword arguments for ``selector_class`` from a preset and explicit values.
 
-    :class:`~molselect.MolGroupSelector` takes every parameter of the preset; a
-    baseline takes only the size of the GIN backbone it shares with MolGroup
-    (``hidden_dim``, ``num_layers``).  Then every override that is not ``None`` and
-    that the class accepts replaces the preset's value.
+    A selector takes the preset's parameters that its class's ``_preset_keys``
+    names: :class:`~molselect.MolGroupSelector` every one (``None``), a baseline
+    only the size of the GIN backbone it shares with MolGroup (``hidden_dim``,
+    ``num_layers``, :class:`~molselect.BaseAuxiliarySelector`'s default).  Then every
+    override that is not ``None`` and that the class accepts replaces the preset's
+    value.
 
     Parameters
     ----------
@@ -140,12 +168,11 @@ def selector_params(selector_class, preset="paper", **overrides):
         an epoch that trains MolGroup's gate, and ``gate_epochs`` at most the
         epochs that train it.
     """
-    from .selectors import MolGroupSelector
-
     accepted = selector_class().get_params()
     params = get_preset(preset)
-    if not issubclass(selector_class, MolGroupSelector):
-        params = {k: v for k, v in params.items() if k in _BACKBONE_KEYS}
+    keys = selector_class._preset_keys
+    if keys is not None:
+        params = {k: v for k, v in params.items() if k in keys}
     params = {k: v for k, v in params.items() if k in accepted}
     for key, value in overrides.items():
         if value is not None and key in accepted:

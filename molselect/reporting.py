@@ -4,7 +4,8 @@
 scores and fate, :func:`transfer_table` the verdicts of a transfer study,
 :func:`format_table` renders either as text, and :func:`selection_result` is
 the record ``molselect select --out`` writes (plain JSON types throughout,
-see :func:`to_jsonable`).
+see :func:`to_jsonable`; the selection file's format is read and written in
+:mod:`molselect._selection_file`, which this module re-exports it from).
 
 Only pandas is imported, and only when a function runs, so that the command
 line's ``--help`` stays cheap.
@@ -14,14 +15,10 @@ from __future__ import annotations
 
 import math
 
+from ._selection_file import selection_result
+
 __all__ = ["selection_table", "selection_result", "transfer_table", "format_table",
            "format_percent", "to_jsonable"]
-
-#: Fitted attributes a selection record carries when the selector has them, each under
-#: its name without the trailing underscore.
-_OPTIONAL_ATTRIBUTES = ("task_affinity_", "structure_affinity_", "round_dropped_",
-                        "affinity_std_")
-
 
 def selection_table(selector):
     """The ranking of a fitted selector, one row per candidate, best first.
@@ -65,53 +62,6 @@ def selection_table(selector):
     table = table.loc[selector.ranking_]
     table.index.name = "candidate"
     return table
-
-
-def selection_result(selector, *, target, method, sources=None, **run):
-    """The record of a selection as plain JSON types (what ``select --out`` writes).
-
-    Parameters
-    ----------
-    selector : BaseAuxiliarySelector
-        A fitted selector.
-    target : str
-        The target dataset's name.
-    method : str
-        The selection method's name (e.g. ``"molgroup"``).
-    sources : dict, optional
-        Candidate name -> where it was read from (a registry name or a CSV path);
-        ``molselect evaluate --with FILE.json`` reads the candidates back from it.
-    **run
-        Further entries describing the run (e.g. ``preset``, ``seed``,
-        ``elapsed_s``), recorded after the selector's parameters in the order given.
-
-    Returns
-    -------
-    dict
-        ``target``, ``method``, ``selected``, ``ranking``, ``affinity``, ``table`` (the
-        rows of :func:`selection_table`), ``sources``, ``parameters``, the ``run``
-        entries, ``molselect_version``, then ``task_affinity``,
-        ``structure_affinity``, ``round_dropped`` and ``affinity_std`` where the
-        selector has them.  ``json.dumps`` writes it as it is.
-    """
-    from . import __version__
-
-    result = {
-        "target": target,
-        "method": method,
-        "selected": list(selector.selected_),
-        "ranking": list(selector.ranking_),
-        "affinity": to_jsonable(selector.affinity_.to_dict()),
-        "table": to_jsonable(selection_table(selector).reset_index().to_dict(orient="records")),
-        "sources": dict(sources or {}),
-        "parameters": to_jsonable(selector.get_params()),
-        **{key: to_jsonable(value) for key, value in run.items()},
-        "molselect_version": __version__,
-    }
-    for attr in _OPTIONAL_ATTRIBUTES:
-        if hasattr(selector, attr):
-            result[attr.rstrip("_")] = to_jsonable(getattr(selector, attr).to_dict())
-    return result
 
 
 def transfer_table(summary, metric):

@@ -1,8 +1,9 @@
 """scikit-learn API conventions for every public estimator and selector.
 
-``ALL_ESTIMATORS`` is the one list of public estimators: add each new
-selector or model here (an instance with default parameters) and every
-check below runs on it.
+``ALL_ESTIMATORS`` is read from the registries (:mod:`molselect.registry`):
+every registered selector (with the parameters its name fixes) and both
+classes of every registered model family, with default parameters, so a new
+selector or model is checked here once it is registered.
 """
 
 import pytest
@@ -18,23 +19,12 @@ from sklearn.utils.estimator_checks import (
 )
 
 import molselect as ms
+from molselect._param_validation import InvalidParameterError
 from molselect.presets import ESTIMATOR_PRESETS, get_estimator_preset, selector_params
+from molselect.registry import ESTIMATORS, SELECTORS
 
-ALL_ESTIMATORS = [
-    ms.MolGroupSelector(),
-    ms.GINClassifier(),
-    ms.GINRegressor(),
-    ms.GraphormerClassifier(),
-    ms.GraphormerRegressor(),
-    ms.BeamSearchSelector(),
-    ms.BeamSearchSelector(criterion="performance+structure"),
-    ms.TAGSelector(),
-    ms.Task2VecSelector(),
-    ms.MTDNNSelector(),
-    ms.AllAuxiliariesSelector(),
-    ms.FingerprintSimilaritySelector(),
-    ms.RandomSelector(),
-]
+ALL_ESTIMATORS = ([entry.build() for entry in SELECTORS.values()]
+                  + [cls() for entry in ESTIMATORS.values() for cls in entry.classes])
 
 CHECKS = [
     check_get_params_invariance, check_set_params, check_estimator_cloneable,
@@ -79,8 +69,8 @@ def test_unknown_preset_lists_the_known_ones():
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATOR_PRESETS))
-@pytest.mark.parametrize("model, estimator", [("gin", ms.GINClassifier),
-                                              ("graphormer", ms.GraphormerRegressor)])
+@pytest.mark.parametrize("model, estimator", [(entry.name, cls) for entry in ESTIMATORS.values()
+                                              for cls in entry.classes])
 def test_every_estimator_preset_names_real_estimator_parameters(name, model, estimator):
     params = get_estimator_preset(name, model)
     assert {k: estimator(**params).get_params()[k] for k in params} == params
@@ -159,3 +149,5 @@ def test_fit_refuses_values_outside_the_declaration(estimator, name, tiny_data):
             bad.fit(*args)
         # The one format: the message starts with the parameter's name.
         assert str(err.value).startswith(f"{name} must be"), (value, str(err.value))
+        # ... and the error carries it, for the command line to map back to its option.
+        assert isinstance(err.value, InvalidParameterError) and err.value.param == name

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from molselect.cli import SELECTORS, build_parser, main
+from molselect.cli import build_parser, main
+from molselect.registry import SELECTORS
 
 # A MolGroup selection small enough to take seconds on a CPU (MolGroup, not the default
 # method: these tests exercise its options).
@@ -90,8 +91,8 @@ def test_console_script_runs_and_fails_cleanly():
 def test_methods_map_to_existing_selectors():
     from molselect import selectors
 
-    for method, (class_name, _) in SELECTORS.items():
-        assert hasattr(selectors, class_name), method
+    for method, entry in SELECTORS.items():
+        assert hasattr(selectors, entry.class_name), method
 
 
 # -- datasets --------------------------------------------------------------------------------
@@ -337,9 +338,9 @@ def test_select_with_repeats_prints_and_writes_the_spread(tmp_path, capsys):
 def test_select_defaults_to_task2vec_and_refuses_options_it_does_not_use(capsys, tmp_path,
                                                                          monkeypatch):
     """The default method has no rounds: --rounds would otherwise be dropped without a word."""
-    import molselect.cli as cli
+    import molselect.cli._inputs as inputs
 
-    monkeypatch.setattr(cli, "_load_target", lambda *a, **k: pytest.fail("data was loaded"))
+    monkeypatch.setattr(inputs, "load_target", lambda *a, **k: pytest.fail("data was loaded"))
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
                        "--rounds", "2", "--repeats", "3")
     assert code == 2

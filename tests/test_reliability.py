@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from molselect._validation import check_device, check_random_state
 from molselect.base import BaseAuxiliarySelector, SelectionResult
-from molselect.cli import _auxiliaries_from, main
+from molselect.cli import main
+from molselect.cli.evaluate import _auxiliaries_from
 from molselect.datasets import MoleculeDataset, from_csv, from_frame, load_dataset
 from molselect.featurize import _cache
 from molselect.models import GINClassifier, GINRegressor
@@ -71,12 +72,12 @@ class _Stub(BaseAuxiliarySelector):
 
 def _no_data(monkeypatch):
     """Make any data loading by the CLI fail the test: checks must come first."""
-    import molselect.cli as cli
+    import molselect.cli._inputs as inputs
 
     def forbidden(*args, **kwargs):
         raise AssertionError("data was loaded before the arguments were checked")
 
-    monkeypatch.setattr(cli, "_load_target", forbidden)
+    monkeypatch.setattr(inputs, "load_target", forbidden)
 
 
 # -- 1. non-finite labels ------------------------------------------------------------------
@@ -238,12 +239,12 @@ def test_cli_shows_no_traceback_for_a_truncated_csv(capsys, tmp_path):
 
 def test_cli_reports_an_unexpected_exception_without_a_traceback(capsys, monkeypatch):
     """Probe 115: exceptions outside main()'s list escaped as tracebacks."""
-    import molselect.cli as cli
+    import molselect.cli._inputs as inputs
 
     def boom(args):
         raise EOFError("unexpected")
 
-    monkeypatch.setattr(cli, "_load_target", lambda *a, **k: boom(a))
+    monkeypatch.setattr(inputs, "load_target", lambda *a, **k: boom(a))
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
     assert code == 1 and "EOFError: unexpected" in err and "--debug" in err
 
@@ -436,7 +437,7 @@ def test_relative_csv_in_a_selection_file_is_resolved_against_its_folder(tmp_pat
 
 def test_select_records_csv_sources_relative_to_the_json(tmp_path, monkeypatch):
     """Probe 127: the recorded path must not depend on the folder `select` ran in."""
-    from molselect.cli import _source_for
+    from molselect._selection_file import source_for as _source_for
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data").mkdir()
@@ -650,7 +651,7 @@ def test_sigterm_exits_as_cleanly_as_ctrl_c(capsys, monkeypatch):
     import signal
     import time
 
-    import molselect.cli as cli
+    import molselect.cli._inputs as inputs
 
     def terminated(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -658,7 +659,7 @@ def test_sigterm_exits_as_cleanly_as_ctrl_c(capsys, monkeypatch):
         raise AssertionError("SIGTERM was not handled")
 
     before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(cli, "_load_target", terminated)
+    monkeypatch.setattr(inputs, "load_target", terminated)
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
     assert code == 143 and "terminated" in err
     assert signal.getsignal(signal.SIGTERM) == before

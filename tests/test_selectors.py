@@ -47,6 +47,15 @@ SELECTORS = {
     "mtdnn": lambda: MTDNNSelector(epochs=1, **TINY),
 }
 
+
+def test_the_tiny_selectors_cover_the_registry():
+    """A registered selector without a tiny configuration above would skip these tests."""
+    from molselect.registry import SELECTORS as REGISTERED
+
+    tiny = {(type(s), s.get_params().get("criterion")) for s in (f() for f in SELECTORS.values())}
+    for entry in REGISTERED.values():
+        assert (entry.cls, entry.params.get("criterion")) in tiny, entry.name
+
 @pytest.fixture(scope="module")
 def data():
     bbbp = load_dataset("bbbp")

@@ -12,7 +12,7 @@ from numbers import Real
 
 import torch
 
-from .._param_validation import POSITIVE_INT, Interval
+from .._param_validation import POSITIVE_INT, Interval, InvalidParameterError
 from ..core.gin import feature_dims
 from ..core.graphormer import GraphormerEncoder
 from ..core.graphormer_input import GraphormerInputs
@@ -134,8 +134,8 @@ class _Graphormer(BaseGraphEstimator):
         super()._validate_params()
         # Across parameters, which the declarations cannot say.
         if self.hidden_dim % self.num_heads:
-            raise ValueError(f"num_heads={self.num_heads} must divide "
-                             f"hidden_dim={self.hidden_dim}")
+            raise InvalidParameterError(f"num_heads={self.num_heads} must divide "
+                                        f"hidden_dim={self.hidden_dim}", param="num_heads")
 
     def _build_encoder(self):
         atom_dims, bond_dims = feature_dims(self.feature_set)

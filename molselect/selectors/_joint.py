@@ -11,6 +11,8 @@ scikit-learn's ``_BaseFilter`` sits between ``SelectorMixin`` and
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from .._param_validation import BACKBONE, RUNTIME
 from ..base import TOP_K, BaseAuxiliarySelector
 from ..core import resolve_device, seed_everything
@@ -51,6 +53,7 @@ class JointTrainingSelector(BaseAuxiliarySelector):
         return self._score_joint(target, names, table, [c.to(device) for c in classification],
                                  model, rng, device)
 
+    @abstractmethod
     def _score_joint(self, target, names, table, classification, model, rng, device):
         """Train ``model`` and score the candidates.
 
@@ -75,4 +78,3 @@ class JointTrainingSelector(BaseAuxiliarySelector):
         -------
         SelectionResult
         """
-        raise NotImplementedError  # pragma: no cover - abstract

@@ -14,7 +14,7 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
-                                 StrOptions)
+                                 InvalidParameterError, StrOptions)
 from .._validation import check_random_state
 from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..core import (MolGroupModel, MolGroupStep, resolve_device, seed_everything,
@@ -402,6 +402,9 @@ class MolGroupSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool).selected_                               # doctest: +SKIP
     """
 
+    # Every preset is a MolGroup configuration: MolGroup takes all of it.
+    _preset_keys = None
+
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
         "n_rounds": [POSITIVE_INT],
@@ -474,15 +477,15 @@ class MolGroupSelector(BaseAuxiliarySelector):
         super()._validate_params()
         # Across parameters, which the declarations above cannot say.
         if not self.warmup_epochs < self.epochs:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs} with "
-                f"epochs={self.epochs}: the last epoch must train the gate"
-            )
+                f"epochs={self.epochs}: the last epoch must train the gate",
+                param="warmup_epochs")
         if self.gate_epochs > self.epochs - self.warmup_epochs:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"gate_epochs must be at most epochs - warmup_epochs = "
                 f"{self.epochs - self.warmup_epochs} (the epochs in which the gate trains), "
-                f"got {self.gate_epochs}")
+                f"got {self.gate_epochs}", param="gate_epochs")
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)

@@ -1,0 +1,328 @@
+"""Command-line options as data: each is declared once, with the parameter it sets.
+
+An :class:`Option` is argparse's ``add_argument`` call plus ``param``, the
+keyword argument it sets in the library (a selector's, an estimator's or
+:func:`~molselect.datasets.from_csv`'s).  The commands add the options of a
+group to their parser and read the values back by parameter
+(:func:`option_values`); a parameter error of the library is reported with the
+option that set the value (:func:`option_for`).  So an option is one entry in
+one list: a new CSV option such as ``--sep`` (a :func:`pandas.read_csv`
+keyword) is one :class:`Option` in :func:`csv_options`, a new ``select`` option
+one in ``select``'s list.
+
+The groups shared by several commands are here: CSV input, sizes, and the
+settings of a transfer study.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["Option", "Group", "add_options", "option_values", "option_for", "positive_int",
+           "seed_list", "flatten", "csv_options", "csv_group", "size_options", "size_group",
+           "study_options"]
+
+
+class Option:
+    """One command-line option and the library parameter it sets.
+
+    Parameters
+    ----------
+    *flags : str
+        The option strings (``"--top-k"``).
+    param : str, optional
+        The keyword argument it sets; None for an option the command reads itself.
+    answers_for : tuple of str, default=()
+        Further parameters derived from it, whose errors it answers for
+        (``--epochs`` for MolGroup's ``warmup_epochs``).
+    strict : bool, default=False
+        Refuse the option for a selector without ``param``, rather than ignore
+        it (``--rounds`` for a method that has no rounds).
+    **kwargs
+        ``argparse.ArgumentParser.add_argument``'s keyword arguments.
+    """
+
+    def __init__(self, *flags, param=None, answers_for=(), strict=False, **kwargs):
+        self.flags = flags
+        self.param = param
+        self.answers_for = tuple(answers_for)
+        self.strict = strict
+        self.kwargs = kwargs
+
+    @property
+    def flag(self):
+        """str: The first option string, as messages name the option."""
+        return self.flags[0]
+
+    @property
+    def dest(self):
+        """str: The attribute of the parsed arguments that holds the value."""
+        return self.kwargs.get("dest") or self.flag.lstrip("-").replace("-", "_")
+
+    def __repr__(self):
+        return f"Option({self.flag!r}, param={self.param!r})"
+
+
+class Group:
+    """Options that ``--help`` lists under a title of their own.
+
+    Parameters
+    ----------
+    title : str
+        The argument group's title.
+    options : list of Option
+        Its options.
+    description : str, optional
+        A line under the title.
+    """
+
+    def __init__(self, title, options, description=None):
+        self.title = title
+        self.options = options
+        self.description = description
+
+    def __iter__(self):
+        return iter(self.options)
+
+
+def add_options(parser, options):
+    """Add ``options`` to ``parser`` (a :class:`Group`'s in an argument group).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser.
+    options : iterable of Option or Group
+        The options, in the order ``--help`` lists them.
+    """
+    for option in options:
+        if isinstance(option, Group):
+            add_options(parser.add_argument_group(option.title, option.description),
+                        option.options)
+        else:
+            parser.add_argument(*option.flags, **option.kwargs)
+
+
+def flatten(options):
+    """The options of ``options``, groups opened, in order.
+
+    Parameters
+    ----------
+    options : iterable of Option or Group
+
+    Returns
+    -------
+    list of Option
+    """
+    return [o for item in options for o in (item if isinstance(item, Group) else [item])]
+
+
+def option_values(args, options, keep_none=False):
+    """The parsed values of the options that set a parameter, by parameter.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments (an option the command lacks reads as None).
+    options : iterable of Option
+        The options to read.
+    keep_none : bool, default=False
+        Keep the parameters whose option was not given (None).
+
+    Returns
+    -------
+    dict
+        ``param -> value``, in the order of ``options``.
+    """
+    values = {}
+    for option in options:
+        if option.param is not None:
+            value = getattr(args, option.dest, None)
+            if value is not None or keep_none:
+                values[option.param] = value
+    return values
+
+
+def option_for(param, options):
+    """The option that sets ``param`` (or answers for it), or None.
+
+    Parameters
+    ----------
+    param : str
+        A library parameter.
+    options : iterable of Option
+        The command's options.
+
+    Returns
+    -------
+    str or None
+        The option string.
+    """
+    for option in options:
+        if param == option.param or param in option.answers_for:
+            return option.flag
+    return None
+
+
+# -- value types ---------------------------------------------------------------------------
+def positive_int(text):
+    """``argparse`` type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def seed_list(text):
+    """``argparse`` type: ``3``, ``0-7`` or ``0,1,2`` -> a list of seeds."""
+    seeds = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
+                lo, hi = int(lo), int(hi)
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            elif part:
+                seeds.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a seed, a range such as 0-7 or a list such as 0,1,2; got "
+                f"{text!r}") from None
+    return seeds
+
+
+class _Seeds(argparse.Action):
+    """Flatten ``--seeds 0-2 5`` into one list, refusing a seed given twice."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        flat = [seed for value in values for seed in value]
+        if len(set(flat)) != len(flat):
+            parser.error(f"{option_string}: seeds repeat ({flat})")
+        setattr(namespace, self.dest, flat)
+
+
+# -- groups shared by several commands -------------------------------------------------------
+def csv_options():
+    """The options that read CSV inputs (in :func:`csv_group`).
+
+    ``--smiles-col`` (and any option with a ``param``) is passed to
+    :func:`~molselect.datasets.from_csv`; the label columns depend on the role
+    of the file (target or candidate).
+
+    Returns
+    -------
+    list of Option
+    """
+    return [
+        Option("--smiles-col", param="smiles_col", default="smiles", metavar="COL",
+               help="SMILES column of CSV inputs (default: %(default)s)"),
+        Option("--task-cols", metavar="COL[,COL...]",
+               help="label columns of a CSV target (default: every other column)"),
+        Option("--candidate-task-cols", metavar="COL[,COL...]",
+               help="label columns of CSV candidates (default: every other column)"),
+    ]
+
+
+def csv_group():
+    """The ``CSV input`` group: :func:`csv_options`.
+
+    Returns
+    -------
+    Group
+    """
+    return Group("CSV input", csv_options())
+
+
+def size_group(rounds=True):
+    """The ``size`` group: :func:`size_options`.
+
+    Parameters
+    ----------
+    rounds : bool, default=True
+        Include ``--rounds``.
+
+    Returns
+    -------
+    Group
+    """
+    return Group("size", size_options(rounds),
+                 "override the preset, e.g. to make a quick trial run tiny")
+
+
+def size_options(rounds=True):
+    """The size options, which override a preset (in :func:`size_group`).
+
+    Parameters
+    ----------
+    rounds : bool, default=True
+        Include ``--rounds`` (MolGroup's filtering rounds: ``select`` only).
+
+    Returns
+    -------
+    list of Option
+    """
+    return [
+        Option("--max-molecules", type=positive_int, metavar="N",
+               help="use at most N training molecules of the target and of each auxiliary "
+                    "(seeded subsample)"),
+        Option("--epochs", param="epochs", answers_for=("warmup_epochs",), strict=True,
+               type=positive_int, metavar="N", help="training epochs"),
+        Option("--hidden-dim", param="hidden_dim", strict=True, type=positive_int,
+               metavar="N", help="embedding size of the network"),
+        Option("--num-layers", param="num_layers", strict=True, type=positive_int,
+               metavar="N", help="message-passing layers"),
+        *([Option("--rounds", param="n_rounds", strict=True, type=positive_int, metavar="N",
+                  help="MolGroup filtering rounds")] if rounds else []),
+        Option("--device", param="device", metavar="DEV",
+               help="'cpu', 'cuda', 'cuda:1' ... (default: CUDA when available)"),
+    ]
+
+
+def study_options(default_seeds):
+    """The settings of a transfer study (``evaluate``, ``transfer``).
+
+    Parameters
+    ----------
+    default_seeds : list of int
+        The command's default ``--seeds``.
+
+    Returns
+    -------
+    list of Option
+        Those with a ``param`` are keyword arguments of
+        :func:`~molselect.evaluation.transfer_gains` and
+        :func:`~molselect.evaluation.evaluate_selection`.
+    """
+    from ..presets import ESTIMATOR_PRESETS
+    from ..registry import ESTIMATORS
+
+    return [
+        Option("--model", default="gin", choices=list(ESTIMATORS),
+               help="downstream model (default: %(default)s)"),
+        Option("--seeds", param="seeds", type=seed_list, nargs="+", default=default_seeds,
+               action=_Seeds, metavar="SEEDS",
+               help="seeds: 0 1 2, 0-7 or 0,1,2; each seed pairs a fit without and one with "
+                    f"the auxiliaries (default: {default_seeds})"),
+        Option("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
+               help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)"),
+        Option("--seed", type=int, default=0,
+               help="seed of the --max-molecules subsample (default: 0)"),
+        Option("--cache", param="cache", metavar="DIR",
+               help="keep every finished fit in DIR: a repeated or interrupted run resumes "
+                    "from it"),
+        Option("--n-jobs", param="n_jobs", type=int, metavar="N",
+               help="parallel fits (joblib; default: one at a time)"),
+        Option("--torch-threads", param="torch_threads", type=positive_int, metavar="N",
+               help="torch threads per fit (1 is best with one fit per core)"),
+        Option("--resample", param="resample_to", dest="resample_to", type=positive_int,
+               metavar="N",
+               help="resample every training set to N molecules (the paper's appendix C "
+                    "uses 5000)"),
+        Option("--quiet", action="store_true", help="print the final table only"),
+    ]
