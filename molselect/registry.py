@@ -264,6 +264,11 @@ SELECTORS.add("fingerprint", "molselect.selectors.simple:FingerprintSimilaritySe
                            "section 3).  No training: seconds."))
 SELECTORS.add("random", "molselect.selectors.simple:RandomSelector", description=(
     "``top_k`` candidates at random: a floor for the others."))
+SELECTORS.add("task-type", "molselect.selectors.task_type:TaskTypeSelector", description=(
+    "Candidates of the target's task type first (the share of their tasks of that type), "
+    "ties in a seeded random order.  No training, no molecules: the metadata floor that no "
+    "trained selector has been measured to beat, and the default ranking that "
+    "``--verify`` races."))
 
 # The estimators train longer than a MolGroup round (every epoch is one pass, not a round
 # of filtering), so their "fast" sizes are their own rather than ``PRESETS["fast"]``.

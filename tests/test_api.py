@@ -24,7 +24,8 @@ from molselect.presets import ESTIMATOR_PRESETS, get_estimator_preset, selector_
 from molselect.registry import ESTIMATORS, SELECTORS
 
 ALL_ESTIMATORS = ([entry.build() for entry in SELECTORS.values()]
-                  + [cls() for entry in ESTIMATORS.values() for cls in entry.classes])
+                  + [cls() for entry in ESTIMATORS.values() for cls in entry.classes]
+                  + [ms.VerifiedSelector()])
 
 CHECKS = [
     check_get_params_invariance, check_set_params, check_estimator_cloneable,

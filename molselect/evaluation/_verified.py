@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from numbers import Integral, Real
 
@@ -14,7 +15,7 @@ from ..base import BaseAuxiliarySelector, SelectionResult
 from ..datasets._base import CLASSIFICATION
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
-from ._jobs import FitJob, run_jobs
+from ._jobs import FitJob, ResultCache, run_jobs
 from ._protocol import PROTOCOLS, apply_protocol
 from ._race import GainRace, detectable_gain
 
@@ -163,6 +164,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
         "min_seeds": [Interval(Integral, 2, None, closed="left")],
         "max_seeds": [Interval(Integral, 2, None, closed="left")],
         "budget": [POSITIVE_INT, None],
+        "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"),
+                  None],
         "n_jobs": N_JOBS,
         "torch_threads": [POSITIVE_INT, None],
         "random_state": [Interval(Integral, 0, None, closed="left")],
