@@ -15,7 +15,10 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["selection_result", "selection_text", "read_selection", "source_for"]
+import numpy as np
+
+__all__ = ["selection_result", "selection_text", "read_selection", "source_for",
+           "verification_record"]
 
 #: Fitted attributes a selection record carries when the selector has them, each under
 #: its name without the trailing underscore.
@@ -73,7 +76,38 @@ def selection_result(selector, *, target, method, sources=None, **run):
     for attr in _OPTIONAL_ATTRIBUTES:
         if hasattr(selector, attr):
             result[attr.rstrip("_")] = to_jsonable(getattr(selector, attr).to_dict())
+    if hasattr(selector, "verdict_"):
+        result.update(verification_record(selector))
     return result
+
+
+def verification_record(selector):
+    """The verification's entries of a selection file (a fitted VerifiedSelector's).
+
+    Parameters
+    ----------
+    selector : VerifiedSelector
+        Fitted.
+
+    Returns
+    -------
+    dict
+        ``verdict``, ``gain`` (a fraction of the alone score, positive means helps),
+        ``gain_interval`` (two fractions), ``n_fits``, ``detectable_gain`` (a
+        fraction; None when the budget would not find even a doubling of the score),
+        ``group`` (the verified group's name or None) and ``groups``.
+    """
+    from .reporting import to_jsonable
+
+    return to_jsonable({
+        "verdict": selector.verdict_, "gain": selector.gain_,
+        "gain_interval": list(selector.gain_interval_), "n_fits": selector.n_fits_,
+        # inf (not even a doubling of the score would be found) is not JSON: null.
+        "detectable_gain": (selector.detectable_gain_
+                            if np.isfinite(selector.detectable_gain_) else None),
+        "group": selector.group_,
+        "groups": selector.groups_,
+    })
 
 
 def selection_text(selector, path, *, target, method, specs, **run):

@@ -354,3 +354,51 @@ def test_select_defaults_to_task2vec_and_refuses_options_it_does_not_use(capsys,
     assert code == 0 and "task2vec ranking of 2 candidates" in printed
     result = json.loads(out.read_text())
     assert result["method"] == "task2vec" and result["parameters"]["hidden_dim"] == 16
+
+
+# -- select --verify ---------------------------------------------------------------------------
+@pytest.fixture
+def tiny_verifier(monkeypatch):
+    """--verify's downstream model, tiny (the default is the fast GIN trained to convergence)."""
+    from molselect.evaluation import _verified
+    from molselect.models import GINClassifier
+
+    monkeypatch.setattr(_verified, "default_estimator", lambda target: GINClassifier(
+        hidden_dim=8, num_layers=1, epochs=2, batch_size=32, device="cpu"))
+
+
+def test_select_verify_races_and_records_the_verdict(capsys, tmp_path, tiny_verifier):
+    out = tmp_path / "verified.json"
+    code, text, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                          "--max-molecules", "60", "--verify", "--max-k", "2", "--budget", "9",
+                          "--out", str(out))
+    assert code == 0
+    assert "rank #1" in text and "selected #" not in text
+    assert "verdict:" in text and "round 3 (9/9 fits" in err
+    record = json.loads(out.read_text())
+    assert record["method"] == "task-type" and record["n_fits"] == 9
+    assert record["verdict"] in ("helps", "none helps", "undecided")
+    low, high = record["gain_interval"]
+    assert low <= record["gain"] <= high
+    assert record["detectable_gain"] is None or record["detectable_gain"] > 0
+    assert record["selected"] == ([] if record["verdict"] != "helps"
+                                  else record["groups"][record["group"]])
+
+
+def test_select_without_verify_says_the_ranking_is_not_verified(capsys):
+    code, text, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                        "--max-molecules", "40", "--method", "fingerprint", "--quiet")
+    assert code == 0 and "not verified" in text
+    assert "molselect select --target bbbp --candidates bace,esol --verify" in text
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--budget", "20"], "--budget: an option of --verify"),
+    (["--verify", "--budget", "4"], "cannot reach the first look"),
+    (["--verify", "--max-k", "3"], "--max-k 3: more than the 2 candidate"),
+    (["--verify", "--min-gain", "-1"], "--min-gain"),
+])
+def test_select_verify_bad_options(argv, message, capsys, tiny_verifier):
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                       "--max-molecules", "40", "--quiet", *argv)
+    assert code != 0 and message in err

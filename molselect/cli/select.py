@@ -26,13 +26,18 @@ DESCRIPTION = ("Score candidate auxiliary datasets for a target with MolGroup (o
                "and print the ranked candidates. Datasets are registry names (see `molselect "
                "datasets`) or CSV files.")
 EPILOG = ("example: molselect select --target bbbp --candidates bace,esol,tox21 --preset fast "
-          "--out result.json")
+          "--out result.json\n"
+          "verified: molselect select --target bbbp --candidates bace,esol,tox21 --verify "
+          "--budget 40")
 
 #: ``molselect select``'s method: the one measured best.  Task2vec ranks the candidates as
 #: well as MolGroup's best CPU configuration against the ground truth, repeats across seeds
 #: where MolGroup does not, and costs a quarter as much (the docs' Presets page has the
 #: figures, from benchmarks/results/quality.md).
 DEFAULT_METHOD = "task2vec"
+#: The ranking ``--verify`` races when no ``--method`` is given: the cheapest, and no trained
+#: selector has been measured to rank better (benchmarks/results/quality.md).
+VERIFY_METHOD = "task-type"
 
 
 def options():
@@ -46,10 +51,10 @@ def options():
         Option("--candidates", required=True, nargs="+", metavar="NAME|CSV",
                help="candidate auxiliaries, comma- or space-separated; registry names use "
                     "their training split"),
-        Option("--method", default=DEFAULT_METHOD, choices=list(SELECTORS),
-               help="selection method (default: %(default)s, the one measured to rank best "
-                    "against the ground truth and to repeat across seeds; see the docs' "
-                    "Presets page)"),
+        Option("--method", choices=list(SELECTORS),
+               help=f"selection method (default: {DEFAULT_METHOD}, the one measured to rank "
+                    "best against the ground truth and to repeat across seeds, see the docs' "
+                    f"Presets page; with --verify, {VERIFY_METHOD})"),
         Option("--preset", default="stable", choices=sorted(PRESETS),
                help="parameter set: " + ", ".join(sorted(PRESETS)) +
                     " (MolGroup takes all of it, a baseline the size of its GIN; the docs' "
@@ -78,6 +83,23 @@ def options():
                help="MolGroup: save the state after every finished round to FILE, and resume "
                     "from it when the same command is run again"),
         Option("--quiet", action="store_true", help="no progress bars or summaries"),
+        Option("--verify", action="store_true",
+               help="race the nested unions of the ranking's top 1..K against the target "
+                    "alone, one seed a round, and keep a group only if its gain is measured "
+                    "(verdict: helps / none helps / undecided)"),
+        Option("--budget", type=positive_int, metavar="N",
+               help="--verify: fits at most (default: 10 rounds of every group)"),
+        Option("--max-k", type=positive_int, metavar="K",
+               help="--verify: the largest union of the ranking's top K that races "
+                    "(default: 3, or every candidate when there are fewer)"),
+        Option("--min-gain", type=float, default=0.01, metavar="G",
+               help="--verify: the smallest relative gain worth having, a fraction "
+                    "(default: %(default)s, 1%% of the alone score)"),
+        Option("--verify-cache", metavar="DIR",
+               help="--verify: keep every finished fit in DIR, so that an interrupted "
+                    "verification resumes"),
+        Option("--n-jobs", type=int, metavar="N",
+               help="--verify: parallel fits within a round (default: one at a time)"),
         csv_group(),
         size_group(),
     ]
@@ -106,6 +128,8 @@ def make_selector(args):
     from ..presets import selector_params
     from ..registry import SELECTORS
 
+    if args.method is None:
+        args.method = VERIFY_METHOD if args.verify else DEFAULT_METHOD
     if args.method not in SELECTORS:
         raise CLIError(f"unknown method {args.method!r}; choose one of {', '.join(SELECTORS)}")
     entry = SELECTORS[args.method]
@@ -140,6 +164,61 @@ def check_selector_params(selector):
         raise CLIError(f"{option}: {exc}") from None
 
 
+def make_verifier(selector, args):
+    """``--verify``: a :class:`~molselect.evaluation.VerifiedSelector` around ``selector``."""
+    from ..evaluation import VerifiedSelector
+
+    # A budget larger than 10 rounds of every group buys more rounds.
+    max_k = args.max_k or 3
+    max_seeds = 10 if args.budget is None else max(10, args.budget // (1 + max_k))
+    verifier = VerifiedSelector(selector, max_k=max_k, budget=args.budget,
+                                max_seeds=max_seeds,
+                                min_gain=args.min_gain, cache=args.verify_cache,
+                                n_jobs=args.n_jobs, torch_threads=1 if args.n_jobs else None,
+                                random_state=args.seed, verbose=not args.quiet)
+    try:
+        verifier._validate_params()
+    except InvalidParameterError as exc:
+        flag = {"budget": "--budget", "min_gain": "--min-gain",
+                "n_jobs": "--n-jobs"}.get(exc.param)
+        raise CLIError(f"{flag}: {exc}" if flag else str(exc)) from None
+    return verifier
+
+
+def race_table(verifier):
+    """The race's final standing: one row per group."""
+    summary = verifier.summary_.copy()
+    summary.insert(0, "members", [", ".join(verifier.groups_[g]) for g in summary.index])
+    for column in ("gain", "low", "high"):
+        summary[column] = summary[column].map(lambda v: f"{v:+.1%}")
+    summary.loc[verifier.group_ or [], "status"] = "verified"
+    return summary.rename(columns={"low": "95% low", "high": "95% high"})
+
+
+def verdict_text(verifier, target):
+    """The verdict in words a chemist can act on."""
+    low, high = verifier.gain_interval_
+    detect = verifier.detectable_gain_
+    seen = (f"{detect:.1%}" if detect == detect and detect != float("inf")
+            else "no gain up to doubling the score")
+    cost = f"{verifier.n_fits_} fits"
+    if verifier.verdict_ == "helps":
+        return (f"verdict: HELPS. Train {target.name!r} with "
+                f"{', '.join(verifier.selected_)}: they add {verifier.gain_:+.1%} to its "
+                f"{target.metric} (interval {low:+.1%} to {high:+.1%}), measured on its test "
+                f"split ({cost}).")
+    if verifier.verdict_ == "none helps":
+        return (f"verdict: NONE HELPS. Every group's gain is below the smallest worth having "
+                f"(min gain {verifier.min_gain:.1%}): train {target.name!r} alone. The best, "
+                f"{verifier.summary_['gain'].idxmax()}, measured {verifier.gain_:+.1%} "
+                f"({low:+.1%} to {high:+.1%}; {cost}).")
+    return (f"verdict: UNDECIDED after {cost}. No group is shown to help or to fall short; "
+            f"the best, {verifier.summary_['gain'].idxmax()}, measured {verifier.gain_:+.1%} "
+            f"({low:+.1%} to {high:+.1%}), within noise. At this budget a gain of {seen} "
+            "would have been found with 80% probability; a larger --budget resolves smaller "
+            "gains. Nothing is selected.")
+
+
 def run(args):
     """Run ``molselect select`` on the parsed ``args``; return the exit code."""
     from .._selection_file import selection_text
@@ -150,6 +229,14 @@ def run(args):
     # a bad --threshold or --out must not cost a featurization, let alone a selection.
     selector = make_selector(args)
     check_selector_params(selector)
+    verify_only = [flag for flag, given in (("--budget", args.budget is not None),
+                                            ("--verify-cache", args.verify_cache is not None),
+                                            ("--n-jobs", args.n_jobs is not None))
+                   if given and not args.verify]
+    if verify_only:
+        raise CLIError(f"{', '.join(verify_only)}: an option of --verify; add --verify")
+    if args.verify:
+        selector = make_verifier(selector, args)
     if args.checkpoint:
         if "checkpoint" not in selector.get_params():
             raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
@@ -162,12 +249,31 @@ def run(args):
         print("target   ", train.summary())
         for data in pool.values():
             print("candidate", data.summary())
+    if args.verify and args.max_k is not None and args.max_k > len(pool):
+        raise CLIError(f"--max-k {args.max_k}: more than the {len(pool)} candidate(s)")
+    if args.verify:
+        selector.set_params(max_k=min(selector.max_k, len(pool)))
     selector.fit(train, pool, eval_set=[valid, test])
     elapsed = time.perf_counter() - start
+    ranker = selector.ranking_selector_ if args.verify else selector
     print(f"\n{args.method} ranking of {len(pool)} candidates for target {train.name!r} "
           f"({elapsed:.1f} s):")
-    print(format_table(selection_table(selector)))
-    print("\nselected:", ", ".join(selector.selected_) or "(none)")
+    table = selection_table(ranker)
+    if args.verify:
+        # The ranking orders the race; only the race selects.
+        table["status"] = [f"rank #{i}" for i in range(1, len(table) + 1)]
+    print(format_table(table))
+    if args.verify:
+        print("\nverification race (relative gain over the target alone, with intervals "
+              "valid under the repeated looks):")
+        print(format_table(race_table(selector)))
+        print()
+        print(verdict_text(selector, train))
+    else:
+        print("\nselected:", ", ".join(selector.selected_) or "(none)")
+        print("\nnot verified: the ranking is the selector's estimate, not a measured gain. "
+              "To check it on your target:\n  molselect select --target "
+              f"{args.target} --candidates {','.join(specs)} --verify")
 
     if args.out:
         out = Path(args.out)

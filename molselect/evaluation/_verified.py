@@ -34,9 +34,9 @@ def default_estimator(target):
     GINClassifier or GINRegressor
     """
     from ..models import GINClassifier, GINRegressor
-    from ..presets import estimator_params
+    from ..presets import get_estimator_preset
     kind = GINClassifier if CLASSIFICATION in target.task_types else GINRegressor
-    return apply_protocol(kind(**estimator_params("fast", "gin")), "default")
+    return apply_protocol(kind(**get_estimator_preset("fast", "gin")), "default")
 
 
 class VerifiedSelector(BaseAuxiliarySelector):
@@ -306,8 +306,12 @@ class VerifiedSelector(BaseAuxiliarySelector):
     def _report(self, look, race, fits, budget):
         if not self.verbose:
             return
-        parts = [f"{g} {look.gain[g]:+.1%} [{look.low[g]:+.1%}, {look.high[g]:+.1%}]"
-                 for g in look.gain]
+        if look.round >= self.min_seeds:
+            parts = [f"{g} {look.gain[g]:+.1%} [{look.low[g]:+.1%}, {look.high[g]:+.1%}]"
+                     for g in look.gain]
+        else:
+            parts = [f"{g} {look.gain[g]:+.1%}" for g in look.gain]
+            parts[-1] += f" (first bounds after round {self.min_seeds})"
         left = f"; left: {', '.join(look.left)}" if look.left else ""
         print(f"round {look.round} ({fits}/{budget} fits, {len(race.alive)} group(s) racing): "
               + "; ".join(parts) + left, file=sys.stderr, flush=True)
