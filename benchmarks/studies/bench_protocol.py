@@ -296,7 +296,7 @@ def summarize(table):
     rows = []
     for (target, protocol), g in table.groupby(["target", "protocol"], sort=False):
         wide = g.pivot(index="setting", columns="seed", values="score").dropna(axis=1)
-        if wide.shape[1] < 3 or "alone" not in wide.index:
+        if wide.shape[1] < 2 or "alone" not in wide.index or CONTROL not in wide.index:
             continue
         sign = 1.0 if greater_is_better(g["metric"].iloc[0]) else -1.0
         alone = wide.loc["alone"].mean()
@@ -315,6 +315,8 @@ def summarize(table):
                      "s per fit": seconds,
                      "noise x cost": vc["residual_sd"] ** 2 * seconds})
     out = pd.DataFrame(rows)
+    if out.empty:
+        return out
     base = out[out["protocol"] == "best-metric@20"].set_index("target")["noise x cost"]
     out["efficiency vs today"] = out["target"].map(base) / out["noise x cost"]
     return out
@@ -356,11 +358,13 @@ def report(records):
                   "| protocol | seeds | between sd % | residual sd % | F | reliability | "
                   "seeds for 0.8 | control gain % | s per fit | efficiency vs today |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in g.sort_values("efficiency vs today", ascending=False).itertuples():
+        for _, r in g.sort_values("efficiency vs today", ascending=False).iterrows():
             lines.append(
-                f"| {r.protocol} | {r.seeds} | {r._5:.2f} | {r._6:.2f} | {r.F:.2f} | "
-                f"{r.reliability:.2f} | {_fmt(r._9)} | {r._10:+.2f} +- {r._11:.2f} | "
-                f"{r._13:.1f} | {r._15:.2f} |")
+                f"| {r['protocol']} | {r['seeds']} | {r['between sd %']:.2f} | "
+                f"{r['residual sd %']:.2f} | {r['F']:.2f} | {r['reliability']:.2f} | "
+                f"{_fmt(r['seeds for 0.8'])} | {r['control gain %']:+.2f} +- "
+                f"{r['control ci']:.2f} | {r['s per fit']:.1f} | "
+                f"{r['efficiency vs today']:.2f} |")
         lines.append("")
     pooled = (summary.groupby("protocol")["efficiency vs today"]
               .apply(lambda x: float(np.exp(np.log(x).mean()))).sort_values(ascending=False))
