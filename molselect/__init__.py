@@ -29,7 +29,7 @@ _EXPORTS = {
     "plot_transfer_gains": "molselect.plotting",
     **{name: "molselect.evaluation" for name in (
         "transfer_gains", "evaluate_selection", "summarize_gains", "score_selector",
-        "VerifiedSelector",
+        "VerifiedSelector", "SubsetEffectsSelector", "subset_effects",
     )},
 }
 

@@ -264,6 +264,12 @@ SELECTORS.add("fingerprint", "molselect.selectors.simple:FingerprintSimilaritySe
                            "section 3).  No training: seconds."))
 SELECTORS.add("random", "molselect.selectors.simple:RandomSelector", description=(
     "``top_k`` candidates at random: a floor for the others."))
+SELECTORS.add("subset-effects", "molselect.evaluation._subsets:SubsetEffectsSelector",
+              description=(
+    "Each candidate's main effect on the target's test score, from downstream fits on "
+    "designed subsets of the candidates (random halves or an orthogonal design with its "
+    "fold-over), by least squares, with intervals.  Every fit informs every candidate "
+    "(Data Banzhaf's estimator).  Cost: ``n_runs`` downstream fits."))
 SELECTORS.add("task-type", "molselect.selectors.task_type:TaskTypeSelector", description=(
     "Candidates of the target's task type first (the share of their tasks of that type), "
     "ties in a seeded random order.  No training, no molecules: the metadata floor that no "

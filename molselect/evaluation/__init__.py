@@ -15,11 +15,11 @@ from ._protocol import PROTOCOLS, apply_protocol, protocol_params
 from ._race import GainRace, detectable_gain, simulate_races
 from ._scoring import score_selector
 from ._stats import VERDICTS, summarize_gains, variance_components
-from ._subsets import SubsetEffects, design_matrix, main_effects, subset_effects
+from ._subsets import SubsetEffects, SubsetEffectsSelector, design_matrix, main_effects, subset_effects
 from ._verified import VerifiedSelector, default_estimator
 
 __all__ = ["FitJob", "GainRace", "PROTOCOLS", "ResultCache", "VERDICTS", "VerifiedSelector",
            "apply_protocol", "default_estimator", "detectable_gain", "evaluate_selection",
            "permuted_labels", "protocol_params", "run_fit", "run_jobs", "score_selector",
            "simulate_races", "summarize_gains", "transfer_gains", "variance_components",
-           "SubsetEffects", "design_matrix", "main_effects", "subset_effects"]
+           "SubsetEffects", "SubsetEffectsSelector", "design_matrix", "main_effects", "subset_effects"]
