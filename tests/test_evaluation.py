@@ -11,7 +11,7 @@ from scipy import stats
 
 from molselect.core.prepare import build_table
 from molselect.datasets import MoleculeDataset, load_dataset, make_union
-from molselect.evaluation import (ResultCache, evaluate_selection, score_selector,
+from molselect.evaluation import (ResultCache, apply_protocol, evaluate_selection, score_selector,
                                   summarize_gains, transfer_gains)
 from molselect.evaluation import _jobs
 from molselect.models import GINClassifier, GINRegressor
@@ -195,7 +195,9 @@ def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
     assert len(ResultCache(tmp_path)) == 6
     np.testing.assert_allclose(gains["gain"], gains["score_with"] - gains["score_alone"])
     np.testing.assert_allclose(gains["relative_gain"], gains["gain"] / gains["score_alone"])
-    again = GINClassifier(**TINY, random_state=5).fit(train, eval_set=valid).score(test)
+    # Each fit is the estimator under the default protocol (apply_protocol), seeded.
+    again = apply_protocol(GINClassifier(**TINY, random_state=5), "default").fit(
+        train, eval_set=valid).score(test)
     assert gains.loc[gains["seed"] == 5, "score_alone"].iloc[0] == pytest.approx(again)
 
 
@@ -225,7 +227,10 @@ def test_planted_helpful_and_uninformative_auxiliaries():
     about 0), and over these 3 seeds its mean is +0.007 on one machine.  That
     is why the ground truth tests every candidate against such a control;
     here the copy must help on average and beat the permuted copy in every
-    seed, by a clear margin on average.
+    seed, by a clear margin on average.  The estimator's own 40 epochs
+    (``protocol="fixed"``): under early stopping both copies gain alike on this
+    200-molecule target (measured: copy +0.07..+0.24, permuted +0.11..+0.19 RMSE
+    over 3 seeds), which is the control's point.
     """
     esol = load_dataset("esol")
     train = _take(esol.train, 200)
@@ -237,7 +242,7 @@ def test_planted_helpful_and_uninformative_auxiliaries():
                        device="cpu")
     gains = transfer_gains(train, {"copy": copy, "permuted": permuted}, est, seeds=3,
                            eval_set=esol.valid, test_set=esol.test, verbose=False,
-                           torch_threads=1)
+                           torch_threads=1, protocol="fixed")
     by_seed = gains.pivot(index="seed", columns="candidate", values="gain")
     assert by_seed["copy"].mean() > 0, by_seed
     assert (by_seed["copy"] > by_seed["permuted"]).all(), by_seed

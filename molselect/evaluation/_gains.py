@@ -13,6 +13,7 @@ from ..datasets._validation import as_dataset, name_datasets
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
 from ._jobs import FitJob, run_jobs
+from ._protocol import apply_protocol
 
 __all__ = ["evaluate_selection", "permuted_labels", "transfer_gains"]
 
@@ -139,12 +140,12 @@ def _check_resample(resample_to):
 
 
 def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, resample_to,
-                  leakage_guard, cache, n_jobs, torch_threads, verbose, cached_only):
+                  leakage_guard, cache, n_jobs, torch_threads, verbose, cached_only, protocol):
     """Run the alone fit and one fit per setting for every seed; return the tidy table.
 
     ``settings`` maps a label to the auxiliaries (name -> dataset) trained with the target.
     """
-    estimator = _check_estimator(estimator)
+    estimator = apply_protocol(_check_estimator(estimator), protocol)
     seeds = _check_seeds(seeds)
     resample_to = _check_resample(resample_to)
     train, valid, test = _resolve_splits(target, eval_set, test_set)
@@ -189,8 +190,8 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
 
 
 def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, test_set=None,
-                   resample_to=None, leakage_guard=True, cache=None, n_jobs=None,
-                   torch_threads=None, verbose=True, cached_only=False):
+                   protocol="default", resample_to=None, leakage_guard=True, cache=None,
+                   n_jobs=None, torch_threads=None, verbose=True, cached_only=False):
     """Measure what each candidate auxiliary does to the target: the study of the paper's fig. 1.
 
     For every seed, a clone of ``estimator`` is fitted on the target alone and,
@@ -221,6 +222,13 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
     eval_set, test_set : dataset, optional
         The target's validation split (best epoch) and test split (the
         score); taken from ``target`` when it is a DatasetSplits.
+    protocol : str, default="default"
+        How long each fit trains and which network it scores, set on the
+        estimator (:data:`~molselect.evaluation.PROTOCOLS`): "default" is the
+        protocol measured to give the least noise per CPU second
+        (``benchmarks/results/protocol.md``); "fixed" fits the estimator as
+        given (its ``epochs``, the best validation epoch's network: molselect
+        0.1's protocol).
     resample_to : int, optional
         Resample every training set (target and candidate) to this many
         molecules, as the paper's appendix C does with 5,000 to "mitigate the
@@ -288,12 +296,13 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
                          test_set=test_set, resample_to=resample_to,
                          leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
-                         cached_only=cached_only)
+                         cached_only=cached_only, protocol=protocol)
 
 
 def evaluate_selection(target, selected, estimator, *, seeds=5, eval_set=None, test_set=None,
-                       resample_to=None, leakage_guard=True, cache=None, n_jobs=None,
-                       torch_threads=None, verbose=True, label=None, cached_only=False):
+                       protocol="default", resample_to=None, leakage_guard=True, cache=None,
+                       n_jobs=None, torch_threads=None, verbose=True, label=None,
+                       cached_only=False):
     """Target alone against target + the selected union, paired by seed.
 
     The same protocol and statistics as :func:`transfer_gains`, with the
@@ -307,8 +316,8 @@ def evaluate_selection(target, selected, estimator, *, seeds=5, eval_set=None, t
     selected : mapping of str to dataset, list of datasets, or a union
         The selected auxiliaries; a ``DatasetGroup`` or a selector's
         ``fit_transform`` output (target first) is taken without its target.
-    estimator, seeds, eval_set, test_set, resample_to, leakage_guard, cache, n_jobs, \
-torch_threads, verbose, cached_only
+    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, cache, \
+n_jobs, torch_threads, verbose, cached_only
         As :func:`transfer_gains`.
     label : str, optional
         The ``candidate`` value of the rows (default: the auxiliaries' names
@@ -329,4 +338,4 @@ torch_threads, verbose, cached_only
                          test_set=test_set, resample_to=resample_to,
                          leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
-                         cached_only=cached_only)
+                         cached_only=cached_only, protocol=protocol)
