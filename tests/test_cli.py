@@ -89,10 +89,12 @@ def test_console_script_runs_and_fails_cleanly():
 
 
 def test_methods_map_to_existing_selectors():
-    from molselect import selectors
+    import molselect
+    from molselect.base import BaseAuxiliarySelector
 
     for method, entry in SELECTORS.items():
-        assert hasattr(selectors, entry.class_name), method
+        assert issubclass(entry.cls, BaseAuxiliarySelector), method
+        assert getattr(molselect, entry.class_name) is entry.cls, method   # public
 
 
 # -- datasets --------------------------------------------------------------------------------
