@@ -265,20 +265,18 @@ def test_evaluate_missing_selection_file(capsys, tmp_path):
 
 def test_demo_parser_keeps_its_defaults():
     args = build_parser().parse_args(["demo"])
-    assert args.target == "bbbp" and args.preset == "stable" and "tox21" in args.candidates
+    assert args.target == "bbbp" and "tox21" in args.candidates
+    assert (args.budget, args.max_k, args.n_jobs) == (24, 2, 2)
 
 
-def test_demo_runs_a_selection_and_prints_the_ranking(monkeypatch, capsys):
-    # The real preset takes minutes; a tiny one exercises the same path.
-    from molselect import presets
-
-    monkeypatch.setitem(presets.PRESETS, "tiny", {"hidden_dim": 8, "num_layers": 1, "epochs": 2,
-                                                  "n_rounds": 1, "batch_size": 256})
-    code = main(["demo", "--candidates", "esol", "freesolv", "--preset", "tiny"])
-    out = capsys.readouterr().out
+@pytest.mark.slow
+def test_demo_runs_a_verified_selection(tiny_verifier, capsys):
+    # The real model takes minutes; a tiny one exercises the same path.
+    code = main(["demo", "--candidates", "esol", "bace", "--budget", "9", "--n-jobs", "1"])
+    captured = capsys.readouterr()
     assert code == 0
-    assert "bbbp" in out and "affinity" in out and "selected:" in out
-    assert "esol" in out and "freesolv" in out
+    assert "rank #1" in captured.out and "verification race" in captured.out
+    assert "verdict:" in captured.out and "round 3 (9/9 fits" in captured.err
 
 
 # -- transfer ----------------------------------------------------------------------------------
