@@ -137,7 +137,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
         Per group: rounds raced, gain, low, high, status.
     trace_ : pandas.DataFrame
         Tidy: ``round``, ``group`` ("alone" for the target alone), ``seed``,
-        ``score``.
+        ``score`` (the test metric) and ``seconds`` (the fit's time when it ran;
+        a cached fit keeps the time it took then).
     ranking_selector_ : selector
         The fitted wrapped selector; ``affinity_`` and ``ranking_`` are its.
 
@@ -268,7 +269,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
             scores = {name: results[job.key]["test_score"] for name, job in jobs.items()}
             fits += len(jobs)
             trace += [{"round": len(race.alone) + 1, "group": name, "seed": seed,
-                       "score": score} for name, score in scores.items()]
+                       "score": scores[name], "seconds": results[job.key]["seconds"]}
+                      for name, job in jobs.items()]
             race.add_round(scores["alone"], {g: scores[g] for g in race.alive})
             look = race.look()
             self._report(look, race, fits, budget)
