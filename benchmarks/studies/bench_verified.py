@@ -52,7 +52,7 @@ def race(name, budget, max_k, n_jobs):
         warnings.simplefilter("ignore")
         pool = {c: load_dataset(c).train for c in BUNDLED if c != name}
     verifier = VerifiedSelector(TaskTypeSelector(random_state=0), max_k=max_k, budget=budget,
-                                max_seeds=max(3, budget // (1 + max_k)), cache=CACHE,
+                                cache=CACHE,
                                 n_jobs=n_jobs, torch_threads=1, verbose=True)
     start = time.perf_counter()
     verifier.fit(splits.train, pool, eval_set=[splits.valid, splits.test])

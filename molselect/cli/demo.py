@@ -49,7 +49,7 @@ def run(args):
     for data in pool.values():
         print("  candidate", data.summary())
     verifier = VerifiedSelector(TaskTypeSelector(random_state=args.seed), max_k=args.max_k,
-                                budget=args.budget, max_seeds=args.budget // (1 + args.max_k),
+                                budget=args.budget,
                                 n_jobs=args.n_jobs, torch_threads=1,
                                 random_state=args.seed, verbose=True)
     print(f"\nracing the top {args.max_k} unions of the task-type ranking against "

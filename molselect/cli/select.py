@@ -168,11 +168,7 @@ def make_verifier(selector, args):
     """``--verify``: a :class:`~molselect.evaluation.VerifiedSelector` around ``selector``."""
     from ..evaluation import VerifiedSelector
 
-    # A budget larger than 10 rounds of every group buys more rounds.
-    max_k = args.max_k or 3
-    max_seeds = 10 if args.budget is None else max(10, args.budget // (1 + max_k))
-    verifier = VerifiedSelector(selector, max_k=max_k, budget=args.budget,
-                                max_seeds=max_seeds,
+    verifier = VerifiedSelector(selector, max_k=args.max_k or 3, budget=args.budget,
                                 min_gain=args.min_gain, cache=args.verify_cache,
                                 n_jobs=args.n_jobs, torch_threads=1 if args.n_jobs else None,
                                 random_state=args.seed, verbose=not args.quiet)
@@ -199,8 +195,9 @@ def verdict_text(verifier, target):
     """The verdict in words a chemist can act on."""
     low, high = verifier.gain_interval_
     detect = verifier.detectable_gain_
-    seen = (f"{detect:.1%}" if detect == detect and detect != float("inf")
-            else "no gain up to doubling the score")
+    seen = (f"a gain of {detect:.1%} would have been found with 80% probability"
+            if detect == detect and detect != float("inf")
+            else "not even a gain that doubled the score would have been found reliably")
     cost = f"{verifier.n_fits_} fits"
     if verifier.verdict_ == "helps":
         return (f"verdict: HELPS. Train {target.name!r} with "
@@ -214,9 +211,8 @@ def verdict_text(verifier, target):
                 f"({low:+.1%} to {high:+.1%}; {cost}).")
     return (f"verdict: UNDECIDED after {cost}. No group is shown to help or to fall short; "
             f"the best, {verifier.summary_['gain'].idxmax()}, measured {verifier.gain_:+.1%} "
-            f"({low:+.1%} to {high:+.1%}), within noise. At this budget a gain of {seen} "
-            "would have been found with 80% probability; a larger --budget resolves smaller "
-            "gains. Nothing is selected.")
+            f"({low:+.1%} to {high:+.1%}), within noise. At this budget {seen}; a larger "
+            "--budget resolves smaller gains. Nothing is selected.")
 
 
 def run(args):

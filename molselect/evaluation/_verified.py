@@ -93,8 +93,9 @@ class VerifiedSelector(BaseAuxiliarySelector):
         The smallest relative gain worth having (0.01: 1% of the alone score).
     min_seeds : int, default=3
         Rounds before the first look.
-    max_seeds : int, default=10
-        Rounds at most (the last planned look).
+    max_seeds : int, optional
+        Rounds at most (the last planned look).  Default: 10, or as many
+        rounds as ``budget`` buys for every group when that is more.
     budget : int, optional
         Fits at most; default ``max_seeds x (1 + number of groups)``.
     cache : str, path-like or ResultCache, optional
@@ -163,7 +164,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "min_gain": [Interval(Real, 0, None, closed="left")],
         "min_seeds": [Interval(Integral, 2, None, closed="left")],
-        "max_seeds": [Interval(Integral, 2, None, closed="left")],
+        "max_seeds": [Interval(Integral, 2, None, closed="left"), None],
         "budget": [POSITIVE_INT, None],
         "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"),
                   None],
@@ -174,7 +175,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
     }
 
     def __init__(self, selector=None, estimator=None, *, protocol="default", max_k=3,
-                 include_all=False, groups=None, alpha=0.05, min_gain=0.01, min_seeds=3, max_seeds=10, budget=None, cache=None,
+                 include_all=False, groups=None, alpha=0.05, min_gain=0.01, min_seeds=3,
+                 max_seeds=None, budget=None, cache=None,
                  n_jobs=None, torch_threads=None, random_state=0, verbose=False,
                  leakage_guard=True):
         self.selector = selector
@@ -201,9 +203,13 @@ class VerifiedSelector(BaseAuxiliarySelector):
             raise ValueError(
                 "VerifiedSelector needs the target's validation split (best epoch) and a "
                 "held-out split to score: eval_set=[valid, test]")
-        if self.min_seeds > self.max_seeds:
+        n_groups = self.max_k + bool(self.include_all) + len(self.groups or {})
+        max_seeds = self.max_seeds
+        if max_seeds is None:
+            max_seeds = max(10, (self.budget or 0) // (1 + n_groups))
+        if self.min_seeds > max_seeds:
             raise ValueError(f"min_seeds ({self.min_seeds}) is more than max_seeds "
-                             f"({self.max_seeds})")
+                             f"({max_seeds})")
         if self.max_k > len(candidates):
             raise ValueError(f"max_k={self.max_k} is more than the {len(candidates)} "
                              "candidate(s): lower max_k or give more candidates")
@@ -223,19 +229,21 @@ class VerifiedSelector(BaseAuxiliarySelector):
             if unknown or not members:
                 raise ValueError(f"groups[{name!r}] names {unknown or 'no'} candidate(s); the "
                                  f"candidates are {list(candidates)}")
-        n_groups = self.max_k + bool(self.include_all) + len(self.groups or {})
-        budget = self.budget or self.max_seeds * (1 + n_groups)
+        budget = self.budget or max_seeds * (1 + n_groups)
         if budget < (1 + n_groups) * self.min_seeds:
             raise ValueError(
                 f"budget={budget} fits cannot reach the first look: {self.min_seeds} rounds "
                 f"of {1 + n_groups} fits (the target alone and {n_groups} group(s)) need "
                 f"{(1 + n_groups) * self.min_seeds}")
-        return estimator, budget
+        return estimator, budget, max_seeds
 
     # -- the race ---------------------------------------------------------------------------
     def _score_candidates(self, target, candidates, eval_sets):
-        estimator, budget = self._checked_setup(target, candidates, eval_sets)
+        estimator, budget, max_seeds = self._checked_setup(target, candidates, eval_sets)
         ranker = clone(self.selector) if self.selector is not None else None
+        if ranker is not None and ranker.get_params().get("random_state", 0) is None:
+            # An unseeded ranking would race other groups on a rerun (and miss the cache).
+            ranker.set_params(random_state=self.random_state)
         if ranker is None:
             from ..selectors import TaskTypeSelector
 
@@ -256,9 +264,9 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
         race = GainRace(list(groups), greater_is_better=greater_is_better(target.metric),
                         alpha=self.alpha, min_gain=self.min_gain, min_seeds=self.min_seeds,
-                        max_seeds=self.max_seeds)
+                        max_seeds=max_seeds)
         trace, fits, verdict, winner = [], 0, "undecided", None
-        while len(race.alone) < self.max_seeds and fits + 1 + len(race.alive) <= budget:
+        while len(race.alone) < max_seeds and fits + 1 + len(race.alive) <= budget:
             seed = self.random_state + len(race.alone)
             racing = ["alone", *race.alive]
             jobs = {name: FitJob(estimator, members[name], valid, test, seed,
@@ -287,7 +295,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
             "n_fits_": fits,
             "detectable_gain_": detectable_gain(
                 sd_fit, len(groups), alpha=self.alpha, min_gain=self.min_gain,
-                min_seeds=self.min_seeds, max_seeds=self.max_seeds, budget=budget),
+                min_seeds=self.min_seeds, max_seeds=max_seeds, budget=budget),
             "groups_": groups, "summary_": summary, "trace_": pd.DataFrame(trace),
             "ranking_selector_": ranker,
         }
