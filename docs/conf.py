@@ -141,7 +141,12 @@ def _write_selector_table():
              "   * - Selector", "     - ``--method``", "     - What it scores"]
     for class_name, (names, description) in rows.items():
         # Link the class where the API reference documents it.
-        where = "molselect" if f"\n   {class_name}\n" in api else "molselect.selectors"
+        if f"\n   {class_name}\n" in api:
+            where = "molselect"
+        elif f"\n   evaluation.{class_name}\n" in api:
+            where = "molselect.evaluation"
+        else:
+            where = "molselect.selectors"
         lines += [f"   * - :class:`~{where}.{class_name}`", f"     - {', '.join(names)}",
                   f"     - {' '.join(description)}"]
     text = "\n".join(lines) + "\n"

@@ -191,7 +191,7 @@ class GainRace:
             self.scores[g].append(float(group_scores[g]))
 
     def look(self):
-        """Decide who leaves and whether the race is over; returns the :class:`RaceLook`."""
+        """Decide who leaves and whether the race is over; returns the ``RaceLook``."""
         n = len(self.alone)
         look = RaceLook(round=n)
         for g in self.alive:

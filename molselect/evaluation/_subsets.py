@@ -173,7 +173,7 @@ def _held_out(X, y, ridge, n_folds, random_state):
 
 @dataclass
 class SubsetEffects:
-    """What :func:`subset_effects` measured.
+    """What :func:`~molselect.evaluation.subset_effects` measured.
 
     Attributes
     ----------
@@ -296,12 +296,13 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
 
 
 class SubsetEffectsSelector(BaseAuxiliarySelector):
-    """Rank candidates by their designed-subset main effect on the target (:func:`subset_effects`).
+    """Rank candidates by their designed-subset main effect on the target.
 
-    Trains the downstream model on ``n_runs`` designed subsets of the
-    candidates and ranks them by their estimated main effect on the
-    target's test score: every fit informs every candidate, so for the same
-    number of fits its effects are less noisy than pairwise gains.
+    The selector of :func:`~molselect.evaluation.subset_effects`: trains the
+    downstream model on ``n_runs`` designed subsets of the candidates and
+    ranks them by their estimated main effect on the target's test score:
+    every fit informs every candidate, so for the same number of fits its
+    effects are less noisy than pairwise gains.
 
     Parameters
     ----------

@@ -62,7 +62,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
     The bounds stay valid under the repeated looks: a Pocock group-sequential
     boundary spends ``alpha`` over the planned looks, and Bonferroni's
-    inequality over the groups (:mod:`molselect.evaluation._race`), so the
+    inequality over the groups (:class:`~molselect.evaluation.GainRace`), so the
     probability that any reported interval misses its true gain is at most
     ``alpha``, the winner's included.
 
