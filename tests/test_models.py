@@ -319,7 +319,7 @@ def test_callbacks_see_the_validation_figures_and_can_stop(data):
 
 
 def test_validation_loss_is_cross_entropy_and_standardised_mse():
-    from molselect.models._base import validation_loss
+    from molselect.models._protocol import validation_loss
 
     y = np.array([[1.0, 2.0], [0.0, np.nan], [np.nan, 4.0]])
     out = np.array([[0.8, 1.0], [0.4, 0.0], [0.5, 6.0]])

@@ -1,9 +1,10 @@
 """What the four downstream estimators share: input checks, fitting, prediction.
 
 An architecture subclass says how to build its encoder, its optimiser and
-its batch inputs; a kind mixin (:class:`GraphClassifierMixin`,
-:class:`GraphRegressorMixin`) says how outputs become predictions and
-scores.  Fitting is the core's one training loop
+its batch inputs; a kind mixin (``GraphClassifierMixin``,
+``GraphRegressorMixin`` in :mod:`molselect.models._mixins`) says how outputs
+become predictions and scores; :mod:`molselect.models._protocol` holds the
+training protocol's validation loss.  Fitting is the core's one training loop
 (:func:`molselect.core.train` with :class:`~molselect.core.JointStep` or the
 GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
 Encoder checkpoints and pickled networks are read and written by
@@ -19,7 +20,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..core import (BestEpoch, Callback, EarlyStopping, GradNormStep, JointStep, MultiHead,
@@ -29,73 +30,15 @@ from ..core.prepare import LabelScaler, build_table
 from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
                                  StrOptions, _InstancesOf)
 from .._validation import check_random_state
-from ..datasets._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset
+from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
 from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
 from ..metrics import evaluate, is_better, to_score
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
+from ._protocol import MONITORS, lower_loss, validation_loss
 
-__all__ = ["BaseGraphEstimator", "GraphClassifierMixin", "GraphRegressorMixin"]
+__all__ = ["BaseGraphEstimator"]
 
 LOSS_WEIGHTINGS = ("uniform", "gradnorm")
-MONITORS = ("metric", "loss")
-
-#: The numpydoc entries of the training-protocol parameters every estimator shares.
-PROTOCOL_PARAMS_DOC = """    early_stopping : int, optional
-        Patience: stop when the monitored validation figure has not improved
-        for this many epochs (``epochs`` is then the most).  Needs ``eval_set``.
-        None (default) trains every epoch.
-    monitor : {"metric", "loss"}, default="metric"
-        The validation figure that picks the kept epoch(s) and stops early:
-        the target's metric, or its loss (cross-entropy / standardised MSE,
-        smoother on a small validation split).
-    n_checkpoints : int, default=1
-        Predict with the mean of the ``n_checkpoints`` best validation epochs'
-        networks (a checkpoint ensemble: probabilities or values averaged)
-        instead of the best one alone.
-    callbacks : list of molselect.core.Callback, optional
-        Called at the end of every epoch after the validation (they see
-        ``valid_metric`` and ``valid_loss`` in the epoch's record) and when
-        training ends; a callback with a ``set_estimator`` method receives the
-        estimator first.  A callback that sets ``stop_training`` ends the fit.
-"""
-
-
-def validation_loss(y, outputs, task_types, scale):
-    """Mean masked loss of predictions: cross-entropy for classification, standardised MSE.
-
-    The figure the training minimises, on held-out data: smoother than a
-    ranking metric on a small validation split, so a better guide for early
-    stopping and for choosing checkpoints.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n, n_tasks)
-        Labels, NaN where missing.
-    outputs : ndarray of shape (n, n_tasks)
-        Probabilities (classification tasks) or values in label units.
-    task_types : list of str
-    scale : ndarray of shape (n_tasks,)
-        The label scaler's per-task scale (1 for classification tasks).
-
-    Returns
-    -------
-    float
-        Mean over tasks with labels of each task's mean loss; NaN without labels.
-    """
-    y = np.asarray(y, dtype=np.float64).reshape(len(outputs), -1)
-    clf = np.array([t == CLASSIFICATION for t in task_types])
-    p = np.clip(outputs, 1e-7, 1 - 1e-7)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loss = np.where(clf, -(y * np.log(p) + (1 - y) * np.log(1 - p)),
-                        ((outputs - y) / np.asarray(scale)) ** 2)
-    labelled = ~np.isnan(y)
-    counts = labelled.sum(axis=0)
-    if not counts.any():
-        return float("nan")
-    per_task = np.where(labelled, loss, 0.0).sum(axis=0)[counts > 0] / counts[counts > 0]
-    return float(per_task.mean())
-
-
 class _Network(torch.nn.Module):
     """Shared encoder + one linear head per member: ``forward(batch) -> list of predictions``.
 
@@ -261,7 +204,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
     def _monitor(self):
         """The validation figure that picks kept epochs and stops early, and its order."""
         if self.monitor == "loss":
-            return "valid_loss", _lower_loss
+            return "valid_loss", lower_loss
         return "valid_metric", partial(is_better, metric=self.metric_)
 
     def _check_callbacks(self):
@@ -464,127 +407,3 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         super().__setstate__(state)
         if isinstance(model, dict):
             self.model_ = network_from_state(self, model)
-
-
-def _lower_loss(new, best):
-    return bool(np.isfinite(new)) and (best is None or new < best)
-
-
-class GraphClassifierMixin(ClassifierMixin):
-    """Predictions and score of the classifiers (every task binary).
-
-    Output shapes follow scikit-learn for a single task and stay
-    two-dimensional for several: ``predict_proba`` gives (n, 2) columns
-    ``[P(0), P(1)]`` for one task and (n, n_tasks) positive-class
-    probabilities for several; ``predict`` gives (n,) labels for one task and
-    (n, n_tasks) for several.
-    """
-
-    _kind = CLASSIFICATION
-
-    @property
-    def classes_(self):
-        """ndarray: the class labels of every task, ``[0, 1]``."""
-        check_is_fitted(self, "model_")
-        return np.array([0, 1])
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : dataset or sequence of str
-            The target's data (or SMILES strings).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2) for one task, (n_samples, n_tasks) for several
-            For one task, ``[P(0), P(1)]``; for several, ``P(1)`` per task.
-        """
-        _, proba = self._predict_outputs(X)
-        if self.n_tasks_ == 1:
-            return np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-        return proba
-
-    def predict(self, X):
-        """Class labels (probability of class 1 at least 0.5).
-
-        Parameters
-        ----------
-        X : dataset or sequence of str
-
-        Returns
-        -------
-        ndarray of int, shape (n_samples,) for one task, (n_samples, n_tasks) for several
-        """
-        _, proba = self._predict_outputs(X)
-        labels = (proba >= 0.5).astype(np.int64)
-        return labels[:, 0] if self.n_tasks_ == 1 else labels
-
-    def score(self, X, y=None, sample_weight=None):
-        """The target's metric on labelled data (greater is better).
-
-        ``sample_weight`` is not supported (a ``TypeError`` if given).
-
-        ROC-AUC (or average precision, when that is the target's metric)
-        per task over its labelled rows, averaged over the tasks that have
-        both classes; see :func:`molselect.metrics.evaluate`.
-
-        Parameters
-        ----------
-        X : dataset
-            Target-only labelled data (e.g. the test split).
-        y : None
-            Ignored (labels live in ``X``); present for scikit-learn's API.
-        sample_weight : None
-            Not supported.
-
-        Returns
-        -------
-        float
-            NaN when no task has both classes.
-        """
-        return self._score(X, sample_weight)
-
-
-class GraphRegressorMixin(RegressorMixin):
-    """Predictions and score of the regressors."""
-
-    _kind = REGRESSION
-
-    def predict(self, X):
-        """Predicted values in label units.
-
-        Parameters
-        ----------
-        X : dataset or sequence of str
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) for one task, (n_samples, n_tasks) for several
-        """
-        _, out = self._predict_outputs(X)
-        return out[:, 0] if self.n_tasks_ == 1 else out
-
-    def score(self, X, y=None, sample_weight=None):
-        """Negative RMSE or MAE (the target's metric) on labelled data: greater is better.
-
-        Like scikit-learn's ``neg_root_mean_squared_error`` /
-        ``neg_mean_absolute_error`` scorers, computed per task over the
-        labelled rows and averaged over tasks; this is *not* R^2, unlike
-        scikit-learn's ``RegressorMixin.score``.
-
-        Parameters
-        ----------
-        X : dataset
-            Target-only labelled data.
-        y : None
-            Ignored.
-        sample_weight : None
-            Not supported (a ``TypeError`` if given).
-
-        Returns
-        -------
-        float
-        """
-        return self._score(X, sample_weight)

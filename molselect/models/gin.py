@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..core import GINEncoder, adam
-from ._base import (PROTOCOL_PARAMS_DOC, BaseGraphEstimator, GraphClassifierMixin,
-                    GraphRegressorMixin)
+from ._base import BaseGraphEstimator
+from ._mixins import GraphClassifierMixin, GraphRegressorMixin
+from ._protocol import PROTOCOL_PARAMS_DOC
 
 __all__ = ["GINClassifier", "GINRegressor"]
 

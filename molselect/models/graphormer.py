@@ -16,8 +16,9 @@ from .._param_validation import POSITIVE_INT, Interval, InvalidParameterError
 from ..core.gin import feature_dims
 from ..core.graphormer import GraphormerEncoder
 from ..core.graphormer_input import GraphormerInputs
-from ._base import (PROTOCOL_PARAMS_DOC, BaseGraphEstimator, GraphClassifierMixin,
-                    GraphRegressorMixin)
+from ._base import BaseGraphEstimator
+from ._mixins import GraphClassifierMixin, GraphRegressorMixin
+from ._protocol import PROTOCOL_PARAMS_DOC
 
 __all__ = ["GraphormerClassifier", "GraphormerRegressor"]
 
