@@ -142,14 +142,17 @@ def test_select_takes_the_linearized_meta_gradient(capsys, tmp_path):
 
 def test_select_prints_a_ranked_table(capsys):
     code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
-                         "--rounds", "1", *TINY)
+                         "--rounds", "1", "--top-k", "1", *TINY)
     assert code == 0
     assert "target    bbbp: 40 molecules" in out
     table = out[out.index("candidate "):]
     for column in ("affinity", "task", "structure", "status"):
         assert column in table
     assert "selected #1" in table
-    assert "MolGroup round 1/1" in err  # the progress bar
+    # One round: the candidate left out was not selected, not "dropped in round 1".
+    assert "not selected" in table and "dropped in round" not in table
+    # Not a terminal (a redirected log): no progress bar.
+    assert "MolGroup round 1/1" not in err and "it/s" not in err
 
 
 def test_select_baseline_from_csv_files(capsys, csv_files, tmp_path):
@@ -158,6 +161,7 @@ def test_select_baseline_from_csv_files(capsys, csv_files, tmp_path):
     code, out, _ = run(capsys, "select", "--target", str(target), "--candidates",
                        f"{candidate},bace", "--method", "fingerprint", "--smiles-col", "SMILES",
                        "--task-cols", "permeable", "--max-molecules", "40", "--quiet",
+                       "--split", "random",
                        "--out", str(out_file))
     assert code == 0, out
     result = json.loads(out_file.read_text())
@@ -289,12 +293,21 @@ def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
     assert code == 0
     assert "relative gain in test roc_auc" in out and "verdict" in out
     assert "within the noise of 3 seed(s)" in out
+    # The permuted-label control runs by default: a row, and a "vs control" column.
+    control = "bbbp (permuted labels)"
+    assert control in out and "vs control" in out and "against the control" in out
     tidy = pd.read_csv(out_file)
-    assert len(tidy) == 6 and set(tidy["candidate"]) == {"bace", "esol"}
+    assert len(tidy) == 9 and set(tidy["candidate"]) == {"bace", "esol", control}
     assert sorted(tidy["seed"].unique()) == [0, 1, 2]
     summary = pd.read_csv(tmp_path / "gains.summary.csv")
-    assert set(summary["candidate"]) == {"bace", "esol"} and "verdict" in summary
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 9   # 3 seeds x (1 + 2)
+    assert set(summary["candidate"]) == {"bace", "esol", control} and "verdict" in summary
+    from molselect.evaluation import summarize_gains
+    versus = summarize_gains(tidy, relative_to=control).set_index("candidate")
+    mine = summary.set_index("candidate")
+    assert mine.loc["bace", "relative_gain_vs_control"] == pytest.approx(
+        versus.loc["bace", "relative_gain"])
+    assert pd.isna(mine.loc[control, "verdict_vs_control"])
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 12   # 3 seeds x (1 + 2 + control)
     # the same call again is read from the cache
     code, again, _ = run(capsys, *argv)
     pd.testing.assert_frame_equal(pd.read_csv(out_file).drop(columns=["seconds_alone",
