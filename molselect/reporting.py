@@ -34,7 +34,8 @@ def selection_table(selector):
         Indexed by candidate in the order of ``ranking_``.  Columns: ``affinity``;
         ``sd`` and ``95% CI`` when repeats ran (``n_repeats > 1``); ``task`` and
         ``structure`` when the selector scores those separately (MolGroup); and
-        ``status``: ``"selected #i"``, ``"dropped in round r"`` or ``"not selected"``.
+        ``status``: ``"selected #i"``, ``"dropped in round r"`` or ``"not selected"``
+        (also for a candidate a one-round selection left out).
     """
     import pandas as pd
 
@@ -54,7 +55,10 @@ def selection_table(selector):
     for name in table.index:
         if name in selector.selected_:
             status.append(f"selected #{selector.selected_.index(name) + 1}")
-        elif dropped is not None and not pd.isna(dropped.get(name)):
+        elif (dropped is not None and not pd.isna(dropped.get(name))
+              and getattr(selector, "n_rounds", None) != 1):
+            # With one round there is no filtering to speak of: the round that drops a
+            # candidate is the selection itself.
             status.append(f"dropped in round {int(dropped[name])}")
         else:
             status.append("not selected")
@@ -79,19 +83,29 @@ def transfer_table(summary, metric):
     pandas.DataFrame
         Indexed by candidate: ``"{metric} with"`` (the mean test score with the
         candidate), ``gain``, ``se``, ``95% CI low``, ``95% CI high`` (relative gains,
-        as percentage strings), ``p (BH)`` (the adjusted p-value) and ``verdict``.
+        as percentage strings), ``p (BH)`` (the adjusted p-value) and ``verdict``;
+        when the summary holds ``relative_gain_vs_control`` and
+        ``verdict_vs_control`` (``molselect transfer``'s permuted-label
+        control), also ``vs control`` (the relative gain over the control, a
+        percentage) and ``verdict vs control``.
     """
-    shown = summary.set_index("candidate")[
-        ["score_with", "relative_gain", "relative_gain_se", "relative_ci_low",
-         "relative_ci_high", "p_adjusted", "verdict"]]
-    for column in ("relative_gain", "relative_ci_low", "relative_ci_high"):
-        shown[column] = shown[column].map(format_percent)
+    columns = ["score_with", "relative_gain", "relative_gain_se", "relative_ci_low",
+               "relative_ci_high", "p_adjusted", "verdict"]
+    versus = [c for c in ("relative_gain_vs_control", "verdict_vs_control") if c in summary]
+    shown = summary.set_index("candidate")[columns + versus]
+    for column in ("relative_gain", "relative_ci_low", "relative_ci_high",
+                   "relative_gain_vs_control"):
+        if column in shown:
+            shown[column] = shown[column].map(format_percent)
     shown["relative_gain_se"] = shown["relative_gain_se"].map(
         lambda v: "-" if v != v else f"{100 * v:.2f}%")
+    if "verdict_vs_control" in shown:
+        shown["verdict_vs_control"] = shown["verdict_vs_control"].fillna("(control)")
     return shown.rename(columns={
         "score_with": f"{metric} with", "relative_gain": "gain",
         "relative_gain_se": "se", "relative_ci_low": "95% CI low",
-        "relative_ci_high": "95% CI high", "p_adjusted": "p (BH)"})
+        "relative_ci_high": "95% CI high", "p_adjusted": "p (BH)",
+        "relative_gain_vs_control": "vs control", "verdict_vs_control": "verdict vs control"})
 
 
 def format_table(frame):

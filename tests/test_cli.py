@@ -1,5 +1,6 @@
 """The ``molselect`` command line: every command on bundled data, tiny, plus bad arguments."""
 
+import io
 import json
 import subprocess
 import sys
@@ -144,14 +145,17 @@ def test_select_takes_the_linearized_meta_gradient(capsys, tmp_path):
 
 def test_select_prints_a_ranked_table(capsys):
     code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
-                         "--rounds", "1", *TINY)
+                         "--rounds", "1", "--top-k", "1", *TINY)
     assert code == 0
     assert "target    bbbp: 40 molecules" in out
     table = out[out.index("candidate "):]
     for column in ("affinity", "task", "structure", "status"):
         assert column in table
     assert "selected #1" in table
-    assert "MolGroup round 1/1" in err  # the progress bar
+    # One round: the candidate left out was not selected, not "dropped in round 1".
+    assert "not selected" in table and "dropped in round" not in table
+    # Not a terminal (a redirected log): no progress bar.
+    assert "MolGroup round 1/1" not in err and "it/s" not in err
 
 
 def test_select_baseline_from_csv_files(capsys, csv_files, tmp_path):
@@ -160,6 +164,7 @@ def test_select_baseline_from_csv_files(capsys, csv_files, tmp_path):
     code, out, _ = run(capsys, "select", "--target", str(target), "--candidates",
                        f"{candidate},bace", "--method", "fingerprint", "--smiles-col", "SMILES",
                        "--task-cols", "permeable", "--max-molecules", "40", "--quiet",
+                       "--split", "random",
                        "--out", str(out_file))
     assert code == 0, out
     result = json.loads(out_file.read_text())
@@ -289,12 +294,21 @@ def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
     assert code == 0
     assert "relative gain in test roc_auc" in out and "verdict" in out
     assert "within the noise of 3 seed(s)" in out
+    # The permuted-label control runs by default: a row, and a "vs control" column.
+    control = "bbbp (permuted labels)"
+    assert control in out and "vs control" in out and "against the control" in out
     tidy = pd.read_csv(out_file)
-    assert len(tidy) == 6 and set(tidy["candidate"]) == {"bace", "esol"}
+    assert len(tidy) == 9 and set(tidy["candidate"]) == {"bace", "esol", control}
     assert sorted(tidy["seed"].unique()) == [0, 1, 2]
     summary = pd.read_csv(tmp_path / "gains.summary.csv")
-    assert set(summary["candidate"]) == {"bace", "esol"} and "verdict" in summary
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 9   # 3 seeds x (1 + 2)
+    assert set(summary["candidate"]) == {"bace", "esol", control} and "verdict" in summary
+    from molselect.evaluation import summarize_gains
+    versus = summarize_gains(tidy, relative_to=control).set_index("candidate")
+    mine = summary.set_index("candidate")
+    assert mine.loc["bace", "relative_gain_vs_control"] == pytest.approx(
+        versus.loc["bace", "relative_gain"])
+    assert pd.isna(mine.loc[control, "verdict_vs_control"])
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 12   # 3 seeds x (1 + 2 + control)
     # the same call again is read from the cache
     code, again, _ = run(capsys, *argv)
     pd.testing.assert_frame_equal(pd.read_csv(out_file).drop(columns=["seconds_alone",
@@ -402,3 +416,148 @@ def test_select_verify_bad_options(argv, message, capsys, tiny_verifier):
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
                        "--max-molecules", "40", "--quiet", *argv)
     assert code != 0 and message in err
+
+
+# -- issue 22: the user's own data and outputs that never destroy anything ------------------
+def _congeneric(path, sep=","):
+    """95 of 100 molecules on one benzene scaffold, labels alternating (probe SPLIT-01)."""
+    chains = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
+              "Br", "C(F)(F)F", "N", "O", "CC(C)C", "C#N", "S", "C=O"]
+    series = list(dict.fromkeys(f"c1cc({a})ccc1{b}" for a in chains for b in chains[:6]))[:95]
+    smiles = series + ["C1CCCCC1C", "c1ccncc1C", "C1CCOC1C", "c1ccc2ccccc2c1C", "C1CC1CC"]
+    pd.DataFrame({"smiles": smiles, "active": [i % 2 for i in range(100)]}).to_csv(
+        path, index=False, sep=sep)
+    return path
+
+
+FP = ["--method", "fingerprint", "--max-molecules", "40", "--quiet"]
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--seeds", "-1"], "--seeds"), (["--seeds", "0-1000000"], "--seeds"),
+    (["--seeds", "0-600", "500-900"], "--seeds"), (["--n-jobs", "0"], "--n-jobs"),
+    (["--n-jobs", "-100000"], "--n-jobs")])
+def test_seeds_and_n_jobs_are_checked_before_any_data_loads(argv, option, capsys, monkeypatch):
+    """CLI-04/05/06: bounded, named, and refused by the parser (no dataset is read)."""
+    import molselect.datasets
+
+    monkeypatch.setattr(molselect.datasets, "load_dataset", lambda *a, **k: 1 / 0)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["transfer", "--target", "bbbp", "--candidates", "bace", *argv])
+    assert exit_info.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err
+
+
+def test_split_and_sep_for_a_csv_target(capsys, tmp_path):
+    """SPLIT-01: the scaffold split's error names the --split that works; --split and --sep."""
+    target = _congeneric(tmp_path / "series.csv", sep=";")
+    code, _, err = run(capsys, "select", "--target", str(target), "--candidates", "esol",
+                       "--sep", ";", *FP)
+    assert code == 2 and "benzene" not in err and "--split " in err and "split='" not in err
+    assert "share the scaffold" in err
+    for split in ("random", "cluster"):
+        code, out, err = run(capsys, "select", "--target", str(target), "--candidates",
+                             "esol", "--sep", ";", "--split", split, *FP)
+        assert code == 0, err
+        assert "fingerprint ranking" in out
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "esol",
+                       "--split", "cluster", *FP)
+    assert code == 2 and "--split cluster: only for a CSV target" in err
+
+
+def test_out_never_overwrites_an_input_or_the_checkpoint(capsys, tmp_path):
+    """CLI-11 / CLI-12: refused before anything is loaded; the input is unchanged."""
+    target = _congeneric(tmp_path / "series.csv")
+    before = target.read_bytes()
+    code, _, err = run(capsys, "select", "--target", str(target), "--candidates", "esol",
+                       "--split", "random", "--out", str(target), *FP)
+    assert code == 2 and "--out" in err and "input" in err
+    assert target.read_bytes() == before
+    same = tmp_path / "same.json"
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                       "--out", str(same), "--checkpoint", str(same), *TINY)
+    assert code == 2 and "--out and --checkpoint name the same file" in err
+    assert not same.exists()
+
+
+def test_cache_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
+    """CLI-13: a --cache that is a file (or under one) is refused up front, naming it."""
+    import molselect.datasets
+
+    monkeypatch.setattr(molselect.datasets, "load_dataset", lambda *a, **k: 1 / 0)
+    not_a_folder = tmp_path / "notadir.txt"
+    not_a_folder.write_text("hi\n")
+    for cache in (not_a_folder, not_a_folder / "sub"):
+        code, _, err = run(capsys, "transfer", "--target", "bbbp", "--candidates", "bace",
+                           "--seeds", "0", "--cache", str(cache))
+        assert code == 2 and f"--cache {cache}" in err and "ZeroDivision" not in err
+    assert not_a_folder.read_text() == "hi\n"
+
+
+def test_transfer_gz_out_and_no_control(capsys, tmp_path):
+    """CLI-10: x.csv.gz is gzip, its summary x.summary.csv.gz; --no-control leaves it out."""
+    import gzip
+
+    out = tmp_path / "gz" / "gains.csv.gz"
+    code, printed, _ = run(capsys, "transfer", "--target", "bbbp", "--candidates", "bace",
+                           "--seeds", "0", "--no-control", "--epochs", "1", "--max-molecules",
+                           "30", "--hidden-dim", "8", "--num-layers", "1", "--quiet",
+                           "--out", str(out))
+    assert code == 0
+    assert "permuted" not in printed and "vs control" not in printed
+    tidy = pd.read_csv(io.BytesIO(gzip.decompress(out.read_bytes())))
+    assert list(tidy["candidate"]) == ["bace"]
+    assert (tmp_path / "gz" / "gains.summary.csv.gz").exists()
+    assert not (tmp_path / "gz" / "gains.csv.gz.summary.csv").exists()
+
+
+def test_companion_files_are_named_after_the_result():
+    from molselect.cli._common import companion_path
+
+    assert companion_path("a/gains.csv", "summary") == Path("a/gains.summary.csv")
+    assert companion_path("gains.csv.gz", "summary") == Path("gains.summary.csv.gz")
+    assert companion_path("r.json", "history") == Path("r.history.csv")
+    assert companion_path("gains", "summary") == Path("gains.summary.csv")
+
+
+def test_a_registry_name_that_is_also_a_file_is_refused(capsys, tmp_path, monkeypatch):
+    """CLI-14 / CLI-15: never read the file silently in place of the registry dataset."""
+    monkeypatch.chdir(tmp_path)
+    _congeneric(tmp_path / "clintox")
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "esol,clintox",
+                       *FP)
+    assert code == 2
+    assert "both a registry dataset and a file" in err and "./clintox" in err
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates",
+                         "esol,./clintox", *FP)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("name", ["assay.tsv", "assay.tab", "assay.sdf"])
+def test_tsv_tab_and_sdf_names_are_files(name, capsys, tmp_path):
+    from molselect.cli._inputs import is_csv
+
+    assert is_csv(str(tmp_path / name))
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates",
+                       str(tmp_path / name), *FP)
+    assert code == 2 and "unknown dataset" not in err
+
+
+def test_warnings_are_plain_lines(capsys, tmp_path):
+    """A dropped invalid SMILES: 'warning: ...', not the library's file and line."""
+    candidate = tmp_path / "c.csv"
+    frame = pd.read_csv(_congeneric(tmp_path / "series.csv"))
+    frame.loc[3, "smiles"] = "not-a-smiles"
+    frame.to_csv(candidate, index=False)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", str(candidate),
+                       *FP)
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "cannot parse" in line]
+    assert lines and all(line.startswith("warning: ") for line in lines)
+    assert ".py:" not in err and "UserWarning" not in err
+
+
+def test_transfer_help_has_no_doubled_percent(capsys):
+    with pytest.raises(SystemExit):
+        main(["transfer", "--help"])
+    assert "%%" not in capsys.readouterr().out

@@ -39,10 +39,10 @@ import argparse
 import sys
 
 from . import cache, datasets, demo, evaluate, select, transfer
-from ._common import CLIError, check_out
+from ._common import CLIError, check_folder, check_out
 from ._options import add_options
 
-__all__ = ["main", "build_parser", "CLIError", "COMMANDS"]
+__all__ = ["main", "build_parser", "check_paths", "CLIError", "COMMANDS"]
 
 #: The command modules, in the order ``molselect --help`` lists them.
 COMMANDS = (datasets, select, evaluate, transfer, cache, demo)
@@ -92,14 +92,17 @@ def main(argv=None):
     """
     from ..datasets import DownloadError
 
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     installed, previous = _on_sigterm(_raise_terminated)
     try:
-        if getattr(args, "out", None):
-            # Every command with --out checks it before loading data or training.
-            check_out(args.out)
-        return args.func(args)
+        with warnings.catch_warnings():
+            # A warning is a line for the user, not the library's file and line number.
+            warnings.showwarning = _show_warning
+            check_paths(args)
+            return args.func(args)
     except _Terminated:
         print("molselect: terminated", file=sys.stderr)
         return 143
@@ -125,6 +128,42 @@ def main(argv=None):
     finally:
         if installed:
             _on_sigterm(previous)
+
+
+def check_paths(args):
+    """Check every file and folder a command writes, before it loads data or trains.
+
+    ``--out`` (and ``select``'s ``--checkpoint``) must be writable and none of
+    the run's input files; ``--cache`` and ``--verify-cache`` must be folders
+    files can be kept in.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of any command.
+    """
+    from ._inputs import input_files
+
+    import os
+
+    inputs = input_files(args)
+    out, checkpoint = getattr(args, "out", None), getattr(args, "checkpoint", None)
+    if out and checkpoint and os.path.realpath(out) == os.path.realpath(checkpoint):
+        raise CLIError(f"--out and --checkpoint name the same file ({out}): the result would "
+                       "replace the checkpoint; give them different files")
+    if out:
+        check_out(out, inputs=inputs)
+    if checkpoint:
+        check_out(checkpoint, "--checkpoint", inputs=inputs)
+    for option in ("--cache", "--verify-cache"):
+        folder = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if folder:
+            check_folder(folder, option)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """``warnings.showwarning`` for the command line: ``warning: <message>`` on stderr."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -1,8 +1,9 @@
-"""What every command shares: the user-facing error, list arguments and result files."""
+"""What every command shares: the user-facing error, list arguments, result files and folders."""
 
 from __future__ import annotations
 
-__all__ = ["CLIError", "split_list", "check_out", "write_out"]
+__all__ = ["CLIError", "split_list", "check_out", "check_folder", "companion_path",
+           "write_out"]
 
 
 class CLIError(Exception):
@@ -27,7 +28,7 @@ def split_list(values):
     return out
 
 
-def check_out(path, option="--out"):
+def check_out(path, option="--out", inputs=()):
     """Fail now, before any data is loaded, when ``path`` cannot be written.
 
     Parameters
@@ -36,6 +37,8 @@ def check_out(path, option="--out"):
         A result file.
     option : str, default="--out"
         The option that named it, for the message.
+    inputs : iterable of path-like, optional
+        The run's input files, which ``path`` must not be.
 
     Returns
     -------
@@ -44,14 +47,73 @@ def check_out(path, option="--out"):
     from .._files import check_writable
 
     try:
-        return check_writable(path)
+        return check_writable(path, inputs=inputs)
+    except FileExistsError as exc:
+        raise CLIError(f"{option} {exc}") from None
     except OSError as exc:
         reason = exc.strerror if exc.strerror and not str(exc).startswith(str(path)) else exc
         raise CLIError(f"{option} {path}: cannot write the results there ({reason}); "
                        "choose another file") from None
 
 
-def write_out(path, text, option="--out"):
+def check_folder(path, option="--cache"):
+    """Fail now, before any data is loaded, when files cannot be kept in the folder ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder (created when missing).
+    option : str, default="--cache"
+        The option that named it, for the message.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from pathlib import Path
+
+    from .._files import check_writable
+
+    try:
+        check_writable(Path(path) / ".molselect-write-check")
+    except OSError as exc:
+        reason = exc.strerror if exc.strerror and exc.filename else exc
+        raise CLIError(f"{option} {path}: cannot keep files in this folder ({reason}); "
+                       "choose another folder") from None
+    return Path(path)
+
+
+def companion_path(path, label):
+    """The file written next to a result file: ``gains.csv.gz`` -> ``gains.summary.csv.gz``.
+
+    Parameters
+    ----------
+    path : path-like
+        The result file (``--out``).
+    label : str
+        What the companion holds (``"summary"``, ``"history"``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<name>.<label>.csv``, where ``<name>`` is ``path``'s name without
+        ``.gz`` and a ``.csv`` / ``.tsv`` / ``.json`` suffix, compressed
+        (``.gz``) when ``path`` is.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    name, gz = path.name, path.name.lower().endswith(".gz")
+    if gz:
+        name = name[:-3]
+    for suffix in (".csv", ".tsv", ".json"):
+        if name.lower().endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    return path.with_name(f"{name}.{label}.csv" + (".gz" if gz else ""))
+
+
+def write_out(path, text, option="--out", inputs=()):
     """Write a result file atomically (temporary file + rename); errors name the option.
 
     Parameters
@@ -62,6 +124,8 @@ def write_out(path, text, option="--out"):
         Its content.
     option : str, default="--out"
         The option that named it, for the message.
+    inputs : iterable of path-like, optional
+        The run's input files, which are never overwritten.
 
     Returns
     -------
@@ -70,7 +134,9 @@ def write_out(path, text, option="--out"):
     from .._files import atomic_write_text
 
     try:
-        return atomic_write_text(path, text)
+        return atomic_write_text(path, text, inputs=inputs)
+    except FileExistsError as exc:
+        raise CLIError(f"{option} {exc}") from None
     except OSError as exc:
         raise CLIError(f"{option} {path}: writing the results failed ({exc}); the table "
                        "above is all that is left of this run") from None

@@ -1,6 +1,7 @@
 """The inputs of the commands: the target and candidate datasets, and the downstream model.
 
-Datasets are registry names or CSV files; a CSV target is scaffold-split.
+Datasets are registry names or files (CSV, TSV, SDF); a file target is split by
+``--split`` (scaffold by default) and every part checked.
 The functions read the parsed arguments, so that an option added to a shared
 group (:mod:`molselect.cli._options`) reaches them without another edit.
 """
@@ -12,13 +13,70 @@ from pathlib import Path
 from ._common import CLIError
 from ._options import csv_options, option_values, size_options, study_options
 
-__all__ = ["is_csv", "load_target", "load_candidates", "make_estimator", "study_kwargs"]
+__all__ = ["FILE_SUFFIXES", "is_csv", "input_files", "load_target", "load_candidates",
+           "make_estimator", "study_kwargs"]
+
+
+#: Names that are files, whether they exist or not: tables and SDF files.
+FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".sdf", ".sdf.gz", ".sd",
+                 ".mol")
 
 
 def is_csv(spec):
-    """Whether a dataset given on the command line is a CSV file (else a registry name)."""
-    name = str(spec).lower()
-    return name.endswith((".csv", ".csv.gz")) or Path(spec).is_file()
+    """Whether a dataset given on the command line is a file (else a registry name).
+
+    A name ending in a table or SDF suffix (:data:`FILE_SUFFIXES`) is a file;
+    so is any other name of an existing file, unless it is also a registry
+    dataset's name: that ambiguity is refused, never settled silently.
+
+    Parameters
+    ----------
+    spec : str
+        As typed after ``--target`` or ``--candidates``.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    CLIError
+        When ``spec`` names both a registry dataset and an existing file.
+    """
+    from ..datasets._registry import dataset_names
+
+    name = str(spec)
+    if name.lower().endswith(FILE_SUFFIXES):
+        return True
+    if not Path(name).is_file():
+        return False
+    if name in dataset_names():
+        raise CLIError(
+            f"{name!r} is both a registry dataset and a file in this folder: write "
+            f"./{name} (or the file's full path) to read the file; to use the registry "
+            f"dataset, rename or move the file {name}")
+    return True
+
+
+def input_files(args):
+    """The existing files a run reads: its target, candidates and ``--with`` selection.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of any command.
+
+    Returns
+    -------
+    list of str
+        What the result files must never overwrite.
+    """
+    from ._common import split_list
+
+    specs = [getattr(args, "target", None)]
+    for option in ("candidates", "with_"):
+        specs.extend(split_list(getattr(args, option, None)))
+    return [spec for spec in specs if spec and Path(spec).is_file()]
 
 
 def _subsample(data, limit, seed):
@@ -28,7 +86,7 @@ def _subsample(data, limit, seed):
     return data.sample(limit, random_state=seed)
 
 
-def _read_csv(spec, args, task_cols):
+def _read_csv(spec, args, task_cols, **split):
     from ..datasets import from_csv
     from ._common import split_list
 
@@ -36,7 +94,7 @@ def _read_csv(spec, args, task_cols):
     # Invalid SMILES are dropped with a warning rather than aborting: a command-line run
     # over someone's spreadsheet should report and go on, as the registry loaders do.
     return from_csv(spec, **option_values(args, csv_options()), task_cols=task_cols,
-                    on_invalid="drop")
+                    on_invalid="drop", **split)
 
 
 def load_target(spec, args):
@@ -47,24 +105,40 @@ def load_target(spec, args):
     spec : str
         A registry name or a CSV file.
     args : argparse.Namespace
-        The parsed arguments (CSV options, ``--max-molecules``, ``--seed``).
+        The parsed arguments (CSV options, ``--split``, ``--max-molecules``,
+        ``--seed``).
 
     Returns
     -------
     tuple of MoleculeDataset
         Train (subsampled to ``--max-molecules``), valid, test.
     """
-    from ..datasets import load_dataset, scaffold_split
+    from ..datasets import DegenerateSplitError, load_dataset
 
-    if is_csv(spec):
-        full = _read_csv(spec, args, args.task_cols)
-        if len(full) < 10:
-            raise CLIError(f"{spec}: {len(full)} molecules are too few to split into "
-                           "train / valid / test (need at least 10)")
-        train, valid, test = (full.subset(i) for i in scaffold_split(full.ids))
-    else:
-        train, valid, test = load_dataset(spec)
+    try:
+        if is_csv(spec):
+            train, valid, test = _read_csv(spec, args, args.task_cols,
+                                           split=getattr(args, "split", None) or "scaffold",
+                                           random_state=args.seed)
+        elif getattr(args, "split", None) is not None:
+            if args.split == "cluster":
+                raise CLIError(f"--split cluster: only for a CSV target; the registry dataset "
+                               f"{spec!r} takes --split scaffold or random")
+            train, valid, test = load_dataset(spec, split=args.split, random_state=args.seed)
+        else:
+            train, valid, test = load_dataset(spec)
+    except DegenerateSplitError as exc:
+        raise CLIError(_as_options(str(exc))) from None
     return _subsample(train, args.max_molecules, args.seed), valid, test
+
+
+def _as_options(message):
+    """A split error's advice, in the command line's words (``--split random``)."""
+    import re
+
+    message = re.sub(r"split='(\w+)'(?! with fracs)", r"--split \1", message)
+    return re.sub(r"split='(\w+)' with fracs=(\([^)]*\))",
+                  r"from_csv(..., split='\1', fracs=\2) in Python", message)
 
 
 def load_candidates(specs, args, target_name):

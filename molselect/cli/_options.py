@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 
 __all__ = ["Option", "Group", "add_options", "option_values", "option_for", "positive_int",
-           "seed_list", "flatten", "csv_options", "csv_group", "size_options", "size_group",
-           "study_options"]
+           "seed_list", "n_jobs", "separator", "SPLITS", "flatten", "csv_options", "csv_group",
+           "size_options", "size_group", "study_options"]
 
 
 class Option:
@@ -177,43 +177,75 @@ def positive_int(text):
 
 
 def seed_list(text):
-    """``argparse`` type: ``3``, ``0-7`` or ``0,1,2`` -> a list of seeds."""
-    seeds = []
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            if "-" in part[1:]:
-                lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
-                lo, hi = int(lo), int(hi)
-                if hi < lo:
-                    raise ValueError
-                seeds.extend(range(lo, hi + 1))
-            elif part:
-                seeds.append(int(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a seed, a range such as 0-7 or a list such as 0,1,2; got "
-                f"{text!r}") from None
-    return seeds
+    """``argparse`` type: ``3``, ``0-7`` or ``0,1,2`` -> a list of seeds.
+
+    Checked by :func:`molselect._validation.parse_seeds` (non-negative, a
+    range that ends after it starts, at most ``MAX_SEEDS``, none repeated),
+    so that a bad ``--seeds`` fails before any data loads.
+    """
+    from .._validation import parse_seeds
+
+    try:
+        return parse_seeds(str(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_without_option(exc, "--seeds")) from None
+
+
+def n_jobs(text):
+    """``argparse`` type: a number of parallel jobs, as joblib counts them (``-1``: all CPUs).
+
+    Checked by :func:`molselect._validation.parse_n_jobs` (0 and fewer than
+    ``-cpu_count`` refused), before any data loads.
+    """
+    from .._validation import parse_n_jobs
+
+    try:
+        return parse_n_jobs(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_without_option(exc, "--n-jobs")) from None
+
+
+def separator(text):
+    """``argparse`` type: a field separator; ``\\t`` or ``tab`` is a tab."""
+    text = str(text)
+    if text.lower() in ("\\t", "tab", "\t"):
+        return "\t"
+    if not text:
+        raise argparse.ArgumentTypeError("expected a separator such as ';' or '\\t', got ''")
+    return text
+
+
+def _without_option(exc, option):
+    """The message of ``exc`` without its leading ``"--option: "`` (argparse names it)."""
+    message = str(exc)
+    return message[len(option) + 2:] if message.startswith(option + ": ") else message
 
 
 class _Seeds(argparse.Action):
-    """Flatten ``--seeds 0-2 5`` into one list, refusing a seed given twice."""
+    """Flatten ``--seeds 0-2 5`` into one list, checked as a whole (count, repeats)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        flat = [seed for value in values for seed in value]
-        if len(set(flat)) != len(flat):
-            parser.error(f"{option_string}: seeds repeat ({flat})")
+        from .._validation import parse_seeds
+
+        try:
+            flat = parse_seeds([seed for value in values for seed in value])
+        except ValueError as exc:
+            raise argparse.ArgumentError(self, _without_option(exc, "--seeds")) from None
         setattr(namespace, self.dest, flat)
+
+
+#: The ``--split`` choices: :func:`~molselect.datasets.from_csv`'s ``split``.
+SPLITS = ("scaffold", "random", "cluster")
 
 
 # -- groups shared by several commands -------------------------------------------------------
 def csv_options():
     """The options that read CSV inputs (in :func:`csv_group`).
 
-    ``--smiles-col`` (and any option with a ``param``) is passed to
+    ``--smiles-col`` and ``--sep`` (any option with a ``param``) are passed to
     :func:`~molselect.datasets.from_csv`; the label columns depend on the role
-    of the file (target or candidate).
+    of the file (target or candidate), and ``--split`` applies to the target
+    only.
 
     Returns
     -------
@@ -226,6 +258,14 @@ def csv_options():
                help="label columns of a CSV target (default: every other column)"),
         Option("--candidate-task-cols", metavar="COL[,COL...]",
                help="label columns of CSV candidates (default: every other column)"),
+        Option("--sep", param="sep", type=separator, metavar="SEP",
+               help="field separator of CSV inputs, e.g. ';' or '\\t' (default: ',', a tab "
+                    "for .tsv / .tab files)"),
+        Option("--split", choices=SPLITS, metavar="{" + ",".join(SPLITS) + "}",
+               help="how a CSV target is split into train / valid / test (80/10/10, seeded "
+                    "by --seed): 'scaffold' (default), 'random', or 'cluster' (Butina "
+                    "clusters of fingerprints: for a congeneric series); a registry target "
+                    "keeps its own split unless this is given"),
     ]
 
 
@@ -312,11 +352,12 @@ def study_options(default_seeds):
         Option("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
                help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)"),
         Option("--seed", type=int, default=0,
-               help="seed of the --max-molecules subsample (default: 0)"),
+               help="seed of the --max-molecules subsample and of a random or cluster "
+                    "--split (default: 0)"),
         Option("--cache", param="cache", metavar="DIR",
                help="keep every finished fit in DIR: a repeated or interrupted run resumes "
                     "from it"),
-        Option("--n-jobs", param="n_jobs", type=int, metavar="N",
+        Option("--n-jobs", param="n_jobs", type=n_jobs, metavar="N",
                help="parallel fits (joblib; default: one at a time)"),
         Option("--torch-threads", param="torch_threads", type=positive_int, metavar="N",
                help="torch threads per fit (1 is best with one fit per core)"),

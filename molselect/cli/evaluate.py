@@ -107,6 +107,6 @@ def run(args):
         }
         if summary is not None:
             result["gain"] = to_jsonable(summary.to_dict())
-        write_out(out, json.dumps(result, indent=2) + "\n")
+        write_out(out, json.dumps(result, indent=2) + "\n", inputs=_inputs.input_files(args))
         print(f"wrote {out}")
     return 0

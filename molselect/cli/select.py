@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .._param_validation import InvalidParameterError
 from . import _inputs
-from ._common import CLIError, check_out, split_list, write_out
+from ._common import CLIError, companion_path, split_list, write_out
 from ._options import (
     Option,
     csv_group,
+    n_jobs,
     option_for,
     option_values,
     positive_int,
@@ -47,7 +48,8 @@ def options():
 
     return [
         Option("--target", required=True, metavar="NAME|CSV",
-               help="target dataset: a registry name or a CSV file (scaffold-split)"),
+               help="target dataset: a registry name or a CSV, TSV or SDF file (split by "
+                    "--split)"),
         Option("--candidates", required=True, nargs="+", metavar="NAME|CSV",
                help="candidate auxiliaries, comma- or space-separated; registry names use "
                     "their training split"),
@@ -98,7 +100,7 @@ def options():
         Option("--verify-cache", metavar="DIR",
                help="--verify: keep every finished fit in DIR, so that an interrupted "
                     "verification resumes"),
-        Option("--n-jobs", type=int, metavar="N",
+        Option("--n-jobs", type=n_jobs, metavar="N",
                help="--verify: parallel fits within a round (default: one at a time)"),
         csv_group(),
         size_group(),
@@ -237,7 +239,6 @@ def run(args):
         if "checkpoint" not in selector.get_params():
             raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
                            "--method molgroup writes per-round checkpoints")
-        check_out(args.checkpoint, "--checkpoint")
     train, valid, test = _inputs.load_target(args.target, args)
     specs = split_list(args.candidates)
     pool = _inputs.load_candidates(specs, args, train.name)
@@ -277,11 +278,12 @@ def run(args):
                               specs=dict(zip(pool, specs)), preset=args.preset,
                               seed=args.seed, max_molecules=args.max_molecules,
                               elapsed_s=round(elapsed, 2))
-        write_out(out, text)
+        inputs = _inputs.input_files(args) + [args.checkpoint]
+        write_out(out, text, inputs=inputs)
         print(f"wrote {out}")
         history = getattr(selector, "history_", None)
         if history is not None:
-            history_path = out.with_name(out.stem + ".history.csv")
-            write_out(history_path, history.to_csv(index=False))
+            history_path = companion_path(out, "history")
+            write_out(history_path, history.to_csv(index=False), inputs=inputs)
             print(f"wrote {history_path}")
     return 0

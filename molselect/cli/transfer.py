@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _inputs
-from ._common import split_list, write_out
+from ._common import CLIError, check_out, companion_path, split_list, write_out
 from ._options import Option, csv_group, size_group, study_options
 
-__all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run"]
+__all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "summary_with_control",
+           "verdict_lines"]
 
 NAME = "transfer"
 HELP = "measure what each candidate auxiliary does to the target"
 DESCRIPTION = ("For every seed, train the downstream model on the target alone and on the "
                "target plus each candidate (leakage-guarded), and report each candidate's "
-               "relative gain in the target's test metric with its standard error, 95%% "
+               "relative gain in the target's test metric with its standard error, 95% "
                "interval, Benjamini-Hochberg adjusted paired t-test and a verdict (helps / "
                "hurts / no clear effect).  The study of the paper's figure 1, and the ground "
                "truth a selector is judged by.")
@@ -31,9 +32,15 @@ def options():
                help="candidate auxiliaries: names, CSV files, or 'all' (every other "
                     "available registry dataset)"),
         *study_options(default_seeds=[0, 1, 2, 3, 4]),
+        Option("--no-control", dest="control", action="store_false",
+               help="leave out the control: by default every seed also fits the target with "
+                    "a copy of its training set whose labels are shuffled (an auxiliary that "
+                    "carries no information), and each candidate is also compared with it "
+                    "(the 'vs control' column): what a candidate gains beyond the control "
+                    "is what it knows, not the longer training a union gives"),
         Option("--out", metavar="FILE.csv",
                help="write the tidy table (one row per candidate and seed) and "
-                    "FILE.summary.csv"),
+                    "FILE.summary.csv (FILE.summary.csv.gz for FILE.csv.gz)"),
         csv_group(),
         size_group(rounds=False),
     ]
@@ -43,38 +50,90 @@ def options():
 def run(args):
     """Run ``molselect transfer`` on the parsed ``args``; return the exit code."""
     from ..datasets import list_datasets
-    from ..evaluation import summarize_gains, transfer_gains
+    from ..evaluation import permuted_labels, transfer_gains
     from ..reporting import format_table, transfer_table
 
+    summary_path = companion_path(args.out, "summary") if args.out else None
+    if summary_path is not None:
+        check_out(summary_path, "--out", inputs=_inputs.input_files(args))
     train, valid, test = _inputs.load_target(args.target, args)
     specs = split_list(args.candidates)
     if specs == ["all"]:
         available = list_datasets().query("available")["name"]
         specs = [name for name in available if name != train.name]
     pool = _inputs.load_candidates(specs, args, train.name)
+    control = None
+    if args.control:
+        control = permuted_labels(train, random_state=args.seed)
+        if control.name in pool:
+            raise CLIError(f"candidate {control.name!r} has the control's name; rename it, "
+                           "or pass --no-control")
+        pool[control.name] = control
     if not args.quiet:
         print("target   ", train.summary())
         for data in pool.values():
-            print("candidate", data.summary())
+            print("candidate" if data is not control else "control  ", data.summary())
     estimator = _inputs.make_estimator(args.model, train, args, None)
     gains = transfer_gains(train, pool, estimator, eval_set=valid, test_set=test,
                            **_inputs.study_kwargs(args))
-    summary = summarize_gains(gains)
+    summary = summary_with_control(gains, None if control is None else control.name)
     alone = gains.groupby("seed")["score_alone"].first()
     print(f"\n{args.model} on {train.name!r}: relative gain in test {train.metric} of each "
           f"candidate over seeds {args.seeds} (target alone: {alone.mean():.4f} +- "
           f"{alone.std(ddof=1) if len(alone) > 1 else 0.0:.4f})")
     print(format_table(transfer_table(summary, train.metric)))
-    helps = list(summary.loc[summary["verdict"] == "helps", "candidate"])
-    hurts = list(summary.loc[summary["verdict"] == "hurts", "candidate"])
-    print(f"\nhelps significantly: {', '.join(helps) or '(none)'}; hurts significantly: "
-          f"{', '.join(hurts) or '(none)'}; every other effect is within the noise of "
-          f"{len(args.seeds)} seed(s)")
+    print("\n" + verdict_lines(summary, control, len(args.seeds)))
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        summary_path = out.with_name(out.name.removesuffix(".csv") + ".summary.csv")
-        write_out(out, gains.to_csv(index=False))
-        write_out(summary_path, summary.to_csv(index=False))
+        inputs = _inputs.input_files(args)
+        write_out(out, gains.to_csv(index=False), inputs=inputs)
+        write_out(summary_path, summary.to_csv(index=False), inputs=inputs)
         print(f"wrote {out} and {summary_path}")
     return 0
+
+
+def summary_with_control(gains, control=None):
+    """:func:`~molselect.evaluation.summarize_gains`, with each candidate against the control.
+
+    Parameters
+    ----------
+    gains : pandas.DataFrame
+        The tidy table of :func:`~molselect.evaluation.transfer_gains`.
+    control : str, optional
+        The control candidate's name (no control: the plain summary).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary against the target alone (the control a row of it), plus
+        ``relative_gain_vs_control``, ``p_adjusted_vs_control`` and
+        ``verdict_vs_control`` from ``summarize_gains(gains, relative_to=control)``
+        (empty for the control's own row).
+    """
+    from ..evaluation import summarize_gains
+
+    summary = summarize_gains(gains)
+    if control is None:
+        return summary
+    versus = summarize_gains(gains, relative_to=control).set_index("candidate")
+    for column in ("relative_gain", "p_adjusted", "verdict"):
+        summary[f"{column}_vs_control"] = summary["candidate"].map(versus[column])
+    return summary
+
+
+def verdict_lines(summary, control, n_seeds):
+    """What the verdicts say, in words (against the alone fit, and the control when run)."""
+    def names(frame, verdict, column="verdict"):
+        return ", ".join(frame.loc[frame[column] == verdict, "candidate"]) or "(none)"
+
+    others = summary[summary["candidate"] != getattr(control, "name", None)]
+    text = (f"helps significantly: {names(others, 'helps')}; hurts significantly: "
+            f"{names(others, 'hurts')}; every other effect is within the noise of "
+            f"{n_seeds} seed(s)")
+    if control is not None:
+        text += (f"\nagainst the control ({control.name}): better: "
+                 f"{names(others, 'helps', 'verdict_vs_control')}; worse: "
+                 f"{names(others, 'hurts', 'verdict_vs_control')}. A gain that does not beat "
+                 "the control comes from the longer training a union gives, not from what "
+                 "the candidate knows")
+    return text

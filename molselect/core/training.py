@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .._progress import progress_disabled
 from .heads import masked_losses, mean_over_labelled
 from .sampler import BalancedSampler
 
@@ -158,8 +159,8 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
         Per-epoch averages of the step's logs plus the callbacks' figures.
     """
     sampler = BalancedSampler(table.sizes, batch_size, rng, n_draws=n_draws)
-    bar = tqdm(total=epochs * len(sampler), desc=desc, disable=not verbose, leave=False,
-               dynamic_ncols=True)
+    bar = tqdm(total=epochs * len(sampler), desc=desc, disable=progress_disabled(verbose),
+               leave=False, dynamic_ncols=True)
     hooks = list(callbacks)
     if on_epoch_end is not None:
         hooks.insert(0, _EpochEndFunction(on_epoch_end))

@@ -23,6 +23,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .._files import atomic_write_text, remove_stale_temporaries
+from .._progress import progress_disabled
 from ..metrics import greater_is_better
 
 __all__ = ["FitJob", "ResultCache", "run_fit", "run_jobs"]
@@ -363,7 +364,8 @@ def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached
         return results
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     outputs = parallel(delayed(run_fit)(job) for job in pending.values())
-    with tqdm(total=len(pending), desc=desc, disable=not verbose, unit="fit") as bar:
+    with tqdm(total=len(pending), desc=desc, disable=progress_disabled(verbose),
+              unit="fit") as bar:
         for result in outputs:
             if cache is not None:
                 cache.put(pending[result["key"]], result)

@@ -10,6 +10,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from .._param_validation import BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
+from .._progress import progress_disabled
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
 from .simple import fingerprint_distribution, fingerprint_kl
@@ -183,7 +184,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
                         batch_size=self.batch_size, lr=self.lr, seed=self._training_seed(),
                         device=self.device)
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        with tqdm(desc="beam search", disable=not self.verbose, leave=False,
+        with tqdm(desc="beam search", disable=progress_disabled(self.verbose), leave=False,
                   unit="combination") as bar:
 
             def evaluate(combos, depth):

@@ -8,6 +8,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .._param_validation import POSITIVE_INT, Interval, StrOptions
+from .._progress import progress_disabled
 from ..base import SelectionResult
 from ..core import JointStep, adam, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
@@ -123,7 +124,7 @@ class Task2VecSelector(JointTrainingSelector):
                      else -(-self.fisher_samples // self.batch_size))
         embeddings = {}
         for d, data in enumerate(tqdm([target.name] + names, desc="Task2vec Fisher",
-                                      disable=not self.verbose, leave=False)):
+                                      disable=progress_disabled(self.verbose), leave=False)):
             fisher = fisher_embedding(model, table, d, classification[d], self.batch_size,
                                       n_batches, rng, device)
             embeddings[data] = filter_average(model, fisher)
