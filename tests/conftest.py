@@ -56,3 +56,19 @@ def small_smiles():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread_per_worker():
+    """One intra-op thread per test process.
+
+    The suite runs on two xdist workers on a 2-core machine; with torch's default
+    of one thread per core each, the two workers' spin-waiting slowed tiny fits
+    up to 60x (a 6 s test took 363 s).  Tests that need other counts set them.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
