@@ -16,7 +16,8 @@ from ._race import GainRace, detectable_gain, simulate_races
 from ._scoring import score_selector
 from ._stats import VERDICTS, summarize_gains, variance_components
 from ._subsets import SubsetEffects, SubsetEffectsSelector, design_matrix, main_effects, subset_effects
-from ._verified import VerifiedSelector, default_estimator
+from ._measure import default_estimator
+from ._verified import VerifiedSelector
 
 __all__ = ["FitJob", "GainRace", "PROTOCOLS", "ResultCache", "VERDICTS", "VerifiedSelector",
            "apply_protocol", "default_estimator", "detectable_gain", "evaluate_selection",

@@ -177,6 +177,21 @@ class GainRace:
         half = self.critical_value(n) * float(np.std(gains, ddof=1)) / np.sqrt(n)
         return mean, mean - half, mean + half
 
+    def has_room(self, fits, budget):
+        """Whether another round fits: under ``max_seeds`` rounds and within ``budget`` fits.
+
+        Parameters
+        ----------
+        fits : int
+            Fits spent so far.
+        budget : int
+
+        Returns
+        -------
+        bool
+        """
+        return len(self.alone) < self.max_seeds and fits + 1 + len(self.alive) <= budget
+
     def add_round(self, alone_score, group_scores):
         """Add one seed: the alone score and the score of every group still in the race."""
         missing = [g for g in self.alive if g not in group_scores]
@@ -226,15 +241,13 @@ class GainRace:
 def _run(race, draw_alone, draw_group, budget):
     """Run ``race`` with scores from the two draw functions until a verdict or the budget."""
     fits = 0
-    while True:
-        needed = 1 + len(race.alive)
-        if fits + needed > budget or len(race.alone) >= race.max_seeds:
-            return "undecided", None, fits
+    while race.has_room(fits, budget):
+        fits += 1 + len(race.alive)
         race.add_round(draw_alone(), {g: draw_group(g) for g in race.alive})
-        fits += needed
         look = race.look()
         if look.verdict is not None:
             return look.verdict, look.winner, fits
+    return "undecided", None, fits
 
 
 def simulate_races(gains, sd, *, n_races=1000, alpha=0.05, min_gain=0.01, min_seeds=3,

@@ -14,7 +14,6 @@ N`` against ``2 sigma^2 / r`` for a pairwise gain over ``r`` seeds.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -22,16 +21,17 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
-from .._param_validation import N_JOBS, POSITIVE_INT, Interval, StrOptions, _InstancesOf
+from .._param_validation import POSITIVE_INT, Interval, StrOptions
 from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..datasets._leakage import make_union
 from ..datasets._validation import name_datasets
 from ..metrics import greater_is_better
 from ._gains import _check_estimator, _resolve_splits
-from ._jobs import FitJob, ResultCache, run_jobs
-from ._protocol import PROTOCOLS, apply_protocol
+from ._jobs import FitJob, run_jobs
+from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
+from ._protocol import apply_protocol
 from ._stats import _adjust
 
 __all__ = ["SubsetEffects", "SubsetEffectsSelector", "design_matrix", "main_effects",
@@ -339,20 +339,13 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
-        "estimator": [_InstancesOf(BaseEstimator, "an estimator"), None],
+        **MEASUREMENT_CONSTRAINTS,
         "hidden_dim": [POSITIVE_INT, None],
         "num_layers": [POSITIVE_INT, None],
         "design": [StrOptions(DESIGNS)],
         "n_runs": [Interval(Integral, 2, None, closed="left")],
-        "protocol": [StrOptions(("default", *PROTOCOLS))],
         "top_k": TOP_K,
         "ridge": [Interval(Real, 0, None, closed="left")],
-        "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"),
-                  None],
-        "n_jobs": N_JOBS,
-        "torch_threads": [POSITIVE_INT, None],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, estimator=None, *, hidden_dim=None, num_layers=None, design="half",
@@ -374,18 +367,14 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
         self.leakage_guard = leakage_guard
 
     def _score_candidates(self, target, candidates, eval_sets):
-        from ._verified import default_estimator
-
-        if len(eval_sets) < 2:
-            raise ValueError("SubsetEffectsSelector needs the target's validation split (best "
-                             "epoch) and a held-out split to score: eval_set=[valid, test]")
+        valid, test = scoring_splits(eval_sets, "SubsetEffectsSelector")
         estimator = self.estimator if self.estimator is not None else default_estimator(target)
         sizes = {k: v for k, v in (("hidden_dim", self.hidden_dim),
                                    ("num_layers", self.num_layers)) if v is not None}
         estimator = clone(estimator).set_params(**sizes)
         result = subset_effects(
             target, candidates, estimator, design=self.design, n_runs=self.n_runs,
-            eval_set=eval_sets[0], test_set=eval_sets[1], protocol=self.protocol,
+            eval_set=valid, test_set=test, protocol=self.protocol,
             ridge=self.ridge, leakage_guard=bool(self.leakage_guard), cache=self.cache,
             n_jobs=self.n_jobs, torch_threads=self.torch_threads,
             random_state=self.random_state, verbose=bool(self.verbose))

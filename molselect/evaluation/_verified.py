@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
-from .._param_validation import N_JOBS, POSITIVE_INT, Interval, StrOptions, _InstancesOf
+from .._param_validation import POSITIVE_INT, Interval, _InstancesOf
 from ..base import BaseAuxiliarySelector, SelectionResult
-from ..datasets._base import CLASSIFICATION
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
-from ._jobs import FitJob, ResultCache, run_jobs
-from ._protocol import PROTOCOLS, apply_protocol
+from ._jobs import FitJob, run_jobs
+from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
+from ._protocol import apply_protocol
 from ._race import GainRace, detectable_gain
 
-__all__ = ["VerifiedSelector", "default_estimator"]
-
-
-def default_estimator(target):
-    """The fast downstream GIN of the target's kind, under the measured default protocol.
-
-    Parameters
-    ----------
-    target : MoleculeDataset
-
-    Returns
-    -------
-    GINClassifier or GINRegressor
-    """
-    from ..models import GINClassifier, GINRegressor
-    from ..presets import get_estimator_preset
-    kind = GINClassifier if CLASSIFICATION in target.task_types else GINRegressor
-    return apply_protocol(kind(**get_estimator_preset("fast", "gin")), "default")
+__all__ = ["VerifiedSelector"]
 
 
 class VerifiedSelector(BaseAuxiliarySelector):
@@ -155,9 +137,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
+        **MEASUREMENT_CONSTRAINTS,
         "selector": [_InstancesOf(BaseAuxiliarySelector, "a molselect selector"), None],
-        "estimator": [_InstancesOf(BaseEstimator, "an estimator"), None],
-        "protocol": [StrOptions(("default", *PROTOCOLS))],
         "max_k": [POSITIVE_INT],
         "include_all": ["boolean"],
         "groups": [_InstancesOf(dict, "a dict of name -> candidates"), None],
@@ -166,12 +147,6 @@ class VerifiedSelector(BaseAuxiliarySelector):
         "min_seeds": [Interval(Integral, 2, None, closed="left")],
         "max_seeds": [Interval(Integral, 2, None, closed="left"), None],
         "budget": [POSITIVE_INT, None],
-        "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"),
-                  None],
-        "n_jobs": N_JOBS,
-        "torch_threads": [POSITIVE_INT, None],
-        "random_state": [Interval(Integral, 0, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, selector=None, estimator=None, *, protocol="default", max_k=3,
@@ -199,10 +174,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
     # -- checks, all before any training ----------------------------------------------------
     def _checked_setup(self, target, candidates, eval_sets):
-        if len(eval_sets) < 2:
-            raise ValueError(
-                "VerifiedSelector needs the target's validation split (best epoch) and a "
-                "held-out split to score: eval_set=[valid, test]")
+        scoring_splits(eval_sets, "VerifiedSelector")
         n_groups = self.max_k + bool(self.include_all) + len(self.groups or {})
         max_seeds = self.max_seeds
         if max_seeds is None:
@@ -255,7 +227,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
             groups["all"] = list(ranking)
         groups.update({name: list(m) for name, m in (self.groups or {}).items()})
 
-        valid, test = eval_sets[0], eval_sets[1]
+        valid, test = scoring_splits(eval_sets, "VerifiedSelector")
         held_out = list(eval_sets) if self.leakage_guard else None
         members = {"alone": [(target.name, target)]}
         for name, group in groups.items():
@@ -266,7 +238,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
                         alpha=self.alpha, min_gain=self.min_gain, min_seeds=self.min_seeds,
                         max_seeds=max_seeds)
         trace, fits, verdict, winner = [], 0, "undecided", None
-        while len(race.alone) < max_seeds and fits + 1 + len(race.alive) <= budget:
+        while race.has_room(fits, budget):
             seed = self.random_state + len(race.alone)
             racing = ["alone", *race.alive]
             jobs = {name: FitJob(estimator, members[name], valid, test, seed,
