@@ -85,7 +85,7 @@ class GraphClassifierMixin(ClassifierMixin):
         float
             NaN when no task has both classes.
         """
-        return self._score(X, sample_weight)
+        return self._score(X, y, sample_weight)
 
 
 class GraphRegressorMixin(RegressorMixin):
@@ -128,4 +128,4 @@ class GraphRegressorMixin(RegressorMixin):
         -------
         float
         """
-        return self._score(X, sample_weight)
+        return self._score(X, y, sample_weight)
