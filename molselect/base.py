@@ -24,6 +24,7 @@ from ._param_validation import LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationM
 from ._validation import check_random_state
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
+from .datasets._smiles import from_smiles, is_smiles
 from .datasets._validation import check_eval_sets, validate_auxiliaries, validate_target
 
 __all__ = ["BaseAuxiliarySelector", "SelectionResult"]
@@ -167,12 +168,21 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
 
         Parameters
         ----------
-        X : dataset
-            The target's training data (molselect or DeepChem-style).
-        y : mapping or list of datasets, optional
-            The candidate auxiliaries given positionally, so that
-            ``fit(target, pool)`` reads naturally; scikit-learn pipelines pass
-            ``y=None`` here and the pool as ``auxiliaries=``.
+        X : dataset or sequence of str
+            The target's training data (molselect or DeepChem-style), or its
+            SMILES strings (a 1-D list, array or Series) with their labels in
+            ``y``, scikit-learn's form, as ``cross_val_score`` and
+            ``GridSearchCV`` over a selector-then-estimator ``Pipeline`` pass
+            it: the target is then built by
+            :func:`molselect.datasets.from_smiles` (tasks ``task0, ...``,
+            task types inferred: binary labels mean classification).
+        y : mapping or list of datasets, or array-like of labels, optional
+            With a dataset ``X``: the candidate auxiliaries given
+            positionally, so that ``fit(target, pool)`` reads naturally;
+            scikit-learn pipelines pass ``y=None`` here and the pool as
+            ``auxiliaries=``.  With SMILES ``X``: their labels, of shape
+            (n_samples,) or (n_samples, n_tasks); the candidates then come as
+            ``auxiliaries=``.
         auxiliaries : mapping of str to dataset, or list of datasets
             The candidates (a list takes names from the datasets, else positions).
         eval_set : dataset or list of datasets, optional
@@ -193,6 +203,12 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         ``fit_transform`` builds the union from what this returns, so the
         held-out data is not kept on the selector (nor in its pickles).
         """
+        if is_smiles(X):
+            if y is None:
+                raise TypeError("X holds SMILES strings, so their labels must be given as y "
+                                "and the candidates as auxiliaries=: fit(smiles, y, "
+                                "auxiliaries=pool); or pass the target as a labelled dataset")
+            X, y = from_smiles(X, y, name="target", source="X"), None
         if auxiliaries is None:
             auxiliaries = y
         elif y is not None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from molselect.datasets import as_dataset, from_csv, from_frame
+from molselect.datasets import as_dataset, from_csv, from_frame, from_smiles
 
 
 @pytest.fixture
@@ -295,3 +295,39 @@ def test_a_split_is_checked_or_refused_with_its_reason(labels, split, seed):
     for part in parts:
         y = part.y[~np.isnan(part.y)]
         assert len(part) >= MIN_PART_SIZE and set(y) == {0.0, 1.0}
+
+
+# -- from_smiles: scikit-learn's X (SMILES) and y (labels) ---------------------------------------
+
+def test_from_smiles_builds_the_dataset_from_frame_would(frame):
+    data = from_smiles(frame["smiles"], frame["active"].to_numpy())
+    assert data.tasks == ["task0"] and data.task_types == ["classification"]
+    assert data.metric == "roc_auc" and list(data.ids) == list(frame["smiles"])
+    two = from_smiles(list(frame["smiles"]), frame[["active", "logp"]].to_numpy(), name="mine",
+                      tasks=["active", "logp"], metric="mae")
+    same = from_frame(frame, name="mine", metric="mae")
+    assert (two.tasks, two.task_types, two.name) == (same.tasks, same.task_types, same.name)
+    np.testing.assert_array_equal(two.y, same.y)
+    y = frame["logp"].to_numpy().copy()
+    y[3] = np.nan
+    data = from_smiles(tuple(frame["smiles"]), y, task_types="regression")
+    assert np.isnan(data.y[3, 0]) and data.w[3, 0] == 0 and data.metric == "rmse"
+
+
+def test_from_smiles_errors(frame):
+    smiles, y = list(frame["smiles"]), frame["active"].to_numpy()
+    smiles[5] = "C1CC"
+    with pytest.raises(ValueError, match=r"SMILES: 1 SMILES could not be parsed.*5 \('C1CC'\)"):
+        from_smiles(smiles, y)
+    with pytest.warns(UserWarning, match="dropped 1 SMILES"):
+        assert from_smiles(smiles, y, on_invalid="drop").dropped_rows.tolist() == [5]
+    with pytest.raises(ValueError, match=r"mine: y has shape \(19,\) but there are 20 SMILES"):
+        from_smiles(frame["smiles"], y[1:], source="mine")
+    with pytest.raises(ValueError, match="non-numeric label 'a' at row 0"):
+        from_smiles(frame["smiles"], ["a"] + list(y[1:]))
+    with pytest.raises(ValueError, match="2 task names for 1 label columns"):
+        from_smiles(frame["smiles"], y, tasks=["a", "b"])
+    with pytest.raises(TypeError, match="labels y must be an array-like"):
+        from_smiles(frame["smiles"], None)
+    with pytest.raises(TypeError, match="1-D sequence of SMILES strings"):
+        from_smiles("CCO", [1])

@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 
-from molselect.datasets import DatasetGroup, load_dataset
+from molselect.datasets import DatasetGroup, MoleculeDataset, load_dataset
 from molselect.metrics import evaluate
 from molselect.models import GINClassifier, GINRegressor, GraphormerClassifier, GraphormerRegressor
 from molselect.core.gradnorm import GradNormStep
@@ -192,7 +192,7 @@ def test_clear_errors(data):
         est.fit(nan_only)
     with pytest.raises(TypeError, match="first member"):
         est.fit({"bace": "bace.csv", "esol": data.esol})
-    with pytest.raises(TypeError, match="first member"):
+    with pytest.raises(TypeError, match="labels must be given as y"):
         est.fit(list(data.bace.ids))
     with pytest.raises(TypeError, match="str"):
         est.fit("bace")
@@ -327,3 +327,104 @@ def test_validation_loss_is_cross_entropy_and_standardised_mse():
     expected_reg = ((1.0 / 2) ** 2 + (2.0 / 2) ** 2) / 2
     got = validation_loss(y, out, ["classification", "regression"], np.array([1.0, 2.0]))
     assert got == pytest.approx((expected_clf + expected_reg) / 2)
+
+
+# -- scikit-learn habits (issue 22): SMILES and labels, model selection, labels beside data ----
+
+@pytest.mark.parametrize("cls,target_name", CASES, ids=[c.__name__ for c, _ in CASES])
+def test_fit_and_score_smiles_and_labels_as_the_dataset_would(cls, target_name, data):
+    target, test = getattr(data, target_name), getattr(data, f"{target_name}_test")
+    on_data = tiny(cls).fit(target)
+    for y in (target.y.ravel(), target.y, list(target.y.ravel())):   # 1-D, 2-D, a list
+        est = tiny(cls).fit(np.asarray(target.ids), y)
+        assert est.members_ == ["target"] and est.tasks_ == ["task0"] and est.n_tasks_ == 1
+        assert est.task_types_ == [cls._kind] and est.metric_ == target.metric
+        np.testing.assert_array_equal(est.predict(test), on_data.predict(test))
+    labels = test.y.ravel()
+    assert est.score(list(test.ids), labels) == on_data.score(test)
+    assert est.score(pd.Series(test.ids), labels[:, None]) == on_data.score(test)
+    if cls._kind == "classification":
+        np.testing.assert_array_equal(est.predict_proba(list(test.ids)),
+                                      on_data.predict_proba(test))
+
+
+def test_model_selection_on_smiles_and_labels(data):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    X, y = list(data.bace.ids), data.bace.y.ravel()
+    small = dict(hidden_dim=8, num_layers=1)
+    scores = cross_val_score(tiny(GINClassifier, **small), X, y, cv=2)
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    # A scorer of scikit-learn's (predict_proba and classes_) gives score()'s ROC-AUC.
+    np.testing.assert_allclose(
+        cross_val_score(tiny(GINClassifier, **small), X, y, cv=2, scoring="roc_auc"), scores)
+    assert np.isfinite(cross_val_score(tiny(GINRegressor, **small), list(data.esol.ids),
+                                       data.esol.y.ravel(), cv=3)).all()
+    search = GridSearchCV(tiny(GraphormerClassifier, **small), {"epochs": [1, 2]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_["epochs"] in (1, 2)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.n_epochs_ == search.best_params_["epochs"]
+    assert np.isfinite(search.score(list(data.bace_test.ids), data.bace_test.y.ravel()))
+    assert clone(search.best_estimator_).get_params() == search.best_estimator_.get_params()
+
+
+def test_eval_set_as_smiles_and_labels(data):
+    X, y = list(data.bace.ids), data.bace.y.ravel()
+    valid = data.bace_valid
+    expected = tiny(GINClassifier, epochs=2).fit(X, y, eval_set=valid)
+    for eval_set in [(list(valid.ids), valid.y.ravel()), [(np.asarray(valid.ids), valid.y)]]:
+        est = tiny(GINClassifier, epochs=2).fit(X, y, eval_set=eval_set)
+        assert est.best_score_ == expected.best_score_ is not None
+    with pytest.raises(ValueError, match=r"eval_set's tasks .* do not match"):
+        tiny(GINClassifier).fit(X, y, eval_set=(list(valid.ids), np.c_[valid.y, valid.y]))
+
+
+def test_smiles_input_errors_name_the_row(data):
+    X, y = list(data.bace.ids[:20]), data.bace.y[:20].ravel()
+    bad = X[:3] + ["C1CC"] + X[4:]
+    with pytest.raises(ValueError, match=r"fit: X: 1 SMILES could not be parsed.*rows.*3 "
+                                         r"\('C1CC'\)"):
+        tiny(GINClassifier).fit(bad, y)
+    with pytest.raises(TypeError, match="labels must be given as y"):
+        tiny(GINRegressor).fit(np.asarray(X))
+    with pytest.raises(ValueError, match=r"y has shape \(19,\) but there are 20 SMILES"):
+        tiny(GINClassifier).fit(X, y[:19])
+    with pytest.raises(ValueError, match="fit: X: task .task0. is classification but has labels other than 0 and 1"):
+        tiny(GINClassifier).fit(X, y + 1)
+    est = tiny(GINClassifier).fit(data.bace)
+    with pytest.raises(ValueError, match=r"score: X: 1 SMILES could not be parsed.*3 \('C1CC'\)"):
+        est.score(bad, y)
+    with pytest.raises(TypeError, match="labelled dataset, or SMILES strings and their labels"):
+        est.score(X)
+
+
+def test_score_refuses_data_of_other_tasks(data):
+    est = tiny(GINClassifier).fit(data.bace)
+    bbbp = load_dataset("bbbp").test.subset(np.arange(40))   # one classification task too
+    with pytest.raises(ValueError, match=r"score: X's tasks \['p_np'\].*do not match the "
+                                         r"target 'bace'.*held-out data"):
+        est.score(bbbp)
+    with pytest.raises(ValueError, match="score: X's task types"):
+        est.score(MoleculeDataset(data.esol_test.ids[:10], data.esol_test.y[:10],
+                                  tasks=["Class"], name="esol"))
+    with pytest.raises(ValueError, match=r"score: X's tasks .*\(2\)"):
+        est.score(list(data.bace_test.ids), np.c_[data.bace_test.y, data.bace_test.y])
+
+
+def test_labels_beside_a_dataset_are_checked_not_ignored(data):
+    target, test = data.bace, data.bace_test
+    other = 1.0 - target.y.ravel()
+    for X in (target, DatasetGroup({"bace": target, "esol": data.esol})):
+        with pytest.raises(ValueError, match="carries its own labels"):
+            tiny(GINClassifier).fit(X, other)
+    with pytest.raises(ValueError, match="carries its own labels"):
+        tiny(GINClassifier).fit(target, target.y.ravel()[:-1])
+    # Its own labels (as a Pipeline passes them on after a selector) are what it trains on.
+    alone = tiny(GINClassifier).fit(target)
+    same = tiny(GINClassifier).fit(target, list(target.y.ravel()))
+    np.testing.assert_array_equal(same.predict_proba(test), alone.predict_proba(test))
+    assert alone.score(test, test.y) == alone.score(test)
+    with pytest.raises(ValueError, match="carries its own labels"):
+        alone.score(test, 1.0 - test.y)

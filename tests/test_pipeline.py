@@ -58,3 +58,20 @@ def test_pipeline_with_metadata_routing(data):
         routed = make().fit(target, auxiliaries=pool, eval_set=valid)
         assert routed.steps[-1][1].best_score_ is not None
         assert routed.steps[0][1].n_leaked_ is not None
+
+
+def test_grid_search_over_the_pipeline_on_smiles_and_labels(data):
+    """scikit-learn's model selection splits SMILES X and labels y; the union is the selector's."""
+    from sklearn.model_selection import GridSearchCV
+
+    target, _, test, pool = data
+    small = {n: spaced(d, 30) for n, d in pool.items()}
+    X, y = list(spaced(target, 48).ids), spaced(target, 48).y.ravel()
+    search = GridSearchCV(make(), {"ginclassifier__hidden_dim": [8, 16]}, cv=2)
+    search.fit(X, y, molgroupselector__auxiliaries=small)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    best = search.best_estimator_
+    assert best[-1].members_ == ["target"] + best[0].selected_
+    assert best[-1].hidden_dim == search.best_params_["ginclassifier__hidden_dim"]
+    assert search.predict_proba(list(test.ids)).shape == (len(test), 2)
+    assert 0.0 <= search.score(list(test.ids), test.y.ravel()) <= 1.0

@@ -336,3 +336,22 @@ def test_task_type_selector_ranks_the_targets_task_type_first(data):
     assert again == TaskTypeSelector(random_state=5).fit(target, pool).ranking_
     with pytest.raises(ValueError, match="tie_break"):
         TaskTypeSelector(tie_break="size").fit(target, pool)
+
+
+def test_a_target_given_as_smiles_and_labels(data):
+    target, valid, pool = data
+    given = FingerprintSimilaritySelector(top_k=2).fit(target, pool)
+    sel = FingerprintSimilaritySelector(top_k=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # leakage-guard reports
+        union = sel.fit_transform(list(target.ids), target.y.ravel(), auxiliaries=pool,
+                                  eval_set=valid)
+    pd.testing.assert_series_equal(sel.affinity_, given.affinity_)
+    assert sel.selected_ == given.selected_ and list(union) == ["target"] + sel.selected_
+    np.testing.assert_array_equal(union.target.y, target.y)
+    assert union.target.task_types == ["classification"]
+    with pytest.raises(TypeError, match="labels must be given as y and the candidates as "
+                                        "auxiliaries="):
+        FingerprintSimilaritySelector().fit(list(target.ids), auxiliaries=pool)
+    with pytest.raises(TypeError, match="labels y must be an array-like"):
+        FingerprintSimilaritySelector().fit(list(target.ids), pool)

@@ -12,6 +12,7 @@ from ._io import from_csv, from_frame
 from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
 from ._loaders import DatasetSplits, list_datasets, load_dataset
 from ._registry import DatasetInfo, get_dataset_info
+from ._smiles import from_smiles
 from ._split import cluster_split, random_split, scaffold_split
 from ._user_split import DegenerateSplitError
 from ._validation import as_dataset, as_group, name_datasets
@@ -30,6 +31,7 @@ __all__ = [
     "get_data_home",
     "from_csv",
     "from_frame",
+    "from_smiles",
     "scaffold_split",
     "random_split",
     "cluster_split",

@@ -103,8 +103,8 @@ def _handle_invalid(smiles, invalid, on_invalid, source):
                 f"{bad_rows.size} SMILES could not be parsed (RDKit cannot read them, or they "
                 f"are not printable ASCII text, which SMILES are), at rows (0-based, header "
                 f"excluded) {_describe_rows(bad_rows, smiles)}")
-        raise ValueError(f"{source}: {'; '.join(problems)}. Fix them, or pass "
-                         "on_invalid='drop' to drop them.")
+        raise ValueError(f"{source}: {'; '.join(problems)}. Fix them, or drop them with "
+                         "on_invalid='drop' (from_frame, from_csv, from_smiles).")
     dropped = []
     if long_rows.size:
         dropped.append(f"{long_rows.size} SMILES longer than MAX_SMILES_LENGTH = "

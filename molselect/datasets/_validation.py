@@ -412,7 +412,7 @@ def as_members(X, what="X"):
 
 # -- held-out data ----------------------------------------------------------------------------
 
-def check_eval_set(eval_set, target, what="eval_set"):
+def check_eval_set(eval_set, target, what="eval_set", role="validation split"):
     """Check that one held-out dataset belongs to the target: same tasks and task types.
 
     Parameters
@@ -420,9 +420,12 @@ def check_eval_set(eval_set, target, what="eval_set"):
     eval_set : dataset
         The target's validation (or test) split.
     target : MoleculeDataset
-        The target's training data.
+        The target's training data (or anything with its ``name``, ``tasks``,
+        ``task_types`` and ``n_tasks``, as a fitted estimator records them).
     what : str
         How to name ``eval_set`` in messages.
+    role : str
+        What ``eval_set`` must be, in messages ("the target's <role>").
 
     Returns
     -------
@@ -438,7 +441,7 @@ def check_eval_set(eval_set, target, what="eval_set"):
     from ._base import DatasetGroup
 
     if isinstance(eval_set, (Mapping, DatasetGroup)) or not is_dataset(eval_set):
-        raise TypeError(f"{what} must be one dataset (the target's validation split), got "
+        raise TypeError(f"{what} must be one dataset (the target's {role}), got "
                         f"{type(eval_set).__name__}")
     valid = as_dataset(eval_set, name="eval_set")
     named = all(not _DEFAULT_TASK.fullmatch(t) for t in valid.tasks + target.tasks)
@@ -446,7 +449,7 @@ def check_eval_set(eval_set, target, what="eval_set"):
         raise ValueError(
             f"{what}'s tasks {valid.tasks[:5]} ({valid.n_tasks}) do not match the target "
             f"{target.name!r}'s tasks {target.tasks[:5]} ({target.n_tasks}): {what} must be "
-            "the target's validation split (is the union's first member the target?)")
+            f"the target's {role} (is the union's first member the target?)")
     if list(valid.task_types) != list(target.task_types):
         hint = ""
         if np.isnan(valid.y).all():
@@ -455,7 +458,7 @@ def check_eval_set(eval_set, target, what="eval_set"):
         raise ValueError(
             f"{what}'s task types {valid.task_types[:5]} do not match the target "
             f"{target.name!r}'s {target.task_types[:5]}: {what} must be the target's "
-            f"validation split, not another dataset's.{hint}")
+            f"{role}, not another dataset's.{hint}")
     if len(valid) == 0:
         raise ValueError(f"{what} is empty")
     return valid

@@ -14,8 +14,9 @@ Encoder checkpoints and pickled networks are read and written by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,10 @@ from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValid
                                  StrOptions, _InstancesOf)
 from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
-from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
+from ..datasets._validation import (as_dataset, as_members, check_eval_set,
+                                    check_validation_set, is_dataset)
 from ..metrics import evaluate, is_better, to_score
+from ._inputs import check_labels_beside, eval_datasets, is_smiles, smiles_dataset
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 from ._protocol import MONITORS, lower_loss, validation_loss
 
@@ -96,35 +99,49 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
 
     # -- fitting ------------------------------------------------------------------
     def fit(self, X, y=None, eval_set=None):
-        """Train on a dataset or a union (target first, then auxiliaries).
+        """Train on a dataset, a union (target first, then auxiliaries), or SMILES and labels.
 
         Parameters
         ----------
-        X : dataset, DatasetGroup, mapping of str to dataset, or list of datasets
+        X : dataset, DatasetGroup, mapping of str to dataset, list of datasets, or sequence of str
             The target's training data alone, or the union a selector's
             ``fit_transform`` returns.  Each member keeps its own decoder
             head; the loss is the mean of the members' masked losses
             (weighted by ``loss_weighting``); every member is drawn equally
             often and an epoch is ``len(target) x n_members`` molecules.
-        y : None
-            Ignored: the labels live in the datasets.  Present because
-            scikit-learn pipelines pass ``y`` positionally.
-        eval_set : dataset or list of datasets, optional
+            A 1-D list, array or Series of SMILES strings (scikit-learn's
+            form, for ``cross_val_score`` and ``GridSearchCV``) is the target
+            alone, with its labels in ``y``: it becomes a dataset by
+            :func:`molselect.datasets.from_smiles`, with tasks ``task0,
+            task1, ...`` of this estimator's task type; an invalid SMILES is
+            a ValueError naming its row.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), optional
+            The labels of SMILES ``X`` (NaN: missing; classifiers take 0 and
+            1).  With a dataset or union ``X``, which carries its labels,
+            ``y`` must be None or the target's own labels (as a scikit-learn
+            ``Pipeline`` passes them on after a selector built the union from
+            SMILES and ``y``); other labels are refused (ValueError).
+        eval_set : dataset, (smiles, labels) tuple, or list of them, optional
             The target's validation split (for a list, the first one).  The
             epoch with the best validation metric is kept; without it, the
-            last epoch.
+            last epoch.  A ``(smiles, labels)`` tuple is made a dataset like
+            SMILES ``X``; a dataset's tasks must match the target's (by number
+            only when either side has the default names ``task0, ...``).
 
         Returns
         -------
         self
         """
-        return self._fit(X, eval_set, check_kind=True)
+        if is_smiles(X) and (len(X) or y is not None):  # fit([]) stays an empty union
+            X, y = smiles_dataset(X, y, self._kind, "fit"), None
+        return self._fit(X, eval_datasets(eval_set, self._kind), check_kind=True, y=y)
 
-    def _fit(self, X, eval_set, check_kind):
+    def _fit(self, X, eval_set, check_kind, y=None):
         self._validate_params()
         members = as_members(X)
         datasets = list(members.values())
         target = datasets[0]
+        check_labels_beside(target, y, "fit")
         valid = check_validation_set(eval_set, target)
         if check_kind:
             self._check_target(target)
@@ -267,19 +284,26 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
                     "task. Check the split or the labels")
 
     # -- prediction ---------------------------------------------------------------
-    def _as_predict_dataset(self, X, labelled):
+    def _as_predict_dataset(self, X, labelled, y=None):
         check_is_fitted(self, "model_")
         if isinstance(X, (Mapping, DatasetGroup)):
             raise TypeError("predict and score take the target's data (one dataset), not a "
                             "union; pass union.target or the target's test split")
         if is_dataset(X):
-            return as_dataset(X, name="X")
-        if (not labelled and isinstance(X, (Sequence, np.ndarray)) and not isinstance(X, str)
-                and all(isinstance(s, str) for s in X)):
+            data = as_dataset(X, name="X")
+            if labelled:
+                check_labels_beside(data, y, "score")
+            return data
+        if is_smiles(X):
+            if labelled:
+                if y is None:
+                    raise TypeError("score needs a labelled dataset, or SMILES strings and their "
+                                    "labels: score(smiles, y)")
+                return smiles_dataset(X, y, self._kind, "score")
             smiles = np.asarray(X, dtype=object).reshape(-1)
             return MoleculeDataset(smiles, np.full((len(smiles), self.n_tasks_), np.nan),
                                    task_types=self.task_types_, tasks=self.tasks_)
-        what = "score needs a labelled dataset" if labelled else (
+        what = "score needs a labelled dataset, or SMILES strings and labels" if labelled else (
             "predict needs a dataset or a 1-D sequence of SMILES strings")
         raise TypeError(f"{what}; got {type(X).__name__}")
 
@@ -304,8 +328,8 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         out[:, clf] = 1.0 / (1.0 + np.exp(-raw[:, clf]))
         return out
 
-    def _predict_outputs(self, X, labelled=False):
-        data = self._as_predict_dataset(X, labelled)
+    def _predict_outputs(self, X):
+        data = self._as_predict_dataset(X, labelled=False)
         if len(data) == 0:
             return data, np.zeros((0, self.n_tasks_))
         if data.n_tasks != self.n_tasks_:
@@ -317,17 +341,16 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
                                   encoder_inputs=self._make_encoder_inputs([data]))
         return data, self._outputs(table, device, ensemble=True)
 
-    def _score(self, X, sample_weight=None):
+    def _score(self, X, y=None, sample_weight=None):
         if sample_weight is not None:
             raise TypeError("score does not support sample_weight; the metric weighs every "
                             "labelled molecule equally")
-        data, out = self._predict_outputs(X, labelled=True)
-        labelled = ~np.isnan(data.y).all(axis=0)
-        if any(have and kind != fitted for have, kind, fitted
-               in zip(labelled, data.task_types, self.task_types_)):
-            raise ValueError(
-                f"score: X's task types {data.task_types[:5]} are not those the estimator was "
-                f"fitted on ({self.task_types_[:5]}); score the target's own test split")
+        data = self._as_predict_dataset(X, labelled=True, y=y)
+        # fit's check of an eval_set, against the target the estimator was fitted on.
+        fitted = SimpleNamespace(name=self.members_[0], tasks=self.tasks_,
+                                 task_types=self.task_types_, n_tasks=self.n_tasks_)
+        check_eval_set(data, fitted, what="score: X", role="held-out data")
+        data, out = self._predict_outputs(data)
         value = evaluate(data.y, out, self.metric_, self.task_types_)
         return to_score(value, self.metric_)
 

@@ -35,7 +35,7 @@ class GraphClassifierMixin(ClassifierMixin):
         Parameters
         ----------
         X : dataset or sequence of str
-            The target's data (or SMILES strings).
+            The target's data, or SMILES strings (a 1-D list, array or Series).
 
         Returns
         -------
@@ -73,10 +73,15 @@ class GraphClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : dataset
-            Target-only labelled data (e.g. the test split).
-        y : None
-            Ignored (labels live in ``X``); present for scikit-learn's API.
+        X : dataset or sequence of str
+            Target-only labelled data (e.g. the test split), or SMILES
+            strings (a 1-D list, array or Series) with their labels in ``y``.
+            Its tasks must be those the estimator was fitted on (the check of
+            ``fit``'s ``eval_set``), else a ValueError.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), optional
+            The 0/1 labels of SMILES ``X`` (NaN: missing).  Beside a dataset,
+            which carries its labels, None or those same labels (as a
+            ``Pipeline`` passes them); other labels are refused (ValueError).
         sample_weight : None
             Not supported.
 
@@ -85,7 +90,7 @@ class GraphClassifierMixin(ClassifierMixin):
         float
             NaN when no task has both classes.
         """
-        return self._score(X, sample_weight)
+        return self._score(X, y, sample_weight)
 
 
 class GraphRegressorMixin(RegressorMixin):
@@ -117,10 +122,15 @@ class GraphRegressorMixin(RegressorMixin):
 
         Parameters
         ----------
-        X : dataset
-            Target-only labelled data.
-        y : None
-            Ignored.
+        X : dataset or sequence of str
+            Target-only labelled data, or SMILES strings (a 1-D list, array
+            or Series) with their labels in ``y``.  Its tasks must be those
+            the estimator was fitted on (the check of ``fit``'s ``eval_set``),
+            else a ValueError.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), optional
+            The labels of SMILES ``X`` (NaN: missing).  Beside a dataset,
+            which carries its labels, None or those same labels (as a
+            ``Pipeline`` passes them); other labels are refused (ValueError).
         sample_weight : None
             Not supported (a ``TypeError`` if given).
 
@@ -128,4 +138,4 @@ class GraphRegressorMixin(RegressorMixin):
         -------
         float
         """
-        return self._score(X, sample_weight)
+        return self._score(X, y, sample_weight)
