@@ -2,6 +2,7 @@
 and the same study on a Dask cluster."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,9 @@ from scipy import stats
 
 from molselect.core.prepare import build_table
 from molselect.datasets import MoleculeDataset, load_dataset, make_union
-from molselect.evaluation import (ResultCache, apply_protocol, evaluate_selection, score_selector,
-                                  summarize_gains, transfer_gains)
+from molselect.evaluation import (ResultCache, apply_protocol, evaluate_selection,
+                                  permuted_labels, score_selector, summarize_gains,
+                                  transfer_gains, variance_components)
 from molselect.evaluation import _jobs
 from molselect.models import GINClassifier, GINRegressor
 from molselect.models._base import _Network
@@ -150,6 +152,58 @@ def test_score_selector_refuses_non_finite_and_unknown_candidates():
         score_selector({"sel": pd.Series({"a": 1.0})}, two)
 
 
+def test_score_selector_shares_tied_places_whatever_the_input_order():
+    # a, b, c tie for k=2 places: each counts 2/3, whichever order the input lists them in
+    truth = _truth()
+    summary = summarize_gains(truth).set_index("candidate")
+    scores = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.0, "e": 0.0}
+    reference = score_selector({"tied": pd.Series(scores)}, truth, k=2).iloc[0]
+    assert reference["precision_at_k"] == pytest.approx(2 / 3)      # a and b help, c does not
+    assert reference["top_k_gain"] == pytest.approx(
+        summary.loc[["a", "b", "c"], "relative_gain"].mean())
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        order = rng.permutation(list(scores))
+        shuffled = truth.sample(frac=1, random_state=int(rng.integers(1000)))
+        row = score_selector({"tied": pd.Series({c: scores[c] for c in order})}, shuffled,
+                             k=2).iloc[0]
+        pd.testing.assert_series_equal(row, reference, check_names=False)
+
+
+def test_score_selector_says_how_many_candidates_a_selector_scored():
+    perfect = pd.Series({"a": 5, "b": 4, "c": 3, "d": 2, "e": 1})
+    table = score_selector({"full": perfect, "part": perfect[["a", "c", "e"]]}, _truth(), k=2)
+    table = table.set_index("selector")
+    assert list(table["n_candidates"]) == [5, 5]
+    assert list(table["n_scored"]) == [5, 3]
+    # two runs, one partial: the fewest counts; unmeasured candidates are not counted
+    runs = [perfect, pd.Series({"a": 1.0, "b": 0.0, "zz": 2.0})]
+    row = score_selector({"sel": runs}, _truth(), unmeasured="ignore").iloc[0]
+    assert (row["n_candidates"], row["n_scored"], row["n_runs"]) == (5, 2, 2)
+
+
+def test_empty_gains_give_empty_summaries_with_their_columns(bace, pool, tmp_path):
+    train, valid, test = bace
+    # cached_only before any fit has finished: no rows
+    empty = transfer_gains(train, pool, GINClassifier(**TINY), seeds=1, eval_set=valid,
+                           test_set=test, cache=tmp_path, cached_only=True, verbose=False)
+    assert empty.empty
+    full = summarize_gains(_truth())
+    summary = summarize_gains(empty)
+    assert summary.empty and list(summary.columns) == list(full.columns)
+    assert list(summarize_gains(empty, relative_to="control").columns) == list(full.columns)
+    scores = {"sel": pd.Series({"esol": 1.0, "clintox": 0.0})}
+    reference = score_selector({"sel": pd.Series({"a": 1.0, "b": 0.0})}, _truth())
+    for gains in (empty, summary):
+        table = score_selector(scores, gains)
+        assert table.empty and list(table.columns) == list(reference.columns)
+    no_scores = pd.DataFrame(columns=["selector", "candidate", "score"])
+    assert list(score_selector(no_scores, _truth()).columns) == list(reference.columns)
+    components = variance_components(empty)
+    assert components.keys() == variance_components(_truth()).keys()
+    assert components["n_groups"] == 0 and np.isnan(components["F"])
+
+
 # -- union and parameter checks --------------------------------------------------------
 def test_make_union_removes_held_out_molecules():
     target = MoleculeDataset(["CCO", "CCC"], [[0.0], [1.0]], name="t")
@@ -182,6 +236,35 @@ def test_transfer_gains_checks_its_arguments(bace, pool):
                        test_set=test)
     with pytest.raises(ValueError, match="empty"):
         evaluate_selection(train, {}, est, seeds=1, eval_set=valid, test_set=test)
+
+
+def test_a_candidate_emptied_by_the_leakage_guard_is_skipped(bace, pool):
+    train, valid, test = bace
+    leaky = MoleculeDataset(test.ids[:10], test.y[:10], name="leaky")   # all in the test split
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, protocol="fixed")
+    with pytest.warns(UserWarning, match="candidate 'leaky': the leakage guard removed all 10 "
+                                         "of its molecules"):
+        gains = transfer_gains(train, {"esol": pool["esol"], "leaky": leaky},
+                               GINClassifier(**TINY), **kwargs)
+    assert list(gains["candidate"]) == ["esol"]
+    with pytest.warns(UserWarning, match="'leaky'"), \
+            pytest.raises(ValueError, match="removed every molecule of every candidate"):
+        transfer_gains(train, {"leaky": leaky}, GINClassifier(**TINY), **kwargs)
+
+
+def test_a_copy_of_the_target_is_warned_about(bace, tmp_path):
+    train, valid, test = bace
+    twin = MoleculeDataset(train.ids, train.y, name="twin")   # the target under another name
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, cache=tmp_path, cached_only=True,
+                  verbose=False)
+    with pytest.warns(UserWarning, match="auxiliary 'twin' is a copy of the target"):
+        transfer_gains(train, {"twin": twin}, GINClassifier(**TINY), **kwargs)
+    with pytest.warns(UserWarning, match="'twin' is a copy of the target"):
+        evaluate_selection(train, {"twin": twin}, GINClassifier(**TINY), **kwargs)
+    with warnings.catch_warnings():   # the control: same molecules, other labels
+        warnings.filterwarnings("error", message=".*copy of the target")
+        transfer_gains(train, {"control": permuted_labels(train)}, GINClassifier(**TINY),
+                       **kwargs)
 
 
 # -- real fits --------------------------------------------------------------------------
@@ -240,9 +323,10 @@ def test_planted_helpful_and_uninformative_auxiliaries():
                                task_types="regression", name="permuted")
     est = GINRegressor(hidden_dim=32, num_layers=2, epochs=40, lr=3e-3, batch_size=64,
                        device="cpu")
-    gains = transfer_gains(train, {"copy": copy, "permuted": permuted}, est, seeds=3,
-                           eval_set=esol.valid, test_set=esol.test, verbose=False,
-                           torch_threads=1, protocol="fixed")
+    with pytest.warns(UserWarning, match="'copy' is a copy of the target"):   # planted
+        gains = transfer_gains(train, {"copy": copy, "permuted": permuted}, est, seeds=3,
+                               eval_set=esol.valid, test_set=esol.test, verbose=False,
+                               torch_threads=1, protocol="fixed")
     by_seed = gains.pivot(index="seed", columns="candidate", values="gain")
     assert by_seed["copy"].mean() > 0, by_seed
     assert (by_seed["copy"] > by_seed["permuted"]).all(), by_seed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Iterable, Mapping
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from ..base import _warn_copies_of_target
 from ..datasets._validation import as_dataset, name_datasets
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
@@ -139,6 +141,36 @@ def _check_resample(resample_to):
     return int(resample_to)
 
 
+def _guarded_unions(train, settings, held_out):
+    """Each setting's training members (target first) and molecules removed per auxiliary.
+
+    An auxiliary that the leakage guard empties (every molecule of it is in the
+    target's validation or test split) is left out with a warning, and a setting
+    left with no auxiliary is skipped; if every setting is, the study cannot run.
+    """
+    unions = {}
+    for label, aux in settings.items():
+        union, leaked = make_union(train, aux, held_out=held_out, return_leaked=True)
+        target, *rest = union.items()
+        members = [target, *((name, data) for name, data in rest if len(data))]
+        for name in leaked:
+            if len(union[name]) == 0:
+                what = (f"candidate {name!r}" if [name] == list(aux) else
+                        f"auxiliary {name!r} of {label!r}")
+                warnings.warn(f"{what}: the leakage guard removed all {leaked[name]} of its "
+                              "molecules (they are in the target's validation or test "
+                              f"split), so it is {'skipped' if len(members) == 1 else 'left out'}",
+                              UserWarning, stacklevel=4)
+        if len(members) > 1:
+            unions[label] = (members, leaked)
+    if not unions:
+        raise ValueError(f"the leakage guard removed every molecule of every candidate "
+                         f"({', '.join(map(repr, settings))}): they are all in the validation "
+                         f"or test split of the target {train.name!r}, so there is nothing to "
+                         "compare the target alone with")
+    return unions
+
+
 def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, resample_to,
                   leakage_guard, cache, n_jobs, torch_threads, verbose, cached_only, protocol):
     """Run the alone fit and one fit per setting for every seed; return the tidy table.
@@ -150,8 +182,9 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
     resample_to = _check_resample(resample_to)
     train, valid, test = _resolve_splits(target, eval_set, test_set)
     held_out = [valid, test] if leakage_guard else None
-    unions = {label: make_union(train, aux, held_out=held_out, return_leaked=True)
-              for label, aux in settings.items()}
+    _warn_copies_of_target(train, {name: data for aux in settings.values()
+                                   for name, data in aux.items()})
+    unions = _guarded_unions(train, settings, held_out)
 
     def job(members, seed, label):
         members = [(name, _resample(data, resample_to, seed)) for name, data in members]
@@ -160,7 +193,7 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
 
     alone = {seed: job([(train.name, train)], seed, {"target": train.name, "seed": seed})
              for seed in seeds}
-    paired = {(label, seed): job(list(union.items()), seed,
+    paired = {(label, seed): job(list(union), seed,
                                  {"target": train.name, "candidate": label, "seed": seed})
               for label, (union, _) in unions.items() for seed in seeds}
     results = run_jobs([*alone.values(), *paired.values()], cache=cache, n_jobs=n_jobs,
@@ -269,6 +302,21 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
         ``seconds``.  :func:`summarize_gains` turns it into intervals, tests
         and verdicts.
 
+    Raises
+    ------
+    ValueError
+        When the leakage guard empties every candidate: all of their
+        molecules are in the target's validation or test split.
+
+    Warns
+    -----
+    UserWarning
+        For a candidate that the leakage guard empties (named, with the
+        number of molecules removed): it is skipped and has no rows.  For a
+        candidate that is a copy of the target's training split (the same
+        molecules with the same labels, e.g. the target under another name),
+        as the selectors warn: it looks very helpful without adding any data.
+
     See Also
     --------
     summarize_gains, evaluate_selection, score_selector
@@ -327,6 +375,19 @@ n_jobs, torch_threads, verbose, cached_only
     -------
     pandas.DataFrame
         The tidy table of :func:`transfer_gains`, one row per seed.
+
+    Raises
+    ------
+    ValueError
+        When the selection is empty, or the leakage guard empties every
+        auxiliary of it.
+
+    Warns
+    -----
+    UserWarning
+        For an auxiliary that the leakage guard empties (it is left out of
+        the union) and for one that is a copy of the target's training split,
+        as :func:`transfer_gains`.
     """
     auxiliaries = getattr(selected, "auxiliaries", None)
     pool = name_datasets(auxiliaries if auxiliaries is not None else selected)

@@ -13,6 +13,10 @@ from ._stats import summarize_gains
 
 __all__ = ["score_selector"]
 
+_COLUMNS = ["selector", "target", "n_candidates", "n_scored", "n_runs", "spearman",
+            "spearman_std", "kendall", "precision_at_k", "top_k_gain", "best_k_gain",
+            "random_k_gain", "n_helps", "run_agreement"]
+
 
 def _as_series(scores, where):
     if hasattr(scores, "affinity_") and not isinstance(scores, (pd.Series, Mapping)):
@@ -64,6 +68,22 @@ def _long_scores(selector_scores, targets):
     return frame
 
 
+def _top_k_shares(scores, k):
+    """Each candidate's share of the top ``k``, best score first.
+
+    1 above the cut, 0 below it, and the candidates tied at the cut share the
+    places left (each gets ``places / ties``): the expected share when ties
+    are broken at random, which no order of the input can change.  Equal
+    scores are listed by name, so that even the sums' rounding does not
+    depend on the input's order.
+    """
+    scores = scores[sorted(scores.index, key=lambda c: (-scores[c], str(c)))]
+    values = scores.to_numpy(float)
+    above = (values[None, :] > values[:, None]).sum(axis=1)
+    tied = (values[None, :] == values[:, None]).sum(axis=1)
+    return pd.Series(np.clip(k - above, 0, tied) / tied, index=scores.index)
+
+
 def _mean_pairwise_tau(runs):
     taus = []
     for a, b in itertools.combinations(runs, 2):
@@ -91,6 +111,12 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
       of the chosen candidates; the gain of training on all ``k`` at once is
       measured by :func:`evaluate_selection`.
 
+    The top ``k`` are the ``k`` highest scores.  Candidates with equal scores
+    at the cut share the places left: with ``m`` places for ``t`` tied
+    candidates each counts ``m / t`` in ``precision_at_k`` and
+    ``top_k_gain``, the expected value when ties are broken at random (as
+    the rank correlations give ties their average rank).  The result thus
+    does not depend on the order in which the scores or the gains are given.
     Rows are then averaged over runs (a selector's seeds); ``run_agreement``
     is the mean Kendall tau between the runs' scores (NaN for one run).
 
@@ -111,18 +137,24 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
     unmeasured : {"raise", "ignore"}, default="raise"
         What to do with scored candidates that the gains do not cover:
         refuse, or judge the selector on the measured candidates only (for a
-        ground truth that is still being computed; ``n_candidates`` says on
-        how many).
+        ground truth that is still being computed; ``n_scored`` says on how
+        many).
     **summary_options
         Passed to :func:`summarize_gains` when ``gains`` is the tidy table.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (selector, target): ``n_candidates``, ``n_runs``,
-        ``spearman``, ``spearman_std`` (over runs), ``kendall``,
-        ``precision_at_k``, ``top_k_gain``, ``best_k_gain``,
-        ``random_k_gain``, ``n_helps`` and ``run_agreement``.
+        One row per (selector, target): ``n_candidates`` (measured),
+        ``n_scored`` (of those, how many the selector scored, the fewest over
+        its runs: less than ``n_candidates`` flags a selector judged on part
+        of the candidates, whose ``top_k_gain`` and correlations are then not
+        comparable with the others'), ``n_runs``, ``spearman``,
+        ``spearman_std`` (over runs), ``kendall``, ``precision_at_k``,
+        ``top_k_gain``, ``best_k_gain`` (over all measured candidates),
+        ``random_k_gain``, ``n_helps`` and ``run_agreement``.  Empty gains
+        (no pair finished yet) or empty scores give an empty frame with
+        these columns.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -135,7 +167,9 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
                         f"{type(gains).__name__}")
     summary = gains if "verdict" in gains.columns else summarize_gains(gains, **summary_options)
     targets = list(dict.fromkeys(summary["target"]))
-    frame = _long_scores(selector_scores, targets)
+    frame = _long_scores(selector_scores, targets or [None])  # checked even without gains
+    if summary.empty:  # nothing measured yet: nothing to judge
+        return pd.DataFrame(columns=_COLUMNS)
 
     rows = []
     for (selector, target), group in frame.groupby(["selector", "target"], sort=False):
@@ -147,7 +181,7 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
         helps = set(truth.index[truth["verdict"] == "helps"])
         kk = min(k, len(true_gain))
         best = true_gain.sort_values(ascending=False).iloc[:kk].mean()
-        per_run, run_scores = [], []
+        per_run, run_scores, n_scored = [], [], []
         for _, run in group.groupby("run", sort=True):
             scores = run.set_index("candidate")["score"]
             common = scores.index.intersection(true_gain.index)
@@ -159,19 +193,22 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
                                  "ones only)")
             scores, truth_run = scores[common], true_gain[common]
             run_scores.append(scores)
-            top = scores.sort_values(ascending=False, kind="stable").index[:kk]
+            n_scored.append(len(common))
+            share = _top_k_shares(scores, kk)
             per_run.append({
                 "spearman": stats.spearmanr(scores, truth_run).statistic
                 if len(common) > 2 else np.nan,
                 "kendall": stats.kendalltau(scores, truth_run).statistic
                 if len(common) > 1 else np.nan,
-                "precision_at_k": len(helps.intersection(top)) / kk if helps else np.nan,
-                "top_k_gain": truth_run[top].mean(),
+                "precision_at_k": share[share.index.isin(helps)].sum() / kk
+                if helps else np.nan,
+                "top_k_gain": (share * truth_run[share.index]).sum() / share.sum()
+                if len(share) else np.nan,
             })
         per_run = pd.DataFrame(per_run)
         rows.append({
             "selector": selector, "target": target, "n_candidates": len(true_gain),
-            "n_runs": len(per_run),
+            "n_scored": min(n_scored), "n_runs": len(per_run),
             "spearman": per_run["spearman"].mean(),
             "spearman_std": per_run["spearman"].std(ddof=1) if len(per_run) > 1 else np.nan,
             "kendall": per_run["kendall"].mean(),
@@ -180,4 +217,4 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
             "best_k_gain": best, "random_k_gain": true_gain.mean(),
             "n_helps": len(helps), "run_agreement": _mean_pairwise_tau(run_scores),
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_COLUMNS)

@@ -11,6 +11,11 @@ __all__ = ["VERDICTS", "summarize_gains", "variance_components"]
 #: The verdict column's values, best first.
 VERDICTS = ("helps", "no clear effect", "hurts")
 _CORRECTIONS = ("fdr_bh", "holm", None)
+# The columns of summarize_gains, also of an empty summary.
+_SUMMARY_COLUMNS = ["target", "candidate", "n_seeds", "metric", "score_alone", "score_with",
+                   "gain", "gain_se", "gain_ci_low", "gain_ci_high", "relative_gain",
+                   "relative_gain_se", "relative_ci_low", "relative_ci_high", "p_value",
+                   "p_adjusted", "verdict"]
 
 
 def _interval(values, confidence):
@@ -116,7 +121,10 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh", relative_to=
         ``relative_ci_high``, ``p_value``, ``p_adjusted`` and ``verdict``
         ("helps" / "hurts" when the adjusted p-value is below
         ``1 - confidence``, else "no clear effect").  Gains are signed so that
-        positive means the candidate helps, also for RMSE and MAE.
+        positive means the candidate helps, also for RMSE and MAE.  Empty
+        gains (e.g. ``transfer_gains(..., cached_only=True)`` before any
+        pair has finished) give an empty frame with the same columns; then
+        ``relative_to`` is not checked, as there is nothing to compare.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
@@ -131,6 +139,8 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh", relative_to=
     if missing:
         raise ValueError(f"gains lacks the column(s) {missing}; pass the tidy table that "
                          "transfer_gains or evaluate_selection returns")
+    if gains.empty:
+        return pd.DataFrame(columns=_SUMMARY_COLUMNS)
     if relative_to is not None:
         gains = _relative_to(gains, relative_to)
     rows = []
@@ -146,8 +156,8 @@ def summarize_gains(gains, *, confidence=0.95, correction="fdr_bh", relative_to=
             "relative_ci_high": rel_hi, "p_value": _paired_p(group["gain"]),
         })
     summary = pd.DataFrame(rows)
-    if summary.empty:
-        return summary.assign(p_adjusted=[], verdict=[])
+    if summary.empty:  # only the control's rows (relative_to)
+        return pd.DataFrame(columns=_SUMMARY_COLUMNS)
     summary["p_adjusted"] = np.nan
     for _, index in summary.groupby("target", sort=False).groups.items():
         summary.loc[index, "p_adjusted"] = _adjust(summary.loc[index, "p_value"], correction)
