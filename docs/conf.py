@@ -30,6 +30,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # A bundled MathJax, copied into _static: the formulas render without a network
+    # (the docs are read on machines without internet, and offline the CDN's math was raw TeX).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",

@@ -103,12 +103,22 @@ def test_datasets_lists_the_registry(capsys, tmp_path):
     code, out, _ = run(capsys, "datasets", "--data-home", str(tmp_path))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["name", "molecules", "tasks", "type", "metric", "split",
-                                "available"]
+    assert lines[0].split() == ["name", "molecules", "loads", "tasks", "type", "metric",
+                                "split", "available"]
     rows = {line.split()[0]: line.split() for line in lines[1:] if line.strip()}
-    assert rows["bbbp"][-1] == "yes" and rows["bbbp"][4] == "roc_auc"
+    assert rows["bbbp"][-1] == "yes" and rows["bbbp"][5] == "roc_auc"
     assert rows["pcba"][-1] == "download"  # not bundled, and the data home is empty
     assert "data home: " + str(tmp_path) in out
+
+
+def test_datasets_says_which_load_a_sample(capsys, tmp_path):
+    """qm9 ships as a 3,000-molecule sample: the table must not pass it off as 130,831."""
+    code, out, _ = run(capsys, "datasets", "--data-home", str(tmp_path))
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line.strip()}
+    assert rows["qm9"][1:3] == ["130831", "3000"]
+    assert rows["qm9"][-2:] == ["yes", "(sample)"]
+    assert rows["bbbp"][1] == rows["bbbp"][2]  # a full copy loads in full
+    assert "qm8, qm9 are sampled" in out
 
 
 def test_datasets_long_has_descriptions(capsys):

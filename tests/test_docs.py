@@ -34,6 +34,7 @@ PAGES = {
     "index.html": ("Choose the auxiliary molecule datasets", 1),
     "generated/molselect.MolGroupSelector.html": ("Examples using", 1),
     "auto_examples/plot_quickstart.html": ("Affinity learning curves", 1),
+    "user_guide/method.html": ("Routing (eq. 2)", 0),
 }
 
 
@@ -52,15 +53,19 @@ def _chromium():
 
 
 class _Images(HTMLParser):
+    """The ``src`` of every image and of every script of a page."""
+
     def __init__(self):
         super().__init__()
         self.sources = []
+        self.scripts = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "img":
-            src = dict(attrs).get("src")
-            if src:
-                self.sources.append(src)
+        src = dict(attrs).get("src")
+        if tag == "img" and src:
+            self.sources.append(src)
+        elif tag == "script" and src:
+            self.scripts.append(src)
 
 
 def _png_size(path):
@@ -122,23 +127,27 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _screenshot(url, path, tmp_path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
+def _chromium_run(url, tmp_path, *options):
+    """Run headless Chromium on ``url`` with ``options``; return its completed process."""
     command = [
         _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        # Give the theme's scripts time to lay the page out before the shot.
-        "--virtual-time-budget=5000",
-        f"--screenshot={path}", "--window-size=1280,2000", url,
+        # Give the theme's scripts (and MathJax) time to lay the page out.
+        "--virtual-time-budget=5000", *options, url,
     ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        return subprocess.run(command, capture_output=True, text=True, timeout=180)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"Chromium did not finish the screenshot of {url} within 180 s")
+        pytest.fail(f"Chromium did not finish {url} within 180 s")
+
+
+def _screenshot(url, path, tmp_path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    result = _chromium_run(url, tmp_path, f"--screenshot={path}", "--window-size=1280,2000")
     assert path.exists(), f"no screenshot of {url}: {result.stderr[-2000:]}"
     return path
 
@@ -156,6 +165,12 @@ def _check_page(page, server, built_docs, tmp_path):
 
     parser = _Images()
     parser.feed(html)
+    # Offline readers (and these machines) reach no CDN: every script, MathJax
+    # included, must come from the build itself.
+    remote = [src for src in parser.scripts if urlparse(urljoin(url, src)).netloc
+              != urlparse(server).netloc]
+    if remote:
+        problems.append(f"{page} loads scripts from another host: {remote}")
     pngs = []
     for src in parser.sources:
         target = urlparse(urljoin(url, src))
@@ -199,6 +214,11 @@ def test_docs_build_and_render(server, built_docs, tmp_path):
     for name in ("fit_transform", "selected_", "history_", "round_dropped_", "n_rounds"):
         if name not in api:
             problems.append(f"the MolGroupSelector page does not mention {name}")
+    # The formulas are typeset by the bundled MathJax (no network), not left as TeX.
+    dom = _chromium_run(urljoin(server, "user_guide/method.html"), tmp_path, "--dump-dom").stdout
+    if "mjx-container" not in dom:
+        problems.append("user_guide/method.html: MathJax did not typeset the formulas "
+                        "(no mjx-container in the rendered page)")
     cli = (built_docs / "cli.html").read_text()
     for option in ("--max-molecules", "--candidates", "--with", "--seeds"):
         if option not in cli:

@@ -28,10 +28,16 @@ def run(args):
 
     table = list_datasets(data_home=args.data_home)
     table = table.rename(columns={"task_type": "type"})
-    table["available"] = table["available"].map({True: "yes", False: "download"})
-    columns = ["name", "molecules", "tasks", "type", "metric", "split", "available"]
+    table["available"] = [("yes (sample)" if sample else "yes") if available else "download"
+                          for available, sample in zip(table["available"], table["sample"])]
+    columns = ["name", "molecules", "loads", "tasks", "type", "metric", "split", "available"]
     if args.long:
         columns.append("description")
     print(table[columns].to_string(index=False))
+    sampled = table.loc[table["loads"] < table["molecules"], "name"].tolist()
+    if sampled:
+        print(f"\nloads: molecules a run uses by default; {', '.join(sampled)} are sampled "
+              "(the paper's 3,000). 'yes (sample)': only that sample ships with molselect; "
+              "the full dataset downloads on first use with max_molecules=None.")
     print(f"\ndata home: {get_data_home(args.data_home)} (set MOLSELECT_DATA to change it)")
     return 0
