@@ -12,7 +12,8 @@ from scipy import stats
 
 from molselect.core.prepare import build_table
 from molselect.datasets import MoleculeDataset, load_dataset, make_union
-from molselect.evaluation import (ResultCache, apply_protocol, evaluate_selection,
+from molselect.evaluation import (ResultCache, apply_protocol, compare_selections,
+                                  evaluate_selection,
                                   permuted_labels, score_selector, summarize_gains,
                                   transfer_gains, variance_components)
 from molselect.evaluation import _jobs
@@ -282,6 +283,25 @@ def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
     again = apply_protocol(GINClassifier(**TINY, random_state=5), "default").fit(
         train, eval_set=valid).score(test)
     assert gains.loc[gains["seed"] == 5, "score_alone"].iloc[0] == pytest.approx(again)
+
+
+def test_compare_selections_is_evaluate_selection_for_each_in_one_batch(bace, pool, tmp_path):
+    train, valid, test = bace
+    kwargs = dict(seeds=[0, 1], eval_set=valid, test_set=test, cache=tmp_path, verbose=False,
+                  protocol="fixed")
+    table = compare_selections(train, {"both": pool, "esol only": [pool["esol"]]},
+                               GINClassifier(**TINY), **kwargs)
+    assert list(table["candidate"].unique()) == ["both", "esol only"] and len(table) == 4
+    assert len(ResultCache(tmp_path)) == 6   # the alone fit of a seed is shared: 2 x (1 + 2)
+    for label, selected in (("both", pool), ("esol only", [pool["esol"]])):
+        alone = evaluate_selection(train, selected, GINClassifier(**TINY), label=label,
+                                   cached_only=True, **kwargs)  # every fit is in the cache
+        got = table[table["candidate"] == label].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, alone)
+    for bad, match in (({}, "non-empty mapping"), ([pool["esol"]], "non-empty mapping"),
+                       ({"none": []}, "selection 'none' is empty")):
+        with pytest.raises(ValueError, match=match):
+            compare_selections(train, bad, GINClassifier(**TINY), **kwargs)
 
 
 def test_regression_gain_is_positive_when_rmse_falls(tmp_path):

@@ -9,7 +9,7 @@ jobs (Dask takes them under ``joblib.parallel_config(backend="dask")``) and
 are cached on disk by content in a :class:`ResultCache`.
 """
 
-from ._gains import evaluate_selection, permuted_labels, transfer_gains
+from ._gains import compare_selections, evaluate_selection, permuted_labels, transfer_gains
 from ._jobs import FitJob, ResultCache, run_fit, run_jobs
 from ._protocol import PROTOCOLS, apply_protocol, protocol_params
 from ._race import GainRace, detectable_gain, simulate_races
@@ -20,7 +20,7 @@ from ._measure import default_estimator
 from ._verified import VerifiedSelector
 
 __all__ = ["FitJob", "GainRace", "PROTOCOLS", "ResultCache", "VERDICTS", "VerifiedSelector",
-           "apply_protocol", "default_estimator", "detectable_gain", "evaluate_selection",
+           "apply_protocol", "compare_selections", "default_estimator", "detectable_gain", "evaluate_selection",
            "permuted_labels", "protocol_params", "run_fit", "run_jobs", "score_selector",
            "simulate_races", "summarize_gains", "transfer_gains", "variance_components",
            "SubsetEffects", "SubsetEffectsSelector", "design_matrix", "main_effects", "subset_effects"]

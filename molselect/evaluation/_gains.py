@@ -389,13 +389,69 @@ n_jobs, torch_threads, verbose, cached_only
         the union) and for one that is a copy of the target's training split,
         as :func:`transfer_gains`.
     """
+    pool = _selection_pool(selected, "the selection")
+    label = label or "+".join(pool)
+    return _paired_study(target, {label: pool}, estimator, seeds=seeds, eval_set=eval_set,
+                         test_set=test_set, resample_to=resample_to,
+                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         torch_threads=torch_threads, verbose=verbose,
+                         cached_only=cached_only, protocol=protocol)
+
+
+def _selection_pool(selected, what):
+    """Name -> dataset of a selection (a union is taken without its target); never empty."""
     auxiliaries = getattr(selected, "auxiliaries", None)
     pool = name_datasets(auxiliaries if auxiliaries is not None else selected)
     if not pool:
-        raise ValueError("the selection is empty: there is no union to compare with the "
-                         "target alone")
-    label = label or "+".join(pool)
-    return _paired_study(target, {label: pool}, estimator, seeds=seeds, eval_set=eval_set,
+        raise ValueError(f"{what} is empty: there is no union to compare with the target "
+                         "alone")
+    return pool
+
+
+def compare_selections(target, selections, estimator, *, seeds=5, eval_set=None,
+                       test_set=None, protocol="default", resample_to=None, leakage_guard=True,
+                       cache=None, n_jobs=None, torch_threads=None, verbose=True,
+                       cached_only=False):
+    """Several selections, each against the target alone, in one study.
+
+    :func:`evaluate_selection` for every selection at once: the alone fit of
+    a seed is shared, and the fits of all selections form one batch of
+    joblib jobs, so parallel workers stay busy.  This is how selectors are
+    judged (the outcome scoreboard): by what their selections give.
+
+    Parameters
+    ----------
+    target : dataset or DatasetSplits
+        As :func:`transfer_gains`.
+    selections : mapping of str to selection
+        Label (e.g. the selector's name) -> its selection, in any form
+        :func:`evaluate_selection` takes.
+    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, cache, \
+n_jobs, torch_threads, verbose, cached_only
+        As :func:`transfer_gains`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy table of :func:`transfer_gains`, one row per selection and
+        seed; ``candidate`` holds the label.  :func:`summarize_gains` gives
+        each selection's gain, interval and verdict (the adjustment for
+        multiple tests runs over the selections).
+
+    Examples
+    --------
+    >>> table = compare_selections(load_dataset("bbbp"),
+    ...                            {"task type": [pool["sider"], pool["toxcast"]],
+    ...                             "fingerprint": [pool["tox21"]]},
+    ...                            gin, seeds=5)                     # doctest: +SKIP
+    >>> summarize_gains(table)                                      # doctest: +SKIP
+    """
+    if not isinstance(selections, Mapping) or not selections:
+        raise ValueError("selections must be a non-empty mapping label -> selection, got "
+                         f"{type(selections).__name__}")
+    settings = {label: _selection_pool(selected, f"selection {label!r}")
+                for label, selected in selections.items()}
+    return _paired_study(target, settings, estimator, seeds=seeds, eval_set=eval_set,
                          test_set=test_set, resample_to=resample_to,
                          leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
