@@ -254,7 +254,36 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
             setattr(self, key, value)
         selected = result.selected if result.selected is not None else self._select(affinity)
         self.selected_ = list(selected)
+        if not self.selected_ and names:
+            self._warn_threshold_excludes_all(affinity)
         return target, candidates, eval_sets
+
+    def _threshold_best(self, affinity):
+        """What ``threshold`` was compared with, at its best: ``(what, value, candidate)``.
+
+        Called when the selection is empty; None when ``threshold`` did not
+        decide it (no threshold).  The default rule compares each
+        candidate's affinity with it; a selector whose threshold applies to
+        something else (MTDNN: molecules) or only sometimes (MolGroup's
+        relative rule) overrides this.
+        """
+        if self.threshold is None:
+            return None
+        return "affinity", float(affinity.max()), affinity.idxmax()
+
+    def _warn_threshold_excludes_all(self, affinity):
+        """Warn that ``threshold`` left nothing selected, naming it and the best score."""
+        best = self._threshold_best(affinity)
+        if best is None:
+            return
+        what, value, name = best
+        optional = None in self._parameter_constraints.get("threshold", ())
+        warnings.warn(
+            f"{type(self).__name__}: threshold={self.threshold:g} excludes every candidate "
+            f"(the best {what} is {value:.4g}, of {name!r}), so nothing is selected and the "
+            "union is the target alone. Lower the threshold"
+            + (", or set it to None to rank every candidate" if optional else ""),
+            UserWarning, stacklevel=4)
 
     def _select(self, affinity):
         """The selection, best first: the ``top_k`` best candidates at or above ``threshold``.

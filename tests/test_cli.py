@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -250,6 +251,57 @@ def test_evaluate_target_only_and_union(capsys, tmp_path):
     for row in results:
         assert 0.0 <= row["mean"] <= 1.0 and row["std"] >= 0.0
         assert len(row["seeds"].split()) == 2
+
+
+def test_evaluate_shows_the_baselines_and_warns_of_fits_best_at_their_last_epoch(capsys,
+                                                                                 tmp_path):
+    out_file = tmp_path / "alone.json"
+    code, out, err = run(capsys, "evaluate", "--target", "bbbp", "--seeds", "0", "1",
+                         "--quiet", "--epochs", "1", "--max-molecules", "40", "--hidden-dim",
+                         "8", "--num-layers", "1", "--out", str(out_file))
+    assert code == 0
+    block = out.split("context: test roc_auc")[1]
+    assert "gin, target alone" in block and "random forest on ECFP4" in block
+    assert "ROC-AUC 0.5 by construction" in block
+    baselines = json.loads(out_file.read_text())["baselines"]
+    assert baselines["mean"] == 0.5 and 0.0 <= baselines["random_forest"] <= 1.0
+    assert baselines["target_alone"] == pytest.approx(
+        json.loads(out_file.read_text())["results"][0]["mean"])
+    # One epoch: every fit's best epoch is its last.
+    assert "warning: in 2 of 2 fits of the target alone the best validation epoch was the " \
+           "last one trained (epoch 1 of 1)" in err and "may not have converged" in err
+    code, out, err = run(capsys, "evaluate", "--target", "bbbp", "--seeds", "0", "--quiet",
+                         "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "8",
+                         "--num-layers", "1", "--no-baselines")
+    assert code == 0 and "context:" not in out
+
+
+def test_last_epoch_warning_needs_half_the_fits_at_a_limit_they_ran_into():
+    from molselect.cli._context import last_epoch_warning
+
+    # Half the fits best at their last epoch: warned.
+    assert "2 of 4 fits" in last_epoch_warning([20, 20, 7, 12], [20, 20, 20, 20], 20, False)
+    assert last_epoch_warning([20, 3, 7, 12], [20, 20, 20, 20], 20, False) is None
+    # Early stopping: a fit that stopped before its limit was not best at its last epoch;
+    # one best at epoch 100 of 100 ran into the limit still improving.
+    assert last_epoch_warning([14, 9], [24, 19], 100, True) is None
+    message = last_epoch_warning([100, 100, 31], [100, 100, 41], 100, True)
+    assert "2 of 3" in message and "limit of 100 epochs" in message
+    # Fits cached before n_epochs was recorded: compared with the limit.
+    assert last_epoch_warning([100, 50], [None, np.nan], 100, True) is not None
+    assert last_epoch_warning([60, 50], [None, None], 100, True) is None
+
+
+def test_context_block_says_when_the_model_is_worse_than_the_forest():
+    from molselect.cli._context import context_block
+
+    scores = {"metric": "rmse", "mean": 0.78, "random_forest": 0.47,
+              "mean_baseline": "training mean"}
+    block = context_block(scores, "gin", 0.68)
+    assert "lower is better" in block and "predicting the training mean" in block
+    assert "worse than a random forest on ECFP4 (0.6800 vs 0.4700)" in block
+    assert "worse than" not in context_block(scores, "gin", 0.40)
+    assert "no better than predicting the mean" in context_block(scores, "gin", 0.80)
 
 
 def test_evaluate_reads_a_selection_json(capsys, selection):
@@ -519,6 +571,29 @@ def test_transfer_gz_out_and_no_control(capsys, tmp_path):
     assert list(tidy["candidate"]) == ["bace"]
     assert (tmp_path / "gz" / "gains.summary.csv.gz").exists()
     assert not (tmp_path / "gz" / "gains.csv.gz.summary.csv").exists()
+
+
+def test_transfer_writes_the_baselines_into_its_summary_and_keeps_them_in_the_cache(capsys,
+                                                                                  tmp_path):
+    out = tmp_path / "gains.csv"
+    argv = ["transfer", "--target", "bbbp", "--candidates", "bace", "--seeds", "0",
+            "--no-control", "--epochs", "1", "--max-molecules", "30", "--hidden-dim", "8",
+            "--num-layers", "1", "--quiet", "--cache", str(tmp_path / "cache"),
+            "--out", str(out)]
+    code, printed, _ = run(capsys, *argv)
+    assert code == 0 and "context: test roc_auc" in printed
+    summary = pd.read_csv(tmp_path / "gains.summary.csv")
+    assert summary["baseline_mean"].tolist() == [0.5]
+    assert 0.0 <= summary["baseline_random_forest"].iloc[0] <= 1.0
+    tidy = pd.read_csv(out)
+    assert {"n_epochs_alone", "n_epochs_with"} <= set(tidy.columns)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2      # the fits only
+    assert len(list((tmp_path / "cache" / "baselines").glob("*.json"))) == 1
+    (tmp_path / "gains.csv").unlink()
+    (tmp_path / "gains.summary.csv").unlink()
+    code, again, _ = run(capsys, *argv)
+    assert pd.read_csv(tmp_path / "gains.summary.csv")["baseline_random_forest"].iloc[0] == \
+        summary["baseline_random_forest"].iloc[0]
 
 
 def test_companion_files_are_named_after_the_result():

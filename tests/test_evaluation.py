@@ -304,6 +304,28 @@ def test_compare_selections_is_evaluate_selection_for_each_in_one_batch(bace, po
             compare_selections(train, bad, GINClassifier(**TINY), **kwargs)
 
 
+def test_tidy_table_records_the_epochs_each_fit_trained(bace, pool, tmp_path, monkeypatch):
+    train, valid, test = bace
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, protocol="fixed", cache=tmp_path,
+                  verbose=False)
+    estimator = GINClassifier(**{**TINY, "epochs": 2})
+    gains = transfer_gains(train, {"esol": pool["esol"]}, estimator, **kwargs)
+    assert gains[["n_epochs_alone", "n_epochs_with"]].values.tolist() == [[2, 2]]
+    assert (gains["best_epoch_alone"] <= gains["n_epochs_alone"]).all()
+    # A fit cached before n_epochs was recorded keeps its key: read, not refitted, and
+    # its n_epochs is missing.
+    files = sorted(tmp_path.glob("*.json"))
+    for file in files:
+        entry = json.loads(file.read_text())
+        del entry["result"]["n_epochs"]
+        file.write_text(json.dumps(entry))
+    monkeypatch.setattr(_jobs, "run_fit", lambda job: pytest.fail("refitted a cached fit"))
+    old = transfer_gains(train, {"esol": pool["esol"]}, estimator, **kwargs)
+    assert old[["n_epochs_alone", "n_epochs_with"]].isna().all().all()
+    assert old["score_alone"].tolist() == gains["score_alone"].tolist()
+    assert sorted(tmp_path.glob("*.json")) == files
+
+
 def test_regression_gain_is_positive_when_rmse_falls(tmp_path):
     esol = load_dataset("esol")
     train, valid, test = _take(esol.train, 80), _take(esol.valid, 30), _take(esol.test, 30)

@@ -151,7 +151,9 @@ def test_pickle_roundtrip(small):
 def test_a_round_that_drops_everyone_selects_nothing(small):
     target, _, pool = small
     # Gate values are sigmoids below 1, so threshold 1.0 (the largest valid one) drops all.
-    sel = MolGroupSelector(**{**TINY, "threshold": 1.0}).fit(target, pool)
+    with pytest.warns(UserWarning, match=r"threshold=1 excludes every candidate \(the best "
+                                         r"affinity in round 1 is 0\.\d+, of '\w+'\)"):
+        sel = MolGroupSelector(**{**TINY, "threshold": 1.0}).fit(target, pool)
     assert sel.selected_ == []
     assert (sel.round_dropped_ == 1).all()
     assert set(sel.history_["round"]) == {1}

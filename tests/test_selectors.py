@@ -163,6 +163,19 @@ def test_fingerprint_kl_and_identity(data):
     assert (sel.divergence_ == -sel.affinity_).all()
 
 
+def test_a_threshold_that_excludes_every_candidate_is_warned_about(data):
+    target, _, pool = data
+    with pytest.warns(UserWarning, match=r"threshold=0 excludes every candidate \(the best "
+                                         r"affinity is -[0-9.]+, of '\w+'\)"):
+        sel = FingerprintSimilaritySelector(threshold=0.0).fit(target, pool)
+    assert sel.selected_ == []
+    best = sel.affinity_.idxmax()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # A threshold that admits one: no warning.
+        FingerprintSimilaritySelector(threshold=sel.affinity_[best]).fit(target, pool)
+
+
 def test_all_and_random(data):
     target, _, pool = data
     assert AllAuxiliariesSelector().fit(target, pool).selected_ == list(pool)
@@ -293,6 +306,19 @@ def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(d
     joint = MTDNNSelector(epochs=3, discriminator="joint", **TINY).fit(
         target, {"unrelated": pool["bace"], "copy": copy})
     assert joint.n_kept_["copy"] < sel.n_kept_["copy"]
+
+
+def test_mtdnn_warns_when_no_molecule_passes_the_threshold(data):
+    target, _, pool = data
+    pool = {"esol": pool["esol"]}
+    top = max(p.max() for p in MTDNNSelector(epochs=1, **TINY).fit(
+        target, pool).probabilities_.values())
+    threshold = (top + 1.0) / 2
+    with pytest.warns(UserWarning, match=f"threshold={threshold:g} excludes every candidate "
+                                         rf"\(the best molecule probability of 'target' is "
+                                         rf"{top:.4g}, of 'esol'\)"):
+        sel = MTDNNSelector(epochs=1, threshold=threshold, **TINY).fit(target, pool)
+    assert sel.selected_ == []
 
 
 def test_mtdnn_keeps_only_instances_above_threshold(data):

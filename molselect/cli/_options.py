@@ -365,5 +365,11 @@ def study_options(default_seeds):
                metavar="N",
                help="resample every training set to N molecules (the paper's appendix C "
                     "uses 5000)"),
+        Option("--no-baselines", dest="baselines", action="store_false",
+               help="leave out the context: by default the target's test score of "
+                    "predicting the mean and of a random forest on ECFP4 fingerprints "
+                    "(trained on the target's training split) is shown beside the model's; "
+                    "the forest takes minutes on a target of thousands of molecules with "
+                    "missing labels (one forest per task), and is kept in --cache"),
         Option("--quiet", action="store_true", help="print the final table only"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import _inputs
+from . import _context, _inputs
 from ._common import split_list, write_out
 from ._options import Option, csv_group, size_group, study_options
 
@@ -76,12 +76,18 @@ def run(args):
         settings = [("target only", gains["score_alone"]),
                     ("target + " + ", ".join(pool), gains["score_with"])]
         summary = summarize_gains(gains).iloc[0]
+        alone = gains.groupby("seed").first()
+        epochs = (alone["best_epoch_alone"], alone["n_epochs_alone"],
+                  *_context.max_epochs(estimator))
     else:
         jobs = [FitJob(estimator, [(train.name, train)], valid, test, seed)
                 for seed in args.seeds]
         results = run_jobs(jobs, cache=options["cache"], n_jobs=options["n_jobs"],
                            verbose=options["verbose"], desc=f"{args.model} on {train.name}")
         settings = [("target only", [results[job.key]["test_score"] for job in jobs])]
+        epochs = ([results[job.key]["best_epoch"] for job in jobs],
+                  [results[job.key].get("n_epochs") for job in jobs],
+                  *_context.max_epochs(estimator, protocol=None))
     rows = []
     for label, scores in settings:
         scores = np.asarray(scores, dtype=float)
@@ -97,6 +103,13 @@ def run(args):
               f"{summary['gain_ci_high']:+.4f}]; relative "
               f"{format_percent(summary['relative_gain'])}; "
               f"paired t-test p = {summary['p_value']:.3g}: {summary['verdict']}")
+    baselines = _context.baselines(train, test, args)
+    if baselines is not None:
+        baselines = {**baselines, "target_alone": float(table["mean"].iloc[0])}
+        print("\n" + _context.context_block(baselines, args.model, baselines["target_alone"]))
+    unconverged = _context.last_epoch_warning(*epochs)
+    if unconverged:
+        _context.warn(unconverged)
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +120,8 @@ def run(args):
         }
         if summary is not None:
             result["gain"] = to_jsonable(summary.to_dict())
+        if baselines is not None:
+            result["baselines"] = to_jsonable(baselines)
         write_out(out, json.dumps(result, indent=2) + "\n", inputs=_inputs.input_files(args))
         print(f"wrote {out}")
     return 0

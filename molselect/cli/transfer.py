@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import _inputs
+from . import _context, _inputs
 from ._common import CLIError, check_out, companion_path, split_list, write_out
 from ._options import Option, csv_group, size_group, study_options
 
@@ -40,7 +40,9 @@ def options():
                     "is what it knows, not the longer training a union gives"),
         Option("--out", metavar="FILE.csv",
                help="write the tidy table (one row per candidate and seed) and "
-                    "FILE.summary.csv (FILE.summary.csv.gz for FILE.csv.gz)"),
+                    "FILE.summary.csv (FILE.summary.csv.gz for FILE.csv.gz; with the "
+                    "baselines' test scores in its baseline_mean and "
+                    "baseline_random_forest columns)"),
         csv_group(),
         size_group(rounds=False),
     ]
@@ -83,6 +85,16 @@ def run(args):
           f"{alone.std(ddof=1) if len(alone) > 1 else 0.0:.4f})")
     print(format_table(transfer_table(summary, train.metric)))
     print("\n" + verdict_lines(summary, control, len(args.seeds)))
+    baselines = _context.baselines(train, test, args)
+    if baselines is not None:
+        print("\n" + _context.context_block(baselines, args.model, alone.mean()))
+        summary = summary.assign(baseline_mean=baselines["mean"],
+                                 baseline_random_forest=baselines["random_forest"])
+    first = gains.groupby("seed").first()
+    unconverged = _context.last_epoch_warning(first["best_epoch_alone"], first["n_epochs_alone"],
+                                              *_context.max_epochs(estimator))
+    if unconverged:
+        _context.warn(unconverged)
     if args.out:
         out = Path(args.out)
         inputs = _inputs.input_files(args)

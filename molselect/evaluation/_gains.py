@@ -21,7 +21,7 @@ __all__ = ["evaluate_selection", "permuted_labels", "transfer_gains"]
 
 _COLUMNS = ["target", "candidate", "seed", "metric", "score_alone", "score_with", "gain",
             "relative_gain", "valid_alone", "valid_with", "best_epoch_alone", "best_epoch_with",
-            "n_candidate", "n_leaked", "seconds_alone", "seconds_with"]
+            "n_epochs_alone", "n_epochs_with", "n_candidate", "n_leaked", "seconds_alone", "seconds_with"]
 
 
 def permuted_labels(data, random_state=0, name=None):
@@ -215,6 +215,8 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
             "relative_gain": gain / abs(base["test_score"]) if base["test_score"] else np.nan,
             "valid_alone": base["valid_score"], "valid_with": other["valid_score"],
             "best_epoch_alone": base["best_epoch"], "best_epoch_with": other["best_epoch"],
+            # Results cached before n_epochs was recorded lack it (the key is unchanged).
+            "n_epochs_alone": base.get("n_epochs"), "n_epochs_with": other.get("n_epochs"),
             "n_candidate": sum(len(d) for _, d in with_job.members[1:]),
             "n_leaked": sum(leaked.values()),
             "seconds_alone": base["seconds"], "seconds_with": other["seconds"],
@@ -296,8 +298,9 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
         units), ``gain`` (signed so that positive means "helps": with minus
         alone for ROC-AUC, alone minus with for RMSE/MAE), ``relative_gain``
         (``gain / |score_alone|``, the paper's
-        ``(perf(a, b) - perf(a)) / perf(a)``), the validation scores and best
-        epochs of both fits, ``n_candidate`` (molecules of the candidate
+        ``(perf(a, b) - perf(a)) / perf(a)``), the validation scores, best
+        epochs and ``n_epochs`` (epochs trained; missing for a fit cached by
+        an older molselect) of both fits, ``n_candidate`` (molecules of the candidate
         trained on), ``n_leaked`` (removed by the guard) and the fits'
         ``seconds``.  :func:`summarize_gains` turns it into intervals, tests
         and verdicts.

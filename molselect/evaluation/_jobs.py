@@ -149,8 +149,10 @@ def run_fit(job):
     -------
     dict
         ``key``, ``test_score`` and ``valid_score`` (the target's metric in its
-        own units: an RMSE is an RMSE), ``best_epoch``, ``n_train`` (molecules
-        per member), ``seconds`` and ``label``.
+        own units: an RMSE is an RMSE), ``best_epoch``, ``n_epochs`` (epochs
+        trained: fewer than the estimator's ``epochs`` when early stopping
+        ended the fit; absent from results cached before molselect recorded
+        it), ``n_train`` (molecules per member), ``seconds`` and ``label``.
     """
     estimator = job.make_estimator()
     start = time.perf_counter()
@@ -166,6 +168,7 @@ def run_fit(job):
         "test_score": score if greater_is_better(metric) else -score,
         "valid_score": None if estimator.best_score_ is None else float(estimator.best_score_),
         "best_epoch": int(estimator.best_epoch_),
+        "n_epochs": int(estimator.n_epochs_),
         "metric": metric,
         "n_train": {name: len(d) for name, d in job.members},
         "seconds": time.perf_counter() - start,

@@ -521,6 +521,13 @@ class MolGroupSelector(BaseAuxiliarySelector):
                     "entropy": str(sequence.entropy), **state.to_checkpoint()})
         return state.result(candidates)
 
+    def _threshold_best(self, affinity):
+        """The last round's best affinity: the one its threshold judged (relative rule: None)."""
+        dropped = self.round_dropped_
+        last = affinity[dropped.index[dropped == dropped.max()]]
+        return None if self.filter_rule == "relative" or last.empty else (
+            f"affinity in round {int(dropped.max())}", float(last.max()), last.idxmax())
+
     def _run_round(self, r, target, alive, round_seed, device):
         """Algorithm 1's inner loop, ``n_repeats`` times: train on the target and ``alive``.
 

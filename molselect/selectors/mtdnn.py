@@ -148,6 +148,12 @@ class MTDNNSelector(JointTrainingSelector):
         """
         return best_candidates(affinity, self.top_k, self.n_kept_ > 0)
 
+    def _threshold_best(self, affinity):
+        """The highest probability of "target" of any auxiliary molecule (the threshold's)."""
+        tops = pd.Series({n: float(p.max()) if len(p) else -np.inf
+                          for n, p in self.probabilities_.items()}, dtype=float)
+        return "molecule probability of 'target'", float(tops.max()), tops.idxmax()
+
     def _selected_data(self, name, data):
         mask = self.kept_[name]
         if len(mask) != len(data):
