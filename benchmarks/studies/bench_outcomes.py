@@ -23,7 +23,9 @@ What a run keeps, so that it resumes where it stopped:
 ``outcomes_selections.jsonl`` (each selector's ranking of each target's pool, with its wall
 time), ``outcomes_runs.jsonl.gz`` (one gzip member per target, group and seed: the committed
 record the report is built from) and the fit cache ``verified_cache/`` (gitignored, shared
-with ``bench_verified.py``, so a fit either study made is not made again).  The report is
+with ``bench_verified.py``, so a fit either study made is not made again), whose every fit
+is archived in the committed ``outcomes_fits.jsonl.gz`` at each report and restored from it
+when a run starts.  The report is
 ``outcomes.md``, with ``outcomes.csv`` (one row per target, group and seed) and
 ``outcomes.png`` (gains with 95% intervals).
 """
@@ -52,6 +54,8 @@ from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelect
                                  MolGroupSelector, Task2VecSelector, TaskTypeSelector)
 
 FITS = RESULTS / "verified_cache"
+#: Every fit of the shared cache, one JSON line each: the committed copy of ``FITS``.
+FITS_ARCHIVE = RESULTS / "outcomes_fits.jsonl.gz"
 SELECTIONS = RESULTS / "outcomes_selections.jsonl"
 RUNS = RESULTS / "outcomes_runs.jsonl.gz"
 TARGETS = ["sider", "bbbp", "clintox", "bace", "lipo", "tox21"]
@@ -101,6 +105,29 @@ def append_jsonl(path, row):
     else:
         with path.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
+
+
+def export_fits():
+    """Write every fit of ``FITS`` to ``FITS_ARCHIVE`` (sorted, so the file only changes with
+    the fits)."""
+    entries = [{"file": path.name, "entry": json.loads(path.read_text())}
+               for path in sorted(FITS.glob("*.json"))]
+    with gzip.open(FITS_ARCHIVE, "wt", compresslevel=9) as handle:
+        for entry in entries:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def import_fits():
+    """Restore into ``FITS`` the archived fits it lacks (a fresh checkout resumes the study).
+
+    The cache checks each entry against its key when it reads it, so a damaged line is
+    recomputed, not trusted.
+    """
+    FITS.mkdir(parents=True, exist_ok=True)
+    for row in read_jsonl(FITS_ARCHIVE):
+        path = FITS / Path(row["file"]).name
+        if not path.exists():
+            path.write_text(json.dumps(row["entry"]))
 
 
 def pool_for(target):
@@ -270,6 +297,8 @@ def plot(summary, path):
 
 
 def report(seeds_wanted):
+    if FITS.is_dir() and any(FITS.glob("*.json")):
+        export_fits()
     runs = pd.DataFrame(read_jsonl(RUNS))
     selections = pd.DataFrame(read_jsonl(SELECTIONS))
     if runs.empty:
@@ -355,6 +384,7 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(1)
+        import_fits()
         seeds = list(range(args.seeds))
         # Phases, each over every target, so that an interrupted study has whole rows of
         # the cheap selectors first: their groups, then all candidates (9x the steps of
