@@ -117,6 +117,21 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     :meth:`_select`, reads ``top_k`` and ``threshold`` (None, no cut, for a
     selector without them); a selector with another rule overrides it.
 
+    Attributes
+    ----------
+    affinity_ : pandas.Series
+        One score per candidate: **higher means more helpful** for every
+        selector, in units that are the selector's own (a gate weight, minus
+        a divergence or a distance, a probability, a relative effect...);
+        each selector's page states them.  Scores of two selectors are not
+        comparable; their rankings are.
+    ranking_ : list of str
+        Every candidate, most helpful first (ties broken as the selector
+        states).
+    selected_ : list of str
+        The selection: the ranking cut by the selector's rule (``top_k``,
+        ``threshold``).
+
     Notes
     -----
     ``fit_transform(target, auxiliaries)`` returns the union (target first,

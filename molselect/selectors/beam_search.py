@@ -107,7 +107,8 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         The best combination found, in the order its members were added
         (may be empty: the target alone scored best).
     affinity_ : pandas.Series
-        Per candidate, the best score of any evaluated combination containing it.
+        Per candidate, the best score of any evaluated combination containing it
+        (higher means more helpful: minus a validation loss, see ``history_``).
     history_ : pandas.DataFrame
         One row per evaluated combination: depth, combination (tuple),
         val_loss, structure_divergence, score (higher is better: minus the

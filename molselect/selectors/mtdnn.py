@@ -70,7 +70,8 @@ class MTDNNSelector(JointTrainingSelector):
     selected_ : list of str
         Auxiliaries with at least one kept molecule, by mean probability.
     affinity_ : pandas.Series
-        Mean probability of "target" over each candidate's molecules.
+        Mean probability of "target" over each candidate's molecules, in [0, 1]
+        (higher means more helpful: more target-like).
     probabilities_ : dict of str to ndarray
         Per candidate, every molecule's probability of "target".
     kept_ : dict of str to ndarray of bool

@@ -121,7 +121,8 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     selected_ : list of str
         Best first.
     affinity_ : pandas.Series
-        ``-KL(target || candidate)`` per candidate.
+        ``-KL(target || candidate)`` per candidate, in nats, at most 0 (higher
+        means more helpful: closer fingerprint distributions).
     divergence_ : pandas.Series
         The KL divergences themselves.
     target_distribution_ : ndarray of shape (167,)

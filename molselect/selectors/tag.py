@@ -71,7 +71,9 @@ class TAGSelector(JointTrainingSelector):
     selected_ : list of str
         Best first; may be empty when no candidate has Z above the threshold.
     affinity_ : pandas.Series
-        Mean lookahead affinity Z per candidate.
+        Mean lookahead affinity ``Z = 1 - L'/L`` per candidate, at most 1: the
+        relative fall of the target's loss after a step on the candidate
+        (higher means more helpful).
     history_ : pandas.DataFrame
         One row per epoch and candidate: epoch, candidate, affinity (the
         epoch's mean Z), target_loss.

@@ -68,7 +68,9 @@ class Task2VecSelector(JointTrainingSelector):
     selected_ : list of str
         Closest first.
     affinity_ : pandas.Series
-        Minus the distance of each candidate to the target (higher = closer).
+        Minus the distance (``distance``: asymmetric or cosine) of each
+        candidate's Fisher embedding to the target's (higher means more
+        helpful: closer).
     distance_ : pandas.Series
         The distances.
     embeddings_ : pandas.DataFrame
