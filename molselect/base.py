@@ -201,7 +201,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         # interrupted, the old selected_ would otherwise look like this call's answer.
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, key)
-        target = validate_target(X)
+        target = validate_target(X, type(self).__name__)
         candidates = validate_auxiliaries(auxiliaries, target.name)
         # The estimators' check: an eval_set of another task would be scored as the target's.
         eval_sets = check_eval_sets(eval_set, target)

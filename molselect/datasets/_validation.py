@@ -23,8 +23,8 @@ import numpy as np
 
 __all__ = ["check_finite_labels", "check_binary_labels", "warn_integer_regression",
            "is_dataset", "not_a_dataset", "duplicate_name", "as_dataset", "as_group", "name_datasets",
-           "check_labelled", "validate_target", "validate_auxiliaries", "as_members",
-           "check_eval_set", "check_eval_sets", "check_validation_set"]
+           "check_labelled", "check_target_tasks", "validate_target", "validate_auxiliaries",
+           "as_members", "check_eval_set", "check_eval_sets", "check_validation_set"]
 
 #: The largest label the float32 networks can hold; beyond it a label becomes inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -301,32 +301,96 @@ def check_labelled(data, role):
         raise ValueError(f"{role} {data.name!r} has no labels (all missing)")
 
 
-def validate_target(target):
+def check_target_tasks(target, who, stacklevel=5):
+    """Refuse a target with no task to learn; warn about its single-class tasks.
+
+    The one target rule of the selectors and the estimators.  A
+    classification task whose labels are all of one class has no defined
+    ROC-AUC (:func:`~molselect.metrics.per_task_scores` gives it NaN and
+    :func:`~molselect.metrics.evaluate` averages over the other tasks), yet a
+    multi-task target keeps its other tasks to learn from and to score.  So
+    such tasks only warn, and the target is refused when *every* task is
+    unusable: no classification task has both classes and no regression
+    task has a label.  A small sample of a sparse multi-task dataset (200
+    molecules of toxcast) typically has some single-class tasks.
+
+    Parameters
+    ----------
+    target : MoleculeDataset
+        The target's training data.
+    who : str
+        What needs the target, for the messages (``"MolGroupSelector"``).
+    stacklevel : int, default 5
+        Passed to :func:`warnings.warn`; the default points at the caller
+        of a selector's or estimator's ``fit`` (``fit`` -> ``_fit`` -> the
+        check of the target -> this function).
+
+    Warns
+    -----
+    UserWarning
+        Naming the classification tasks with one class only, when other
+        tasks are usable.
+
+    Raises
+    ------
+    ValueError
+        If a classification label is not 0 or 1, or no task is usable.
+    """
+    from ._base import CLASSIFICATION
+
+    check_binary_labels(target.y, target.tasks, target.task_types, f"the target {target.name!r}")
+    labelled = ~np.isnan(target.y)
+    classes, usable = [], 0
+    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
+        values = np.unique(target.y[labelled[:, j], j])
+        if kind != CLASSIFICATION:
+            usable += values.size > 0
+        else:
+            usable += values.size == 2
+            classes.append((task, values))
+    single = [(t, v) for t, v in classes if v.size == 1]
+    if not usable:
+        shown = ", ".join(f"{t!r} ({'/'.join(f'{v:g}' for v in c) or 'no labels'})"
+                          for t, c in classes[:5]) + (" ..." if len(classes) > 5 else "")
+        raise ValueError(
+            f"the target {target.name!r} has only one class among the labels of every task "
+            f"({shown}): {who} needs both classes in at least one task. Check the split or "
+            "the labels")
+    if single:
+        shown = ", ".join(f"{t!r} ({c[0]:g})" for t, c in single[:5]) + (
+            " ..." if len(single) > 5 else "")
+        warnings.warn(
+            f"the target {target.name!r} has {len(single)} classification task(s) with only one "
+            f"class among their labels ({shown}); {who} trains on them, but their ROC-AUC is "
+            f"undefined, so scores average over the {usable} other usable task(s)",
+            UserWarning, stacklevel=stacklevel)
+
+
+def validate_target(target, who="the selector"):
     """Check a selector's target before any training; return it as a MoleculeDataset.
+
+    Parameters
+    ----------
+    target : dataset
+        The target's training data.
+    who : str, default "the selector"
+        What needs the target, for the messages.
 
     Raises
     ------
     TypeError
         If ``target`` is not one dataset.
     ValueError
-        If it is empty, has no labels at all, or has a classification task
-        whose labels are all of one class.
+        If it is empty, has no labels at all, or has no usable task (see
+        :func:`check_target_tasks`, which also warns about single-class tasks).
     """
-    from ._base import CLASSIFICATION, DatasetGroup
+    from ._base import DatasetGroup
 
     if isinstance(target, (Mapping, DatasetGroup)):
         raise not_a_dataset(target, "the target")
     target = as_dataset(target, name="target")
     check_labelled(target, "the target dataset")
-    labelled = ~np.isnan(target.y)
-    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
-        if kind == CLASSIFICATION:
-            values = np.unique(target.y[labelled[:, j], j])
-            if len(values) == 1:
-                raise ValueError(
-                    f"classification task {task!r} of the target {target.name!r} has only one "
-                    f"class ({values[0]:g}) among its labels; a selector needs both classes"
-                )
+    check_target_tasks(target, who)
     return target
 
 

@@ -31,7 +31,8 @@ from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValid
                                  StrOptions, _InstancesOf)
 from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
-from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
+from ..datasets._validation import (as_dataset, as_members, check_target_tasks,
+                                    check_validation_set, is_dataset)
 from ..metrics import evaluate, is_better, to_score
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 from ._protocol import MONITORS, lower_loss, validation_loss
@@ -248,23 +249,8 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} needs {kind} tasks, but the target {target.name!r} has "
                 f"{len(wrong)} other task(s) ({wrong[:3]}); use {suggestion}")
-        if kind == CLASSIFICATION:
-            values = target.y[~np.isnan(target.y)]
-            if not np.isin(values, (0.0, 1.0)).all():
-                raise ValueError(f"the target {target.name!r} has classification labels other "
-                                 "than 0 and 1")
-            # A target whose every task has labels of one class only has nothing to learn
-            # and no defined ROC-AUC: a fit would look fine and mean nothing.  (A multitask
-            # target may have some such tasks: score() averages over the others.)
-            classes = [np.unique(target.y[~np.isnan(target.y[:, j]), j])
-                       for j in range(target.n_tasks)]
-            if not any(len(c) == 2 for c in classes):
-                shown = ", ".join(f"{t!r} ({'/'.join(f'{v:g}' for v in c) or 'no labels'})"
-                                  for t, c in list(zip(target.tasks, classes))[:5])
-                raise ValueError(
-                    f"the target {target.name!r} has only one class among the labels of every "
-                    f"task ({shown}): {type(self).__name__} needs both classes in at least one "
-                    "task. Check the split or the labels")
+        # The selectors' rule: refuse when no task is usable, warn about single-class ones.
+        check_target_tasks(target, type(self).__name__)
 
     # -- prediction ---------------------------------------------------------------
     def _as_predict_dataset(self, X, labelled):
