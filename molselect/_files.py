@@ -138,18 +138,17 @@ def atomic_write_text(path, text, *, inputs=()):
     path : str or path-like
     text : str
     inputs : iterable of str or path-like, optional
-        The run's input files: writing over one of them is refused.
+        As for :func:`atomic_write`.
 
     Returns
     -------
     pathlib.Path
+        ``path``.
 
     Raises
     ------
-    FileExistsError
-        When ``path`` is (or links to) one of ``inputs``.
-    OSError
-        When writing fails.
+    FileExistsError, OSError
+        As :func:`atomic_write` does.
     """
     data = _encoded(Path(path), text)
     return atomic_write(path, lambda handle: handle.write(data), inputs=inputs)
