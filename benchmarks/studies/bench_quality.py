@@ -52,6 +52,7 @@ import pandas as pd  # noqa: E402
 from _harness import RESULTS, Stopwatch, write_results  # noqa: E402
 
 import bench_ground_truth as ground_truth  # noqa: E402
+from molselect._param_validation import BACKBONE_KEYS  # noqa: E402
 from molselect._validation import parse_seeds  # noqa: E402
 from molselect.datasets import list_datasets  # noqa: E402
 from molselect.evaluation import score_selector, summarize_gains  # noqa: E402
@@ -61,7 +62,8 @@ from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelect
                                  Task2VecSelector, survival_ranking)
 
 RUNS = RESULTS / "quality_runs.jsonl"
-BACKBONE = {"hidden_dim": 64, "num_layers": 3}
+#: The baselines' GIN backbone: the "fast" preset's (64 x 3), the network MolGroup[fast] trains.
+BACKBONE = {k: v for k, v in get_preset("fast").items() if k in BACKBONE_KEYS}
 
 
 class TaskTypePrior:
