@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from molselect.datasets import load_dataset
-from molselect.datasets._validation import check_target_tasks
+from molselect.datasets._labels import check_target_tasks
 from molselect.models import GINClassifier
 from molselect.selectors import MolGroupSelector, RandomSelector
 

@@ -31,8 +31,8 @@ from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValid
                                  StrOptions, _InstancesOf)
 from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
-from ..datasets._validation import (as_dataset, as_members, check_target_tasks,
-                                    check_validation_set, is_dataset)
+from ..datasets._labels import check_target_tasks
+from ..datasets._validation import as_dataset, as_members, check_validation_set, is_dataset
 from ..metrics import evaluate, is_better, to_score
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
 from ._protocol import MONITORS, lower_loss, validation_loss
