@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["file_mode", "atomic_write_text", "check_writable", "remove_stale_temporaries"]
+__all__ = ["file_mode", "atomic_write", "atomic_write_text", "check_writable", "remove_stale_temporaries"]
 
 
 def file_mode():
@@ -70,22 +70,28 @@ def _encoded(path, text):
     return data
 
 
-def atomic_write_text(path, text, *, inputs=()):
-    """Write ``text`` to ``path``: atomically where ``path`` is a regular file.
+def atomic_write(path, write, *, inputs=()):
+    """Write a file through ``write(handle)``: atomically where ``path`` is a regular file.
 
-    For a regular file (or a new one) the text goes to a temporary file in
-    the same folder that is then renamed over ``path``: a reader (or a later
-    run) sees the old file or the complete new one, never a partial write,
-    and if writing fails the temporary file is removed.  A symlink is
-    followed: the file it points to is replaced and the link stays.  A
-    device, pipe or terminal (``/dev/null``, ``/dev/stdout``) is written
-    through, never replaced; a write error there (``/dev/full``) is raised.
-    A name ending in ``.gz`` is written gzip-compressed.
+    The one atomic writer of molselect, for text (:func:`atomic_write_text`),
+    arrays (the feature cache's ``.npz``) and streamed tables (a downloaded
+    dataset).  For a regular file (or a new one) ``write`` fills a temporary
+    file in the same folder that is then given the umask's mode
+    (:func:`file_mode`) and renamed over ``path``: a reader (or a later run)
+    sees the old file or the complete new one, never a partial write, and if
+    ``write`` fails (or the process is interrupted with an exception) the
+    temporary file is removed.  A symlink is followed: the file it points to
+    is replaced and the link stays.  A device, pipe or terminal
+    (``/dev/null``, ``/dev/stdout``) is written through, never replaced; a
+    write error there (``/dev/full``) is raised.
 
     Parameters
     ----------
     path : str or path-like
-    text : str
+        The file; its folder must exist.
+    write : callable
+        Called once with a binary file handle open for writing; it writes
+        the whole content (compressing it itself, if it should be).
     inputs : iterable of str or path-like, optional
         The run's input files: writing over one of them is refused.
 
@@ -101,23 +107,51 @@ def atomic_write_text(path, text, *, inputs=()):
         When writing fails.
     """
     path = Path(path)
-    data = _encoded(path, text)
     if _special(path):
         with open(path, "wb") as handle:
-            handle.write(data)
+            write(handle)
         return path
     target = _destination(path)
     _refuse_inputs(target, inputs)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
         os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path, text, *, inputs=()):
+    """Write ``text`` to ``path``: atomically where ``path`` is a regular file.
+
+    See :func:`atomic_write` for what happens with a regular file, a
+    symlink, a device, pipe or terminal.  The text is UTF-8; a name ending
+    in ``.gz`` is written gzip-compressed (with a zero timestamp, so the same
+    text gives the same bytes).
+
+    Parameters
+    ----------
+    path : str or path-like
+    text : str
+    inputs : iterable of str or path-like, optional
+        As for :func:`atomic_write`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError, OSError
+        As :func:`atomic_write` does.
+    """
+    data = _encoded(Path(path), text)
+    return atomic_write(path, lambda handle: handle.write(data), inputs=inputs)
 
 
 def check_writable(path, *, inputs=()):
@@ -177,7 +211,7 @@ def remove_stale_temporaries(folder, pattern=".*.tmp", min_age=600.0):
     ----------
     folder : str or path-like
     pattern : str, default ".*.tmp"
-        Glob of the temporary files (:func:`atomic_write_text` names them
+        Glob of the temporary files (:func:`atomic_write` names them
         ``.<name>.<random>.tmp``).
     min_age : float, default 600
         Seconds since the last modification.

@@ -36,8 +36,8 @@ from ._validation import (
 )
 
 __all__ = ["InvalidParameterError", "Interval", "StrOptions", "ParameterValidationMixin",
-           "validate_parameter_constraints", "make_constraint", "BACKBONE", "RUNTIME",
-           "POSITIVE_INT", "LEAKAGE_GUARD", "N_JOBS"]
+           "validate_parameter_constraints", "make_constraint", "BACKBONE", "BACKBONE_KEYS",
+           "RUNTIME", "POSITIVE_INT", "LEAKAGE_GUARD", "N_JOBS"]
 
 
 class _Constraint:
@@ -275,6 +275,11 @@ BACKBONE = {
     "batch_size": [POSITIVE_INT],
     "lr": [Interval(Real, 0, None, closed="neither")],
 }
+
+#: The backbone's parameter names, in :data:`BACKBONE`'s order: what a baseline selector
+#: takes from a preset, what MolGroup sends to each training round, what beam search
+#: trains each combination with.
+BACKBONE_KEYS = tuple(BACKBONE)
 
 #: Where and how reproducibly a training runs.
 RUNTIME = {

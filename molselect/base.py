@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._param_validation import LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
+from ._param_validation import BACKBONE_KEYS, LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
 from ._validation import check_random_state
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
@@ -157,8 +157,9 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     #: The preset keys (:data:`molselect.presets.PRESETS`) this selector takes
     #: (:func:`molselect.presets.selector_params`); None takes every one.  MolGroup's
     #: epoch counts mean something else for a baseline (beam search trains per
-    #: combination), so a baseline takes only the size of the GIN backbone it shares.
-    _preset_keys = ("hidden_dim", "num_layers")
+    #: combination), so a baseline takes only the settings of the GIN backbone it shares
+    #: (:data:`~molselect._param_validation.BACKBONE_KEYS`).
+    _preset_keys = BACKBONE_KEYS
 
     @abstractmethod
     def _score_candidates(self, target, candidates, eval_sets):
@@ -232,7 +233,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         # interrupted, the old selected_ would otherwise look like this call's answer.
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, key)
-        target = validate_target(X)
+        target = validate_target(X, type(self).__name__)
         candidates = validate_auxiliaries(auxiliaries, target.name)
         # The estimators' check: an eval_set of another task would be scored as the target's.
         eval_sets = check_eval_sets(eval_set, target)

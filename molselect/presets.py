@@ -140,14 +140,25 @@ def get_estimator_preset(name, model):
 
 
 def selector_params(selector_class, preset="paper", **overrides):
-    """Keyword arguments for ``selector_class`` from a preset and explicit values.
+    """Keyword arguments for ``selector_class`` from a preset and explicit values, checked.
 
     A selector takes the preset's parameters that its class's ``_preset_keys``
     names: :class:`~molselect.MolGroupSelector` every one (``None``), a baseline
-    only the size of the GIN backbone it shares with MolGroup (``hidden_dim``,
-    ``num_layers``, :class:`~molselect.BaseAuxiliarySelector`'s default).  Then every
-    override that is not ``None`` and that the class accepts replaces the preset's
-    value.
+    only the settings of the GIN backbone it shares with MolGroup
+    (:data:`~molselect._param_validation.BACKBONE_KEYS`,
+    :class:`~molselect.BaseAuxiliarySelector`'s default).  Then every override
+    that is not ``None`` and that the class accepts replaces the preset's value.
+
+    A preset's epoch split follows the epochs: when ``epochs`` is given (or
+    set by the preset) and ``warmup_epochs`` is not given, the preset's (or
+    the default) ``warmup_epochs`` becomes at most ``epochs - 1``, so that the
+    last epoch still trains MolGroup's gate; when ``gate_epochs`` is not
+    given, the preset's becomes at most the epochs that train the gate
+    (``epochs - warmup_epochs``).  So ``molselect select --method molgroup
+    --epochs 2`` runs the ``"stable"`` preset as 1 warm-up epoch and a gate
+    read over 1 epoch.  A value that is given is never changed: an impossible
+    combination of given values (``epochs=1, warmup_epochs=1``) is refused by
+    the selector's own parameter check.
 
     Parameters
     ----------
@@ -163,10 +174,14 @@ def selector_params(selector_class, preset="paper", **overrides):
     Returns
     -------
     dict
-        Keyword arguments for ``selector_class``.  When ``epochs`` is set,
-        ``warmup_epochs`` is at most ``epochs - 1``, so that a short run still has
-        an epoch that trains MolGroup's gate, and ``gate_epochs`` at most the
-        epochs that train it.
+        Keyword arguments for ``selector_class``, which its parameter check
+        accepts.
+
+    Raises
+    ------
+    molselect._param_validation.InvalidParameterError
+        From the selector's own check (``_validate_params``), naming the
+        parameter (its ``param`` attribute), when the values are not valid.
     """
     accepted = selector_class().get_params()
     params = get_preset(preset)
@@ -174,14 +189,25 @@ def selector_params(selector_class, preset="paper", **overrides):
     if keys is not None:
         params = {k: v for k, v in params.items() if k in keys}
     params = {k: v for k, v in params.items() if k in accepted}
-    for key, value in overrides.items():
-        if value is not None and key in accepted:
-            params[key] = value
-    if params.get("epochs") is not None and "warmup_epochs" in accepted:
-        warmup = params.get("warmup_epochs", accepted["warmup_epochs"])
-        params["warmup_epochs"] = min(warmup, params["epochs"] - 1)
-        # ... and the gate is averaged over no more epochs than it trains in.
-        if "gate_epochs" in params:
-            params["gate_epochs"] = min(params["gate_epochs"],
-                                        params["epochs"] - params["warmup_epochs"])
+    given = {k: v for k, v in overrides.items() if v is not None and k in accepted}
+    params.update(given)
+    params = _follow_epochs(params, given, accepted)
+    selector_class(**params)._validate_params()
+    return params
+
+
+def _follow_epochs(params, given, defaults):
+    """The epoch split that was not given, fitted to the epochs (see :func:`selector_params`)."""
+    if "warmup_epochs" not in defaults or "epochs" not in params:
+        return params
+    params = dict(params)
+    epochs = params["epochs"]
+    if "warmup_epochs" not in given:
+        params["warmup_epochs"] = min(params.get("warmup_epochs", defaults["warmup_epochs"]),
+                                      epochs - 1)
+    if "gate_epochs" in params and "gate_epochs" not in given:
+        # At least 1 (its declared minimum), so that an impossible given warmup_epochs is
+        # the parameter the selector's check names.
+        params["gate_epochs"] = max(1, min(params["gate_epochs"],
+                                           epochs - params["warmup_epochs"]))
     return params

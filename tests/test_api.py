@@ -87,6 +87,44 @@ def test_selector_params_give_a_baseline_only_the_backbone():
     # ... and averages the gate over no more epochs than train it
     short = selector_params(ms.MolGroupSelector, "stable", epochs=2)
     assert (short["warmup_epochs"], short["gate_epochs"]) == (1, 1)
+    # the baselines take every backbone key a preset holds (today hidden_dim, num_layers)
+    from molselect._param_validation import BACKBONE, BACKBONE_KEYS
+
+    assert ms.BaseAuxiliarySelector._preset_keys == BACKBONE_KEYS == tuple(BACKBONE)
+
+
+@pytest.mark.parametrize("given, param, match", [
+    ({"epochs": 1, "warmup_epochs": 1}, "warmup_epochs",
+     r"warmup_epochs must be in \[0, epochs\), got 1 with epochs=1"),
+    ({"epochs": 2, "gate_epochs": 3}, "gate_epochs",
+     r"gate_epochs must be at most epochs - warmup_epochs = 1 .*got 3"),
+])
+def test_selector_params_keep_given_values_and_the_selector_refuses_them(given, param, match):
+    """Issue 21.1: no clamping of what was given; MolGroup's own check names the parameter."""
+    with pytest.raises(InvalidParameterError, match=match) as info:
+        selector_params(ms.MolGroupSelector, "stable", **given)
+    assert info.value.param == param
+
+
+def test_selector_params_fit_only_the_presets_epoch_split():
+    # a given warmup_epochs is kept, and the preset's gate_epochs follows it
+    params = selector_params(ms.MolGroupSelector, "stable", epochs=3, warmup_epochs=2)
+    assert (params["epochs"], params["warmup_epochs"], params["gate_epochs"]) == (3, 2, 1)
+    # a baseline's values go through its own check too
+    with pytest.raises(InvalidParameterError, match="hidden_dim") as info:
+        selector_params(ms.TAGSelector, "fast", hidden_dim=0)
+    assert info.value.param == "hidden_dim"
+
+
+def test_cli_select_epochs_1_runs_the_default_preset():
+    """The documented quick trial (``--epochs``) keeps working with the "stable" preset."""
+    from molselect.cli import build_parser
+    from molselect.cli.select import make_selector
+
+    args = build_parser().parse_args(["select", "--target", "bbbp", "--candidates", "bace",
+                                      "--method", "molgroup", "--epochs", "1"])
+    selector = make_selector(args)
+    assert (selector.epochs, selector.warmup_epochs, selector.gate_epochs) == (1, 0, 1)
 
 
 # -- declared parameters: the bad-parameter table, generated from the declarations ----------

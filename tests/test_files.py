@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from molselect._files import atomic_write_text, check_writable
+from molselect._files import atomic_write, atomic_write_text, check_writable, file_mode
 
 
 def test_a_regular_file_is_replaced_atomically(tmp_path):
@@ -100,6 +100,48 @@ def test_a_gz_name_is_compressed(tmp_path):
     first = path.read_bytes()
     atomic_write_text(path, "a,b\n1,2\n")
     assert path.read_bytes() == first        # reproducible bytes
+
+
+def test_a_failing_binary_writer_leaves_the_old_file_and_no_temporary(tmp_path):
+    """atomic_write serves binary writers too (the feature cache, downloads)."""
+    path = tmp_path / "arrays.npz"
+    path.write_bytes(b"old")
+
+    def half_then_fail(handle):
+        handle.write(b"\x00partial")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        atomic_write(path, half_then_fail)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["arrays.npz"]
+    atomic_write(path, lambda handle: handle.write(b"\x00\x01new"))
+    assert path.read_bytes() == b"\x00\x01new"
+    assert stat.S_IMODE(path.stat().st_mode) == file_mode()  # the umask's mode, not 0600
+
+
+def test_the_feature_cache_and_downloads_use_the_one_writer(tmp_path, monkeypatch):
+    """A cache file and a normalised download are written by _files.atomic_write."""
+    import numpy as np
+    import pandas as pd
+
+    from molselect import _files
+    from molselect.datasets import _download
+    from molselect.featurize import _cache
+
+    written = []
+    real = _files.atomic_write
+    monkeypatch.setattr(_cache, "atomic_write", lambda p, w: written.append(p) or real(p, w))
+    monkeypatch.setattr(_download, "atomic_write", lambda p, w: written.append(p) or real(p, w))
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path / "cache"))
+    arrays = _cache.load_or_build("fp", ["k"], lambda: {"x": np.arange(3.0)})
+    assert np.array_equal(arrays["x"], np.arange(3.0))
+    frame = pd.DataFrame({"smiles": ["C", "CC"], "y": [1.0, np.nan]})
+    target = tmp_path / "home" / "t.csv.gz"
+    _download._write_normalised(frame, target, _download.get_dataset_info("bace"))
+    assert pd.read_csv(target).to_dict("list")["smiles"] == ["C", "CC"]
+    assert [p.suffix for p in written] == [".npz", ".gz"]
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["t.csv.gz"]
 
 
 def test_stale_temporaries_are_removed_fresh_ones_kept(tmp_path):

@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _harness import RESULTS, write_results  # noqa: E402
 
+from molselect._validation import parse_seeds  # noqa: E402
 from molselect.datasets import list_datasets, load_dataset  # noqa: E402
 from molselect.evaluation import (permuted_labels, summarize_gains,  # noqa: E402
                                   transfer_gains)
@@ -67,18 +68,6 @@ def candidate_pool(name, data, available):
     pool = {CONTROL: permuted_labels(data[name].train, name=CONTROL)}
     pool.update((n, data[n].train) for n in available if n != name)
     return pool
-
-
-def parse_seeds(text):
-    """``0-7`` or ``0,1,2`` -> a list of ints."""
-    seeds = []
-    for part in str(text).split(","):
-        if "-" in part:
-            lo, hi = part.split("-")
-            seeds.extend(range(int(lo), int(hi) + 1))
-        elif part.strip():
-            seeds.append(int(part))
-    return seeds
 
 
 def estimator_for(target):

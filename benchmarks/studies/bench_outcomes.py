@@ -46,6 +46,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _harness import RESULTS, describe_machine  # noqa: E402
 
+from molselect._param_validation import BACKBONE_KEYS  # noqa: E402
 from molselect.datasets import load_dataset  # noqa: E402
 from molselect.evaluation import (SubsetEffectsSelector, compare_selections,  # noqa: E402
                                   default_estimator, summarize_gains)
@@ -63,7 +64,8 @@ TARGETS = ["sider", "bbbp", "clintox", "bace", "lipo", "tox21"]
 #: muv, chembl, qm8 and qm9 (up to 134k molecules); a fit on their union does not fit the
 #: CPU budget of this study.
 BUNDLED = ["bace", "bbbp", "clintox", "sider", "tox21", "toxcast", "esol", "freesolv", "lipo"]
-BACKBONE = {"hidden_dim": 64, "num_layers": 3}
+#: The GIN backbone the command line gives a baseline: the "stable" preset's (64 x 3).
+BACKBONE = {k: v for k, v in get_preset("stable").items() if k in BACKBONE_KEYS}
 K = 3
 
 

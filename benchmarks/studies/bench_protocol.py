@@ -61,6 +61,7 @@ from scipy import stats  # noqa: E402
 from _harness import RESULTS, describe_machine  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
+from molselect._validation import parse_seeds  # noqa: E402
 from molselect.core import Callback, torch_threads  # noqa: E402
 from molselect.datasets import load_dataset  # noqa: E402
 from molselect.datasets._leakage import make_union  # noqa: E402
@@ -395,12 +396,11 @@ def _fmt(x):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--targets", nargs="+", default=["sider", "bbbp", "clintox", "esol"])
-    parser.add_argument("--seeds", default="0-7")
+    parser.add_argument("--seeds", default="0-7", help="e.g. 0-7 or 0,1,2 (default: %(default)s)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
-    lo, _, hi = args.seeds.partition("-")
-    seeds = list(range(int(lo), int(hi or lo) + 1))
+    seeds = parse_seeds(args.seeds)
     if not args.report_only:
         run_study(args.targets, seeds, args.n_jobs)
     report(read_runs())

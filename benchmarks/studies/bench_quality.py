@@ -52,6 +52,8 @@ import pandas as pd  # noqa: E402
 from _harness import RESULTS, Stopwatch, write_results  # noqa: E402
 
 import bench_ground_truth as ground_truth  # noqa: E402
+from molselect._param_validation import BACKBONE_KEYS  # noqa: E402
+from molselect._validation import parse_seeds  # noqa: E402
 from molselect.datasets import list_datasets  # noqa: E402
 from molselect.evaluation import score_selector, summarize_gains  # noqa: E402
 from molselect.presets import get_preset  # noqa: E402
@@ -60,7 +62,8 @@ from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelect
                                  Task2VecSelector, survival_ranking)
 
 RUNS = RESULTS / "quality_runs.jsonl"
-BACKBONE = {"hidden_dim": 64, "num_layers": 3}
+#: The baselines' GIN backbone: the "fast" preset's (64 x 3), the network MolGroup[fast] trains.
+BACKBONE = {k: v for k, v in get_preset("fast").items() if k in BACKBONE_KEYS}
 
 
 class TaskTypePrior:
@@ -459,11 +462,11 @@ def main(argv=None):
     if not args.report_only:
         # A target without a ground truth (qm8, say) is still run: its survivors per round
         # are reported, its ranking is not scored.
-        run_selectors(args.selectors, args.targets, ground_truth.parse_seeds(args.seeds), data,
+        run_selectors(args.selectors, args.targets, parse_seeds(args.seeds), data,
                       available, args.device)
     # The truth of every measured target, for the seed-agreement table; the selector table
     # scores only the targets asked for.
-    truth = ground_truth.collect(ground_truth.TARGETS, ground_truth.parse_seeds(args.gt_seeds),
+    truth = ground_truth.collect(ground_truth.TARGETS, parse_seeds(args.gt_seeds, "--gt-seeds"),
                                  data, available)
     targets = [t for t in args.targets if t in set(truth["target"])]
     # A candidate helps when it beats the uninformative control (see ground_truth.md); the

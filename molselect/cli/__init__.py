@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._signals import Terminated, sigterm_raises
 from . import cache, datasets, demo, evaluate, select, transfer
 from ._common import CLIError, check_folder, check_out
 from ._options import add_options
@@ -96,38 +97,36 @@ def main(argv=None):
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    installed, previous = _on_sigterm(_raise_terminated)
-    try:
-        with warnings.catch_warnings():
-            # A warning is a line for the user, not the library's file and line number.
-            warnings.showwarning = _show_warning
-            check_paths(args)
-            return args.func(args)
-    except _Terminated:
-        print("molselect: terminated", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print("molselect: interrupted", file=sys.stderr)
-        return 130
-    except (CLIError, ValueError, KeyError, FileNotFoundError, TypeError) as exc:
-        if args.debug:
-            raise
-        print(f"molselect {args.command}: error: {_message(exc)}", file=sys.stderr)
-        return 2
-    except (DownloadError, OSError, RuntimeError) as exc:
-        if args.debug:
-            raise
-        print(f"molselect {args.command}: failed: {_message(exc)}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - a user sees a message, --debug the traceback
-        if args.debug:
-            raise
-        print(f"molselect {args.command}: failed: {type(exc).__name__}: {_message(exc)} "
-              "(run with --debug for the traceback)", file=sys.stderr)
-        return 1
-    finally:
-        if installed:
-            _on_sigterm(previous)
+    # SIGTERM raises Terminated (a KeyboardInterrupt): the clean-up Ctrl-C runs, then 143.
+    with sigterm_raises():
+        try:
+            with warnings.catch_warnings():
+                # A warning is a line for the user, not the library's file and line number.
+                warnings.showwarning = _show_warning
+                check_paths(args)
+                return args.func(args)
+        except Terminated:
+            print("molselect: terminated", file=sys.stderr)
+            return 143
+        except KeyboardInterrupt:
+            print("molselect: interrupted", file=sys.stderr)
+            return 130
+        except (CLIError, ValueError, KeyError, FileNotFoundError, TypeError) as exc:
+            if args.debug:
+                raise
+            print(f"molselect {args.command}: error: {_message(exc)}", file=sys.stderr)
+            return 2
+        except (DownloadError, OSError, RuntimeError) as exc:
+            if args.debug:
+                raise
+            print(f"molselect {args.command}: failed: {_message(exc)}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # noqa: BLE001 - a user sees a message, --debug the traceback
+            if args.debug:
+                raise
+            print(f"molselect {args.command}: failed: {type(exc).__name__}: {_message(exc)} "
+                  "(run with --debug for the traceback)", file=sys.stderr)
+            return 1
 
 
 def check_paths(args):
@@ -164,25 +163,6 @@ def check_paths(args):
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """``warnings.showwarning`` for the command line: ``warning: <message>`` on stderr."""
     print(f"warning: {message}", file=sys.stderr if file is None else file)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that the same clean-up runs (joblib workers included)."""
-
-
-def _raise_terminated(signum, frame):
-    raise _Terminated
-
-
-def _on_sigterm(handler):
-    """Install ``handler`` for SIGTERM (main thread only): (installed, previous handler)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return False, None
-    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL if handler is None else handler)
-    return True, previous
 
 
 def _message(exc):

@@ -125,7 +125,9 @@ def make_selector(args):
     Returns
     -------
     BaseAuxiliarySelector
-        Not validated yet (see :func:`check_selector_params`).
+        Its parameters checked by the selector itself
+        (:func:`molselect.presets.selector_params`); a refused value is a
+        :class:`CLIError` naming the option that set it.
     """
     from ..presets import selector_params
     from ..registry import SELECTORS
@@ -145,25 +147,16 @@ def make_selector(args):
     if unused:
         raise CLIError(f"{', '.join(unused)}: not an option of --method {args.method} "
                        f"({entry.class_name}); leave it out, or choose --method molgroup")
-    return cls(**selector_params(cls, args.preset, **entry.params,
-                                 **option_values(args, every), verbose=not args.quiet))
-
-
-def check_selector_params(selector):
-    """The selector's own parameter checks, reported with the option that set the value.
-
-    Parameters
-    ----------
-    selector : BaseAuxiliarySelector
-        The selector :func:`make_selector` built.
-    """
     try:
-        selector._validate_params()
+        params = selector_params(cls, args.preset, **entry.params,
+                                 **option_values(args, every), verbose=not args.quiet)
     except InvalidParameterError as exc:
-        option = option_for(exc.param, _selector_options())
+        # The selector's own check, reported with the option that set the value.
+        option = option_for(exc.param, every)
         if option is None:
             raise
         raise CLIError(f"{option}: {exc}") from None
+    return cls(**params)
 
 
 def make_verifier(selector, args):
@@ -226,7 +219,6 @@ def run(args):
     # The parameters are checked before any data is loaded (main has checked --out):
     # a bad --threshold or --out must not cost a featurization, let alone a selection.
     selector = make_selector(args)
-    check_selector_params(selector)
     verify_only = [flag for flag, given in (("--budget", args.budget is not None),
                                             ("--verify-cache", args.verify_cache is not None),
                                             ("--n-jobs", args.n_jobs is not None))

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..metrics import METRICS
-from ._validation import (as_dataset, check_binary_labels, check_finite_labels, duplicate_name,
-                          warn_integer_regression)
+from ._labels import check_binary_labels, check_finite_labels, warn_integer_regression
+from ._validation import as_dataset, duplicate_name
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write
 from ._base import CLASSIFICATION
 from ._registry import DATA_DIR, get_dataset_info
 
@@ -154,8 +155,8 @@ def locate(info, data_home=None, download=True):
             f"not bundled with molselect. {how}"
         )
     home.mkdir(parents=True, exist_ok=True)
-    # Download into the data home's own folder so os.replace is atomic, and keep
-    # the URL's file name so pandas infers the compression from it.
+    # Download into a temporary folder of the data home, removed afterwards whatever
+    # happens, and keep the URL's file name so pandas infers the compression from it.
     with tempfile.TemporaryDirectory(dir=home, prefix=".download-") as tmp:
         raw = Path(tmp) / info.raw_filename
         try:
@@ -263,6 +264,6 @@ def _write_normalised(frame, target, info):
                 frame[col] = values.astype("Int64")
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    frame.to_csv(partial, index=False, compression={"method": "gzip", "mtime": 0})
-    os.replace(partial, target)
+    # Streamed into the atomic writer's temporary file: the table is never held as text.
+    atomic_write(target, lambda handle: frame.to_csv(
+        handle, index=False, compression={"method": "gzip", "mtime": 0}))

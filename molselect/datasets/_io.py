@@ -18,7 +18,7 @@ from .._validation import (
 from ._base import MoleculeDataset, infer_task_types
 from ._formats import encoding_advice, file_format, read_sdf, separator_hint, table_separator
 from ._table_checks import index_columns, warn_conflicting_duplicates
-from ._validation import check_binary_labels, check_finite_labels, warn_integer_regression
+from ._labels import check_binary_labels, check_finite_labels, warn_integer_regression
 
 __all__ = ["from_csv", "from_frame", "parse_smiles", "read_table"]
 

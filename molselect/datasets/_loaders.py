@@ -12,7 +12,7 @@ from ._download import find_local, locate
 from ._io import _describe_rows, parse_smiles, read_table
 from ._registry import dataset_names, get_dataset_info
 from ._split import random_split, scaffold_split
-from ._validation import check_finite_labels
+from ._labels import check_finite_labels
 
 __all__ = ["DatasetSplits", "list_datasets", "load_dataset", "BUNDLED_SAMPLE_SEED"]
 

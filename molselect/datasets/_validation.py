@@ -3,122 +3,31 @@
 One place for them, so that a dataset that a selector accepts is also one
 that an estimator accepts, and the messages say the same thing: what is not
 a dataset (:func:`not_a_dataset`), an empty or unlabelled dataset
-(:func:`check_labelled`), duplicate names, label values, and held-out data
-of another task.
+(:func:`check_labelled`), duplicate names, and held-out data of another
+task.  The rules on label values, the target's included, are in
+:mod:`._labels`.
 
 The coercions build :class:`~molselect.datasets.MoleculeDataset` and
 :class:`~molselect.datasets.DatasetGroup`, whose constructors use the label
-checks here: they import ``_base`` inside the function, so that ``_base``
-can import this module at its top.
+checks: they import ``_base`` inside the function, so that ``_base`` can
+import this module at its top.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["check_finite_labels", "check_binary_labels", "warn_integer_regression",
-           "is_dataset", "not_a_dataset", "duplicate_name", "as_dataset", "as_group", "name_datasets",
-           "check_labelled", "validate_target", "validate_auxiliaries", "as_members",
-           "check_eval_set", "check_eval_sets", "check_validation_set"]
+from ._labels import check_target_tasks, warn_integer_regression
 
-#: The largest label the float32 networks can hold; beyond it a label becomes inf.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+__all__ = ["is_dataset", "not_a_dataset", "duplicate_name", "as_dataset", "as_group",
+           "name_datasets", "check_labelled", "validate_target", "validate_auxiliaries",
+           "as_members", "check_eval_set", "check_eval_sets", "check_validation_set"]
 
 _DEFAULT_TASK = re.compile(r"(task)?\d+")
-
-
-def check_finite_labels(y, tasks, source, rows=None):
-    """Refuse infinite labels and finite labels beyond the float32 range.
-
-    NaN is a missing label and passes.  The models compute in float32, where
-    a label such as ``1e300`` becomes ``inf``; one such value turns every
-    loss, and through the shared encoder every affinity, into NaN.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples, n_tasks)
-        Labels as float64.
-    tasks : sequence of str
-        Task (column) names, for the message.
-    source : str
-        How to name the data in the message (``"dataset 'x'"`` or a file).
-    rows : ndarray of int, optional
-        Row number in the source of each row of ``y`` (default: positions).
-
-    Raises
-    ------
-    ValueError
-        Naming the dataset, the column, the row and the value.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = np.isinf(y) | (np.abs(y) > FLOAT32_MAX)
-    if not bad.any():
-        return
-    r, c = np.argwhere(bad)[0]
-    row = int(r if rows is None else rows[r])
-    raise ValueError(
-        f"{source}: column {str(tasks[c])!r} has a non-finite or too large label "
-        f"{float(y[r, c]):g} at row {row} (0-based; {int(bad.sum())} such value(s)); labels must be "
-        f"finite and within the float32 range (|y| <= {FLOAT32_MAX:.3g}). Fix or remove "
-        "those rows, or leave the label empty (missing)"
-    )
-
-
-def check_binary_labels(y, tasks, task_types, source):
-    """Refuse a classification task whose labels are not all 0 or 1.
-
-    Raises
-    ------
-    ValueError
-        Naming the dataset, the task and the offending values.
-    """
-    clf = np.array([t == "classification" for t in task_types], dtype=bool)
-    if not clf.any():
-        return
-    block = y[:, clf]
-    wrong = ~np.isnan(block) & (block != 0.0) & (block != 1.0)
-    if not wrong.any():
-        return
-    j = int(np.flatnonzero(wrong.any(axis=0))[0])
-    task = np.asarray(tasks, dtype=object)[clf][j]
-    other = np.unique(block[wrong[:, j], j])
-    shown = ", ".join(f"{v:g}" for v in other[:5]) + (" ..." if other.size > 5 else "")
-    raise ValueError(
-        f"{source}: task {str(task)!r} is classification but has labels other than 0 and 1 "
-        f"({shown}, first at row {int(np.flatnonzero(wrong[:, j])[0])}); molselect's "
-        "classification is binary. Binarise the labels, or use task_types='regression'"
-    )
-
-
-def warn_integer_regression(y, tasks, task_types, source, stacklevel=3):
-    """Warn when a task inferred as regression has a few integer labels, like 0/1/2.
-
-    Binary labels mean classification; three to ten integer values, each
-    seen three times or more on average, look like classes, which molselect
-    would silently model as a regression.
-    """
-    for j, (task, kind) in enumerate(zip(tasks, task_types)):
-        if kind != "regression":
-            continue
-        labelled = y[:, j][np.isfinite(y[:, j])]
-        values = np.unique(labelled)
-        # Classes repeat: three or more rows per value on average, not a handful of
-        # integer measurements that happen to be distinct.
-        if (3 <= values.size <= 10 and labelled.size >= 3 * values.size
-                and np.all(np.mod(values, 1) == 0)):
-            shown = ", ".join(f"{v:g}" for v in values)
-            warnings.warn(
-                f"{source}: task {str(task)!r} has only the integer labels {shown}; it is "
-                "inferred as regression because molselect's classification is binary (0/1). "
-                "If these are classes, binarise them; pass task_types='regression' to "
-                "silence this warning", UserWarning, stacklevel=stacklevel,
-            )
 
 
 # -- what a dataset is, and the coercions ---------------------------------------------------
@@ -301,32 +210,31 @@ def check_labelled(data, role):
         raise ValueError(f"{role} {data.name!r} has no labels (all missing)")
 
 
-def validate_target(target):
+def validate_target(target, who="the selector"):
     """Check a selector's target before any training; return it as a MoleculeDataset.
+
+    Parameters
+    ----------
+    target : dataset
+        The target's training data.
+    who : str, default "the selector"
+        What needs the target, for the messages.
 
     Raises
     ------
     TypeError
         If ``target`` is not one dataset.
     ValueError
-        If it is empty, has no labels at all, or has a classification task
-        whose labels are all of one class.
+        If it is empty, has no labels at all, or has no usable task (see
+        :func:`check_target_tasks`, which also warns about single-class tasks).
     """
-    from ._base import CLASSIFICATION, DatasetGroup
+    from ._base import DatasetGroup
 
     if isinstance(target, (Mapping, DatasetGroup)):
         raise not_a_dataset(target, "the target")
     target = as_dataset(target, name="target")
     check_labelled(target, "the target dataset")
-    labelled = ~np.isnan(target.y)
-    for j, (task, kind) in enumerate(zip(target.tasks, target.task_types)):
-        if kind == CLASSIFICATION:
-            values = np.unique(target.y[labelled[:, j], j])
-            if len(values) == 1:
-                raise ValueError(
-                    f"classification task {task!r} of the target {target.name!r} has only one "
-                    f"class ({values[0]:g}) among its labels; a selector needs both classes"
-                )
+    check_target_tasks(target, who)
     return target
 
 

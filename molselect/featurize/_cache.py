@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Callable, Iterable
 import numpy as np
 import rdkit
 
-from .._files import file_mode
+from .._files import atomic_write
 
 __all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_info", "cache_key", "clear_cache",
            "load_or_build"]
@@ -192,19 +191,10 @@ def _write(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
     meta = json.dumps({"key": key, "version": _KEY_VERSION, "checksum": _checksum(arrays)})
     payload = dict(arrays)
     payload[_META] = np.frombuffer(meta.encode(), dtype=np.uint8)
-    # Write beside the target and rename: readers (other processes included) then
-    # see either the old file or the complete new one, never a partial write.
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-        # mkstemp creates 0600 files; give the umask's mode instead, so that a cache
-        # shared between users is readable by them (and not "corrupted" for them).
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Atomic and with the umask's mode (_files.atomic_write): readers, other processes
+    # included, see the old file or the complete new one, and users sharing the cache
+    # can read it (mkstemp's 0600 would look "corrupted" to them).
+    atomic_write(path, lambda handle: np.savez(handle, **payload))
 
 
 def load_or_build(kind: str, key_parts: Iterable[str],

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
-import threading
 from typing import Callable, Sequence
 
 from typing import TYPE_CHECKING
@@ -14,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._ragged import ranges
+from .._signals import sigterm_raises
 from .._validation import describe_smiles, too_long_note
 from ._cache import load_or_build
 from ._ogb import featurize_chunk
@@ -83,38 +81,10 @@ def map_chunks(func: Callable[[list], dict], smiles: np.ndarray, n_jobs: int | N
     # A few chunks per worker balance uneven molecule sizes while keeping the
     # per-task pickling overhead small.
     chunks = np.array_split(smiles, min(len(smiles), jobs * 4))
-    with _sigterm_unwinds():
+    # While the workers run, SIGTERM unwinds like Ctrl-C (joblib's clean-up ends them), then
+    # the process still dies by SIGTERM; unless someone (the command line) handles it.
+    with sigterm_raises(only_if_default=True, redeliver=True):
         return Parallel(n_jobs=jobs)(delayed(func)(list(c)) for c in chunks)
-
-
-@contextlib.contextmanager
-def _sigterm_unwinds():
-    """While worker processes run, let SIGTERM unwind like Ctrl-C, then die by SIGTERM.
-
-    With SIGTERM's default action the parent dies at once and joblib's workers
-    (and their resource trackers) are left behind until loky's idle timeout.
-    Raising KeyboardInterrupt instead runs joblib's clean-up, as Ctrl-C does;
-    the signal is then delivered again with its default action, so the process
-    still ends as terminated.  Only where nobody has set a handler of their own
-    (the command line has one), and only in the main thread.
-    """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-        yield
-        return
-    received = []
-
-    def handler(signum, frame):
-        received.append(signum)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if received:
-            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def raise_invalid(smiles: np.ndarray, invalid: np.ndarray) -> None:

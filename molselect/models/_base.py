@@ -32,6 +32,7 @@ from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValid
                                  StrOptions, _InstancesOf)
 from .._validation import check_random_state
 from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
+from ..datasets._labels import check_target_tasks
 from ..datasets._validation import (as_dataset, as_members, check_eval_set,
                                     check_validation_set, is_dataset)
 from ..metrics import evaluate, is_better, to_score
@@ -265,23 +266,8 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} needs {kind} tasks, but the target {target.name!r} has "
                 f"{len(wrong)} other task(s) ({wrong[:3]}); use {suggestion}")
-        if kind == CLASSIFICATION:
-            values = target.y[~np.isnan(target.y)]
-            if not np.isin(values, (0.0, 1.0)).all():
-                raise ValueError(f"the target {target.name!r} has classification labels other "
-                                 "than 0 and 1")
-            # A target whose every task has labels of one class only has nothing to learn
-            # and no defined ROC-AUC: a fit would look fine and mean nothing.  (A multitask
-            # target may have some such tasks: score() averages over the others.)
-            classes = [np.unique(target.y[~np.isnan(target.y[:, j]), j])
-                       for j in range(target.n_tasks)]
-            if not any(len(c) == 2 for c in classes):
-                shown = ", ".join(f"{t!r} ({'/'.join(f'{v:g}' for v in c) or 'no labels'})"
-                                  for t, c in list(zip(target.tasks, classes))[:5])
-                raise ValueError(
-                    f"the target {target.name!r} has only one class among the labels of every "
-                    f"task ({shown}): {type(self).__name__} needs both classes in at least one "
-                    "task. Check the split or the labels")
+        # The selectors' rule: refuse when no task is usable, warn about single-class ones.
+        check_target_tasks(target, type(self).__name__)
 
     # -- prediction ---------------------------------------------------------------
     def _as_predict_dataset(self, X, labelled, y=None):

@@ -9,7 +9,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from .._param_validation import BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
+from .._param_validation import BACKBONE, BACKBONE_KEYS, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
 from .._progress import progress_disabled
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
@@ -180,10 +180,8 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         names = list(candidates)
         criterion = _Criterion(self.criterion, train_target, candidates)
         # Every combination is trained from the same seed: they differ only by their data.
-        settings = dict(epochs=self.epochs, hidden_dim=self.hidden_dim,
-                        num_layers=self.num_layers, dropout=self.dropout,
-                        batch_size=self.batch_size, lr=self.lr, seed=self._training_seed(),
-                        device=self.device)
+        settings = {key: getattr(self, key) for key in BACKBONE_KEYS}
+        settings.update(epochs=self.epochs, seed=self._training_seed(), device=self.device)
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         with tqdm(desc="beam search", disable=progress_disabled(self.verbose), leave=False,
                   unit="combination") as bar:

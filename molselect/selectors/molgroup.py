@@ -13,8 +13,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 
-from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
-                                 InvalidParameterError, StrOptions)
+from .._param_validation import (BACKBONE, BACKBONE_KEYS, N_JOBS, POSITIVE_INT, RUNTIME,
+                                 Interval, InvalidParameterError, StrOptions)
 from .._validation import check_random_state
 from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..core import (MolGroupModel, MolGroupStep, resolve_device, seed_everything,
@@ -29,10 +29,9 @@ __all__ = ["MolGroupSelector", "centred_affinity", "filter_candidates", "surviva
 #: How a round drops candidates (``MolGroupSelector(filter_rule=...)``).
 FILTER_RULES = ("threshold", "relative")
 #: Parameters that describe how a round is trained (sent to each repeat's job).
-_ROUND_SETTINGS = ("epochs", "warmup_epochs", "balance", "temperature", "hidden_dim",
-                   "num_layers", "dropout", "gate_direction", "structure", "feature_set",
-                   "standardize_labels", "batch_size", "lr", "meta_lr", "meta_scale",
-                   "meta_gradient")
+_ROUND_SETTINGS = BACKBONE_KEYS + ("epochs", "warmup_epochs", "balance", "temperature",
+                                   "gate_direction", "structure", "feature_set",
+                                   "standardize_labels", "meta_lr", "meta_scale", "meta_gradient")
 #: Parameters added after checkpoints were written, at the value that computes what the
 #: selector computed before they existed: left out of the checkpoint's fingerprint.
 _NEUTRAL_PARAMS = {"n_repeats": 1, "gate_epochs": 1, "filter_rule": "threshold"}
