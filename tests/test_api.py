@@ -190,3 +190,27 @@ def test_fit_refuses_values_outside_the_declaration(estimator, name, tiny_data):
         assert str(err.value).startswith(f"{name} must be"), (value, str(err.value))
         # ... and the error carries it, for the command line to map back to its option.
         assert isinstance(err.value, InvalidParameterError) and err.value.param == name
+
+
+def test_readme_snippets_compile_and_name_what_exists():
+    """The README's Python is what a new user pastes first: it must not name a missing API."""
+    import ast
+    import importlib
+    import re
+    from pathlib import Path
+
+    import molselect
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks
+    for block in blocks:
+        tree = ast.parse(block)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name), f"{node.module}.{alias.name}"
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id == "ms"):
+                assert hasattr(molselect, node.attr), f"molselect.{node.attr}"

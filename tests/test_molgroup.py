@@ -405,3 +405,23 @@ def test_relative_rule_ignores_the_threshold_scale(small):
                            filter_rule="relative").fit(target, pool)
     assert len(sel.selected_) == 2
     assert sel.selected_ == [n for n in sel.ranking_ if n in sel.selected_]
+
+
+def test_paper_size_on_a_cpu_is_announced_before_it_trains(small, monkeypatch):
+    """The paper's size takes about an hour on 2 cores: say so (and what takes minutes) first."""
+    target, _, pool = small
+
+    def stop(*args, **kwargs):
+        raise RuntimeError("stopped before training")
+
+    monkeypatch.setattr(MolGroupSelector, "_run_round", stop)
+    paper = MolGroupSelector(random_state=0, device="cpu")   # the class defaults: the paper
+    with pytest.warns(UserWarning, match="paper's size .* on a CPU.*get_preset\\('stable'\\)") \
+            as caught, pytest.raises(RuntimeError, match="stopped before training"):
+        paper.fit(target, pool)
+    [warning] = [w for w in caught if "paper's size" in str(w.message)]
+    assert warning.filename == __file__   # it points at the user's fit call
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*paper's size")
+        with pytest.raises(RuntimeError, match="stopped before training"):
+            MolGroupSelector(**TINY, device="cpu").fit(target, pool)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from pathlib import Path
@@ -35,6 +36,10 @@ _ROUND_SETTINGS = BACKBONE_KEYS + ("epochs", "warmup_epochs", "balance", "temper
 #: Parameters added after checkpoints were written, at the value that computes what the
 #: selector computed before they existed: left out of the checkpoint's fingerprint.
 _NEUTRAL_PARAMS = {"n_repeats": 1, "gate_epochs": 1, "filter_rule": "threshold"}
+
+#: The paper's hidden size (its configuration is the class defaults), a GPU configuration:
+#: on a CPU a run of that size takes about an hour (2 cores, BBBP and four candidates).
+_PAPER_HIDDEN_DIM = 300
 
 
 def filter_candidates(affinity, threshold, final, top_k, rule="threshold"):
@@ -488,6 +493,15 @@ class MolGroupSelector(BaseAuxiliarySelector):
 
     def _score_candidates(self, target, candidates, eval_sets):
         device = resolve_device(self.device)
+        if device.type == "cpu" and self.hidden_dim >= _PAPER_HIDDEN_DIM:
+            # The paper's size is a GPU configuration: said before the hour goes, not after.
+            warnings.warn(
+                f"MolGroupSelector at the paper's size (hidden_dim={self.hidden_dim}, "
+                f"{self.num_layers} layers, {self.epochs} epochs x {self.n_rounds} rounds) "
+                "is training on a CPU: on 2 cores that takes about an hour for a BBBP-sized "
+                "target and four candidates. For minutes, use "
+                "MolGroupSelector(**molselect.presets.get_preset('stable')); "
+                "verbose=True shows progress.", UserWarning, stacklevel=4)
         sequence = check_random_state(self.random_state)
         # The checkpoint records the integer seed (None for fresh entropy: a checkpoint
         # written with random_state=None resumes under random_state=None).
