@@ -17,7 +17,7 @@ import math
 
 from ._selection_file import selection_result
 
-__all__ = ["selection_table", "selection_result", "transfer_table", "format_table",
+__all__ = ["selection_table", "selection_result", "transfer_table", "effects_table", "format_table",
            "format_percent", "to_jsonable"]
 
 def selection_table(selector):
@@ -66,6 +66,37 @@ def selection_table(selector):
     table = table.loc[selector.ranking_]
     table.index.name = "candidate"
     return table
+
+
+def effects_table(effects, metric):
+    """Designed-subset main effects, formatted for reading (one row per candidate).
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        :attr:`molselect.evaluation.SubsetEffects.effects`.
+    metric : str
+        The target's metric, for the effect column's name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by candidate: ``"effect ({metric})"`` (signed so that positive
+        helps), ``relative``, ``95% CI low``, ``95% CI high`` (percentages of
+        the score predicted for the target alone), ``p (BH)`` and
+        ``verdict``.
+    """
+    import pandas as pd
+
+    shown = pd.DataFrame({
+        f"effect ({metric})": effects["effect"].map(lambda v: f"{v:+.4f}"),
+        "relative": effects["relative_effect"].map(format_percent),
+        "95% CI low": effects["relative_ci_low"].map(format_percent),
+        "95% CI high": effects["relative_ci_high"].map(format_percent),
+        "p (BH)": effects["p_adjusted"].map(lambda v: f"{v:.3f}"),
+        "verdict": effects["verdict"],
+    }, index=effects.index)
+    return shown
 
 
 def transfer_table(summary, metric):

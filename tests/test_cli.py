@@ -556,6 +556,35 @@ def test_cache_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
     assert not_a_folder.read_text() == "hi\n"
 
 
+def test_transfer_design_fits_main_effects_from_designed_subsets(capsys, tmp_path):
+    out_file = tmp_path / "effects.csv"
+    argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--design", "half",
+            "--runs", "6", "--max-molecules", "30", "--hidden-dim", "8", "--num-layers", "1",
+            "--no-baselines", "--quiet", "--cache", str(tmp_path / "cache"),
+            "--out", str(out_file)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "main effect of each candidate on the test roc_auc" in out
+    assert "from 6 runs (half design)" in out and "held-out check" in out
+    assert "control (bbbp (permuted labels))" in out   # the control is one more candidate
+    runs = pd.read_csv(out_file)
+    assert len(runs) == 6 and {"bace", "esol", "bbbp (permuted labels)", "score"} <= set(runs)
+    effects = pd.read_csv(tmp_path / "effects.summary.csv")
+    assert set(effects["candidate"]) == {"bace", "esol", "bbbp (permuted labels)"}
+    assert {"relative_effect", "relative_ci_low", "verdict"} <= set(effects)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 6   # one fit per run
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--runs", "8"], "--runs: an option of --design half|orthogonal"),
+    (["--design", "half", "--resample", "20"], "--resample: not available with --design"),
+])
+def test_transfer_design_options_are_checked_before_any_data(capsys, extra, message):
+    code, _, err = run(capsys, "transfer", "--target", "no-such-file.csv", "--candidates",
+                       "bace", *extra)
+    assert code == 2 and message in err
+
+
 def test_transfer_gz_out_and_no_control(capsys, tmp_path):
     """CLI-10: x.csv.gz is gzip, its summary x.summary.csv.gz; --no-control leaves it out."""
     import gzip

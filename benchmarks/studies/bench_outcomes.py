@@ -227,7 +227,7 @@ def summarize(runs):
     for target, rows in tidy.groupby("target", sort=False):
         summary = summarize_gains(rows)
         members = rows.groupby("candidate")["members"].agg(
-            lambda m: "+".join(m.iloc[0]) if len({tuple(x) for x in m}) == 1 else "a draw per seed")
+            lambda m: m.iloc[0] if m.nunique() == 1 else "a draw per seed")
         summary["members"] = summary["candidate"].map(members)
         parts.append(summary)
     return pd.concat(parts, ignore_index=True).rename(columns={"candidate": "group"})
@@ -288,8 +288,8 @@ def report(seeds_wanted):
         print("no finished fits yet")
         return
     runs = runs.drop_duplicates(["target", "group", "seed"], keep="last")
-    runs.drop(columns=["members"]).assign(members=runs["members"].map("+".join)).to_csv(
-        RESULTS / "outcomes.csv", index=False)
+    runs["members"] = runs["members"].map("+".join)
+    runs.to_csv(RESULTS / "outcomes.csv", index=False)
     summary = summarize(runs)
     plot(summary, RESULTS / "outcomes.png")
     seconds = {(r.target, r.selector): r.seconds for r in selections.itertuples()}

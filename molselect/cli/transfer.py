@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import _context, _inputs
 from ._common import CLIError, check_out, companion_path, split_list, write_out
-from ._options import Option, csv_group, size_group, study_options
+from ._options import Option, csv_group, positive_int, size_group, study_options
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "summary_with_control",
            "verdict_lines"]
@@ -19,8 +19,12 @@ DESCRIPTION = ("For every seed, train the downstream model on the target alone a
                "interval, Benjamini-Hochberg adjusted paired t-test and a verdict (helps / "
                "hurts / no clear effect).  The study of the paper's figure 1, and the ground "
                "truth a selector is judged by.")
-EPILOG = ("example: molselect transfer --target bbbp --candidates bace,esol,tox21 --seeds 0-7 "
-          "--cache gains-cache --out gains.csv")
+EPILOG = ("examples: molselect transfer --target bbbp --candidates bace,esol,tox21 --seeds 0-7 "
+          "--cache gains-cache --out gains.csv;  molselect transfer --target bbbp "
+          "--candidates all --design half --runs 32 --cache effects-cache")
+#: ``--design`` values: the paired study, or designed subsets (subset_effects).
+DESIGNS = ("pairwise", "half", "orthogonal")
+DEFAULT_RUNS = 32
 
 
 def options():
@@ -38,8 +42,19 @@ def options():
                     "carries no information), and each candidate is also compared with it "
                     "(the 'vs control' column): what a candidate gains beyond the control "
                     "is what it knows, not the longer training a union gives"),
+        Option("--design", choices=DESIGNS, default="pairwise",
+               help="'pairwise' (default): the target alone and with each candidate, seed by "
+                    "seed; 'half' or 'orthogonal': train on --runs designed subsets of the "
+                    "candidates (random halves, or a two-level orthogonal design with its "
+                    "fold-over) and fit each candidate's main effect, which every run "
+                    "informs (--seed sets the design and the runs' seeds; --seeds does not "
+                    "apply)"),
+        Option("--runs", type=positive_int, metavar="N",
+               help=f"designed subsets to train with --design half|orthogonal "
+                    f"(default: {DEFAULT_RUNS})"),
         Option("--out", metavar="FILE.csv",
-               help="write the tidy table (one row per candidate and seed) and "
+               help="write the tidy table (one row per candidate and seed; with --design, "
+                    "one row per run) and "
                     "FILE.summary.csv (FILE.summary.csv.gz for FILE.csv.gz; with the "
                     "baselines' test scores in its baseline_mean and "
                     "baseline_random_forest columns)"),
@@ -49,12 +64,57 @@ def options():
 
 
 
+def check_design(args):
+    """Refuse the options that do not go with ``--design`` before any data is loaded."""
+    if args.design == "pairwise":
+        if args.runs is not None:
+            raise CLIError("--runs: an option of --design half|orthogonal; add --design half")
+        return
+    if args.resample_to is not None:
+        raise CLIError(f"--resample: not available with --design {args.design}")
+    args.runs = DEFAULT_RUNS if args.runs is None else args.runs
+
+
+def run_design(args, train, valid, test, pool, control, estimator, summary_path):
+    """``transfer --design half|orthogonal``: every candidate's main effect from subsets."""
+    from ..evaluation import subset_effects
+    from ..reporting import effects_table, format_table
+
+    kwargs = _inputs.study_kwargs(args)
+    result = subset_effects(train, pool, estimator, design=args.design, n_runs=args.runs,
+                            eval_set=valid, test_set=test, random_state=args.seed,
+                            **{k: kwargs[k] for k in ("cache", "n_jobs", "torch_threads",
+                                                      "verbose")})
+    print(f"\n{args.model} on {train.name!r}: main effect of each candidate on the test "
+          f"{train.metric}, relative to the {result.intercept:.4f} predicted for the target "
+          f"alone, from {args.runs} runs ({args.design} design)")
+    print(format_table(effects_table(result.effects, train.metric)))
+    print(f"\nheld-out check (runs left out of the fit): R^2 {result.holdout_r2:.2f}, "
+          f"Spearman {result.holdout_spearman:.2f}; a low value says the additive model of "
+          "the effects explains little of the runs' scores")
+    if control is not None:
+        row = result.effects.loc[control.name]
+        print(f"control ({control.name}): {row['relative_effect']:+.1%} "
+              f"({row['relative_ci_low']:+.1%} to {row['relative_ci_high']:+.1%}). An effect "
+              "not above the control's comes from the longer training a union gives, not "
+              "from what the candidate knows")
+    if args.out:
+        out = Path(args.out)
+        inputs = _inputs.input_files(args)
+        write_out(out, result.runs.to_csv(index=False), inputs=inputs)
+        write_out(summary_path, result.effects.reset_index().to_csv(index=False),
+                  inputs=inputs)
+        print(f"wrote {out} and {summary_path}")
+    return 0
+
+
 def run(args):
     """Run ``molselect transfer`` on the parsed ``args``; return the exit code."""
     from ..datasets import list_datasets
     from ..evaluation import permuted_labels, transfer_gains
     from ..reporting import format_table, transfer_table
 
+    check_design(args)
     summary_path = companion_path(args.out, "summary") if args.out else None
     if summary_path is not None:
         check_out(summary_path, "--out", inputs=_inputs.input_files(args))
@@ -76,6 +136,8 @@ def run(args):
         for data in pool.values():
             print("candidate" if data is not control else "control  ", data.summary())
     estimator = _inputs.make_estimator(args.model, train, args, None)
+    if args.design != "pairwise":
+        return run_design(args, train, valid, test, pool, control, estimator, summary_path)
     gains = transfer_gains(train, pool, estimator, eval_set=valid, test_set=test,
                            **_inputs.study_kwargs(args))
     summary = summary_with_control(gains, None if control is None else control.name)
