@@ -293,9 +293,7 @@ def report(seeds_wanted):
     summary = summarize(runs)
     plot(summary, RESULTS / "outcomes.png")
     seconds = {(r.target, r.selector): r.seconds for r in selections.itertuples()}
-    # members are lists, which pandas cannot hash: compared as tuples
-    fits = runs[~runs.assign(members=runs["members"].map(tuple))
-                .duplicated(["target", "members", "seed"])]
+    fits = runs.drop_duplicates(["target", "members", "seed"])
     alone_s = runs.drop_duplicates(["target", "seed"])["seconds_alone"].sum()
     cpu_h = (fits["seconds_with"].sum() + alone_s + selections["seconds"].sum()) / 3600
     lines = [
