@@ -30,10 +30,10 @@ docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_featurize.py
-	$(PY) benchmarks/bench_molgroup.py
-	$(PY) benchmarks/bench_models.py
-	$(PY) benchmarks/bench_selectors.py
+	$(PY) -m benchmarks.bench_featurize
+	$(PY) -m benchmarks.bench_molgroup
+	$(PY) -m benchmarks.bench_models
+	$(PY) -m benchmarks.bench_selectors
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build

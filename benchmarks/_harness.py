@@ -1,22 +1,23 @@
 """What every benchmark and study of ``benchmarks/`` shares, written once.
 
-* ``REPO`` and ``RESULTS``: the repository root and ``benchmarks/results/``.
-  Importing this module puts ``REPO`` first on ``sys.path``, so that a script
-  measures the molselect beside it, not another installed copy.
+``benchmarks`` is a package: run its scripts as modules from the repository
+root (``python -m benchmarks.bench_models``, ``python -m
+benchmarks.studies.bench_ground_truth``), so that the molselect beside them,
+not another installed copy, is the one measured.  Nothing here edits
+``sys.path``.
+
+* ``REPO`` and ``RESULTS``: the repository root and the results folder,
+  ``benchmarks/results/`` unless the environment variable
+  ``MOLSELECT_BENCH_RESULTS`` names another (a test rebuilds the reports in a
+  copy of the committed results, leaving the checkout untouched).
 * :func:`machine` and :func:`describe_machine`: where a run happened (for a
   report's JSON and its header line).
 * :func:`rss_mb`, :func:`peak_rss_mb` and :func:`peak_memory_mb`: memory.
 * :class:`Stopwatch`: wall time, waiting for CUDA's queued work at both ends.
 * :func:`write_results`: a report's ``.json`` and ``.md`` files.
 
-A speed benchmark (in ``benchmarks/``) imports it before molselect::
-
-    from _harness import RESULTS, Stopwatch, write_results
-
-A study (in ``benchmarks/studies/``) first puts ``benchmarks/`` on the path::
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for _harness
-    from _harness import RESULTS  # noqa: E402
+What only the studies share (their run files, seeds, fit cache) is in
+:mod:`benchmarks.studies._common`.
 
 Only the standard library is imported here; torch and psutil are imported
 by the functions that need them, so that a study can use the paths without
@@ -29,13 +30,13 @@ import json
 import os
 import platform
 import resource
-import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
-sys.path.insert(0, str(REPO))
+#: Where reports and run records are read and written: ``$MOLSELECT_BENCH_RESULTS``, else
+#: ``benchmarks/results/``.
+RESULTS = Path(os.environ.get("MOLSELECT_BENCH_RESULTS") or REPO / "benchmarks" / "results")
 
 
 def machine():

@@ -6,7 +6,7 @@ plus joblib workers, sampled).
 
 Usage::
 
-    python benchmarks/bench_featurize.py [--data-home DIR] [--dataset qm9] [--limit N]
+    python -m benchmarks.bench_featurize [--data-home DIR] [--dataset qm9] [--limit N]
 
 Writes ``benchmarks/results/featurize.json`` and ``featurize.md``.
 """
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from _harness import REPO, RESULTS, Stopwatch, peak_rss_mb, write_results
+from benchmarks._harness import REPO, RESULTS, Stopwatch, peak_rss_mb, write_results
 
 
 class PeakRSS:

@@ -10,7 +10,7 @@ standard deviation of its labels (the RMSE of predicting the mean).
 
 Usage::
 
-    python benchmarks/bench_models.py [--device auto|cpu|cuda] [--quick]
+    python -m benchmarks.bench_models [--device auto|cpu|cuda] [--quick]
 
 Writes ``benchmarks/results/models.json`` and ``models.md``.
 """
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import RESULTS, Stopwatch, describe_machine, peak_rss_mb, write_results
+from benchmarks._harness import (REPO, RESULTS, Stopwatch, describe_machine, peak_rss_mb,
+                                 write_results)
 
 PAPER = {
     "GIN": dict(hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3),
@@ -73,9 +74,9 @@ def child_throughput(model, device, n_train, epochs):
 
 def throughput(model, device, n_train, epochs):
     out = subprocess.run(
-        [sys.executable, __file__, "--_child", model, "--device", device,
+        [sys.executable, "-m", "benchmarks.bench_models", "--_child", model, "--device", device,
          "--n-train", str(n_train), "--epochs", str(epochs)],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

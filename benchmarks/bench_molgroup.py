@@ -17,11 +17,11 @@ Three parts, each optional (``--steps --round`` when none is given):
                  selection and the affinities.  The paper-size run is meant for a GPU.
 
 How faithful the cheaper settings are (the linearized meta-gradient, the CPU
-presets) is a study: ``benchmarks/studies/bench_molgroup_fidelity.py``.
+presets) is a study: ``python -m benchmarks.studies.bench_molgroup_fidelity``.
 
 Figures are printed and written to ``benchmarks/results/molgroup.json`` (+ ``.md``); a part
 that is not run keeps its figures there.
-Run: ``python benchmarks/bench_molgroup.py --steps --round [--device cuda]``.
+Run: ``python -m benchmarks.bench_molgroup --steps --round [--device cuda]``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from _harness import (RESULTS, Stopwatch, describe_machine, peak_memory_mb, rss_mb,
-                      write_results)
+from benchmarks._harness import (RESULTS, Stopwatch, describe_machine, peak_memory_mb,
+                                 rss_mb, write_results)
 from molselect import MolGroupSelector
 from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
                             MultiHead, adam, resolve_device, seed_everything, train)
@@ -240,7 +240,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.fidelity or args.modes or args.surrogate:
         parser.error("--fidelity, --modes and --surrogate are studies: run "
-                     "benchmarks/studies/bench_molgroup_fidelity.py")
+                     "python -m benchmarks.studies.bench_molgroup_fidelity")
     if not (args.steps or args.round or args.selection):
         args.steps = args.round = True
     device = resolve_device(args.device)

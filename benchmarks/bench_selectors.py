@@ -15,7 +15,7 @@ the target's training split (the target's validation split is the
 Usage::
 
     MOLSELECT_DATA=/work/shared/data/moleculenet \\
-        python benchmarks/bench_selectors.py [--preset light|paper] [--device cpu|cuda]
+        python -m benchmarks.bench_selectors [--preset light|paper] [--device cpu|cuda]
         [--targets bbbp tox21] [--candidates ...] [--selectors ...] [--max-molecules 1000]
 
 Writes ``benchmarks/results/selectors.json`` and ``selectors.md``.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import RESULTS, Stopwatch, machine, write_results
+from benchmarks._harness import RESULTS, Stopwatch, machine, write_results
 from molselect.datasets import load_dataset
 from molselect.selectors import (
     AllAuxiliariesSelector,

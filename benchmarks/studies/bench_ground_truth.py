@@ -5,7 +5,7 @@ target plus each other available dataset, over several seeds
 (:func:`molselect.evaluation.transfer_gains`), and the test metric at the
 best validation epoch is compared seed by seed.  This is the study of the
 paper's figure 1, and the ground truth by which selectors are judged
-(``bench_quality.py``).
+(:mod:`benchmarks.studies.bench_quality`).
 
 Model: the command line's ``fast`` GIN (hidden 64, 3 layers, 20 epochs,
 batch 128, Adam 1e-3, dropout 0.5), which fits these 2-core machines: a fit
@@ -14,15 +14,17 @@ with one auxiliary takes 5 to 20 s on one thread.  The paper's GIN (hidden
 used as they are (no resampling to 5,000, which would triple the cost of the
 small targets); qm8 and qm9 are the paper's 3,000-molecule samples.
 
-Every fit is cached in ``benchmarks/results/ground_truth_cache/`` (one JSON
-file per fit, committed), so the study resumes where it stopped and the
-report is rebuilt from the cache in seconds.  Seeds are run in blocks
-(``--block``) over all targets, so that a stopped study has every target at
-the same number of seeds.
+Every fit is cached in ``benchmarks/results/ground_truth_cache.jsonl.gz`` (one
+line per fit, committed: a :class:`~benchmarks.studies._common.OneFileCache`),
+so the study resumes where it stopped and the report is rebuilt from the
+cache (``--report-only``: a few minutes, most of them loading the datasets
+whose contents the fits' keys hash).  Seeds are run in blocks (``--block``)
+over all targets, so that a stopped study has every target at the same number
+of seeds.
 
-Usage::
+Usage, from the repository root::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_ground_truth.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_ground_truth \\
         [--targets bbbp bace clintox sider esol freesolv] [--seeds 0-7] [--n-jobs 2]
         [--report-only]
 
@@ -37,23 +39,22 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from _harness import RESULTS, write_results  # noqa: E402
-
-from molselect._validation import parse_seeds  # noqa: E402
-from molselect.datasets import list_datasets, load_dataset  # noqa: E402
-from molselect.evaluation import (permuted_labels, summarize_gains,  # noqa: E402
+from benchmarks._harness import RESULTS, write_results
+from benchmarks.studies._common import OneFileCache
+from molselect._validation import parse_seeds
+from molselect.datasets import list_datasets, load_dataset
+from molselect.evaluation import (permuted_labels, summarize_gains,
                                   transfer_gains)
-from molselect.models import GINClassifier, GINRegressor  # noqa: E402
+from molselect.models import GINClassifier, GINRegressor
 
-CACHE = RESULTS / "ground_truth_cache"
+#: Every finished fit, one line each (packed from the one-file-per-fit folder
+#: ``ground_truth_cache/`` it replaced by :func:`benchmarks.studies._common.pack_cache`).
+CACHE = OneFileCache(RESULTS / "ground_truth_cache.jsonl.gz")
 TARGETS = ["bbbp", "bace", "clintox", "sider", "esol", "freesolv"]
 GIN = {"hidden_dim": 64, "num_layers": 3, "epochs": 20}
 #: The fit protocol the published truth was measured with: 20 epochs, the best validation
@@ -187,8 +188,9 @@ def report(tidy, data, available):
     lines = [
         "# Ground truth: what each auxiliary does to each target",
         "",
-        "Produced by `benchmarks/studies/bench_ground_truth.py` (the report alone: "
-        "`--report-only`) from the fits cached in `benchmarks/results/ground_truth_cache/`.",
+        "Produced by `python -m benchmarks.studies.bench_ground_truth` (the report alone: "
+        "`--report-only`) from the fits cached in "
+        "`benchmarks/results/ground_truth_cache.jsonl.gz`.",
         f"Machine: {platform.machine()}, 2 CPU cores shared with other work, one thread per "
         f"fit, two fits at a time; molselect's fast downstream GIN ({GIN}, batch 128, Adam "
         "1e-3, dropout 0.5, per-dataset batch norm with target-only running statistics).",

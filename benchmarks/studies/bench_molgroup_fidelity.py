@@ -14,7 +14,7 @@ Three parts, each optional (at least one, or ``--report-only``):
                  long study resumes where it stopped.
 
 These are research studies (hours on a CPU at the paper's size); the speed of
-MolGroup's step, round and selection is ``benchmarks/bench_molgroup.py``.
+MolGroup's step, round and selection is :mod:`benchmarks.bench_molgroup`.
 
 Figures are printed and written to ``benchmarks/results/molgroup_fidelity.json``
 (+ ``.md``); a part that is not run keeps its figures there.  ``--report-only``
@@ -22,8 +22,8 @@ trains nothing: the Markdown is rebuilt from the JSON, and with ``--surrogate``
 that part is recomputed from the kept runs (the same ``--seeds`` and
 ``--surrogate-config`` as the study's).
 
-Run: ``python benchmarks/studies/bench_molgroup_fidelity.py --fidelity --modes --surrogate
-[--device cuda]``.
+Run, from the repository root: ``python -m benchmarks.studies.bench_molgroup_fidelity
+--fidelity --modes --surrogate [--device cuda]``.
 """
 
 from __future__ import annotations
@@ -31,23 +31,22 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import kendalltau
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from _harness import RESULTS, Stopwatch, describe_machine, write_results  # noqa: E402
-from scipy.stats import kendalltau  # noqa: E402
-
-from molselect import MolGroupSelector  # noqa: E402
-from molselect.core import (BalancedSampler, MolGroupModel, MolGroupStep,  # noqa: E402
-                            resolve_device)
-from molselect.core.prepare import build_table  # noqa: E402
-from molselect.datasets import load_dataset  # noqa: E402
-from molselect.presets import get_preset  # noqa: E402
+from benchmarks._harness import RESULTS, Stopwatch, describe_machine, write_results
+from benchmarks.studies._common import append_jsonl, read_jsonl
+from molselect import MolGroupSelector
+from molselect.core import BalancedSampler, MolGroupModel, MolGroupStep, resolve_device
+from molselect.core.prepare import build_table
+from molselect.datasets import load_dataset
+# Private: the mean pairwise Kendall tau of score_selector's run agreement.
+from molselect.evaluation._scoring import _mean_pairwise_tau as _library_pairwise_tau
+from molselect.presets import get_preset
 
 
 def _meta_gradient(model, classification, batch, mode, seed):
@@ -148,11 +147,8 @@ def _surrogate_runs(device, target_name, candidates, configs, seeds, cache,
     to ``cache`` at once: an interrupted study resumes where it stopped.
     ``cached_only``: train nothing, and stop at the first run not in ``cache``.
     """
-    done = {}
-    if cache.exists():
-        for line in cache.read_text().splitlines():
-            run = json.loads(line)
-            done[_run_key(run["target"], run["candidates"], run["params"], run["seed"])] = run
+    done = {_run_key(run["target"], run["candidates"], run["params"], run["seed"]): run
+            for run in read_jsonl(cache)}
     data = {}  # loaded at the first run to train: a report from the cache needs no data
     runs = {}
     for label, params in configs.items():
@@ -173,8 +169,7 @@ def _surrogate_runs(device, target_name, candidates, configs, seeds, cache,
                              "params": params, "seed": seed, "device": str(device),
                              "seconds": round(clock.seconds, 1),
                              "affinity": sel.affinity_.round(4).to_dict()}
-                with cache.open("a") as f:
-                    f.write(json.dumps(done[key]) + "\n")
+                append_jsonl(cache, done[key])
             runs[(label, seed)] = done[key]
             print(f"  {label} seed {seed}: {done[key]['seconds']:.0f}s "
                   f"{done[key]['affinity']}")
@@ -182,12 +177,14 @@ def _surrogate_runs(device, target_name, candidates, configs, seeds, cache,
 
 
 def _mean_pairwise_tau(frames_a, frames_b=None):
-    """Mean Kendall tau over pairs of rankings: within one list (i < j) or across two."""
+    """Mean Kendall tau over pairs of rankings: within one list (i < j) or across two.
+
+    Within one list it is the library's (the run agreement of
+    :func:`molselect.evaluation.score_selector`); the library has no form across two lists.
+    """
     if frames_b is None:
-        pairs = [(a, b) for i, a in enumerate(frames_a) for b in frames_a[i + 1:]]
-    else:
-        pairs = [(a, b) for a in frames_a for b in frames_b]
-    return round(float(np.mean([kendalltau(a, b)[0] for a, b in pairs])), 3)
+        return round(_library_pairwise_tau(frames_a), 3)
+    return round(float(np.mean([kendalltau(a, b)[0] for a in frames_a for b in frames_b])), 3)
 
 
 def bench_surrogate(device, target_name, candidates, seeds, paper_epochs, cache, surrogates=None,

@@ -13,9 +13,9 @@ No selector sees the target's test split: the selectors get
 ``eval_set=[valid, valid]`` (the measuring ones, subset effects, pick their
 best epoch on and score the validation split).
 
-Usage::
+Usage, from the repository root::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_outcomes.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_outcomes \\
         [--targets sider bbbp clintox bace lipo tox21] [--seeds 5] [--n-jobs 2]
         [--selectors task-type fingerprint ...] [--report-only]
 
@@ -23,7 +23,7 @@ What a run keeps, so that it resumes where it stopped:
 ``outcomes_selections.jsonl`` (each selector's ranking of each target's pool, with its wall
 time), ``outcomes_runs.jsonl.gz`` (one gzip member per target, group and seed: the committed
 record the report is built from) and the fit cache ``verified_cache/`` (gitignored, shared
-with ``bench_verified.py``, so a fit either study made is not made again), whose every fit
+with ``bench_verified``, so a fit either study made is not made again), whose every fit
 is archived in the committed ``outcomes_fits.jsonl.gz`` at each report and restored from it
 when a run starts.  The report is
 ``outcomes.md``, with ``outcomes.csv`` (one row per target, group and seed) and
@@ -35,23 +35,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from _harness import RESULTS, describe_machine  # noqa: E402
-
-from molselect._param_validation import BACKBONE_KEYS  # noqa: E402
-from molselect.datasets import load_dataset  # noqa: E402
-from molselect.evaluation import (SubsetEffectsSelector, compare_selections,  # noqa: E402
+from benchmarks._harness import RESULTS, describe_machine
+from benchmarks.studies._common import append_jsonl, read_jsonl
+from molselect._param_validation import BACKBONE_KEYS
+from molselect.datasets import load_dataset
+from molselect.evaluation import (SubsetEffectsSelector, compare_selections,
                                   default_estimator, summarize_gains)
-from molselect.presets import get_preset  # noqa: E402
-from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,  # noqa: E402
+from molselect.presets import get_preset
+from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,
                                  MolGroupSelector, Task2VecSelector, TaskTypeSelector)
 
 FITS = RESULTS / "verified_cache"
@@ -90,23 +88,6 @@ COSTLY = ["subset-effects", "molgroup-stable", "beam-search"]
 SELECTORS = CHEAP + COSTLY
 #: The reference groups, then the selectors' top 3, in the report's order.
 GROUPS = ["all (UA)", "random 3", *SELECTORS, "pairwise oracle"]
-
-
-def read_jsonl(path):
-    if not path.exists():
-        return []
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def append_jsonl(path, row):
-    if path.suffix == ".gz":
-        with gzip.open(path, "at") as handle:  # one gzip member per row: the file only grows
-            handle.write(json.dumps(row) + "\n")
-    else:
-        with path.open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
 
 
 def export_fits():
@@ -317,8 +298,8 @@ def report(seeds_wanted):
     cpu_h = (fits["seconds_with"].sum() + alone_s + selections["seconds"].sum()) / 3600
     lines = [
         "# The outcome scoreboard: what a user gets from each selection", "",
-        "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python "
-        "benchmarks/studies/bench_outcomes.py` (`--report-only` rebuilds it from "
+        "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python -m "
+        "benchmarks.studies.bench_outcomes` (`--report-only` rebuilds it from "
         "`outcomes_runs.jsonl.gz` and `outcomes_selections.jsonl`).  " + describe_machine(),
         "",
         "This table, not a rank correlation with pairwise gains, is what a selector is judged "

@@ -31,9 +31,9 @@ protocol is better when its residual variance times its CPU seconds is lower
 (the CPU time needed for a given reliability), and fair when the permuted
 control's gain is within its interval of 0.
 
-Usage::
+Usage, from the repository root::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_protocol.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_protocol \\
         [--targets sider bbbp clintox esol] [--seeds 0-7] [--n-jobs 2] [--report-only]
 
 Finished fits are appended to ``benchmarks/results/protocol_runs.jsonl.gz``
@@ -45,29 +45,25 @@ runs; an interrupted study resumes).  Writes ``protocol.md`` and
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import sys
 import time
 import warnings
-import zlib
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-from _harness import RESULTS, describe_machine  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
-
-from molselect._validation import parse_seeds  # noqa: E402
-from molselect.core import Callback, torch_threads  # noqa: E402
-from molselect.datasets import load_dataset  # noqa: E402
-from molselect.datasets._leakage import make_union  # noqa: E402
-from molselect.evaluation import permuted_labels, variance_components  # noqa: E402
-from molselect.metrics import evaluate, greater_is_better  # noqa: E402
-from molselect.models import GINClassifier, GINRegressor  # noqa: E402
+from benchmarks._harness import RESULTS, describe_machine
+from benchmarks.studies._common import append_jsonl, read_jsonl
+from molselect._validation import parse_seeds
+from molselect.core import Callback, torch_threads
+from molselect.datasets import load_dataset
+from molselect.datasets._leakage import make_union
+from molselect.evaluation import permuted_labels, variance_components
+# Private: summarize_gains's t interval, so that the control's interval here is the one
+# the library reports.
+from molselect.evaluation._stats import _interval
+from molselect.metrics import evaluate, greater_is_better
+from molselect.models import GINClassifier, GINRegressor
 
 RUNS = RESULTS / "protocol_runs.jsonl.gz"
 CONTROL = "permuted target"
@@ -208,33 +204,6 @@ def run_fit(target, setting, seed, members, valid, test):
     return record
 
 
-# -- the runs file: one gzip member per finished fit ------------------------------------------
-def read_runs(path=RUNS):
-    """Every complete record of the runs file (a torn last member is ignored)."""
-    if not path.exists():
-        return []
-    records = []
-    with open(path, "rb") as handle:
-        data = handle.read()
-    while data:
-        decompressor = zlib.decompressobj(wbits=31)
-        try:
-            text = decompressor.decompress(data)
-        except zlib.error:
-            break
-        if not decompressor.eof:
-            break  # a member cut short by an interrupt
-        records.extend(json.loads(line) for line in text.decode().splitlines() if line)
-        data = decompressor.unused_data
-    return records
-
-
-def append_run(record, path=RUNS):
-    with open(path, "ab") as handle:
-        handle.write(gzip.compress((json.dumps(record) + "\n").encode()))
-        handle.flush()
-
-
 def settings_for(name):
     """The target's splits and its settings: alone, two candidates, the control."""
     splits = load_dataset(name)
@@ -249,7 +218,7 @@ def settings_for(name):
 
 
 def run_study(targets, seeds, n_jobs):
-    done = {(r["target"], r["setting"], r["seed"]) for r in read_runs()}
+    done = {(r["target"], r["setting"], r["seed"]) for r in read_jsonl(RUNS)}
     data = {t: settings_for(t) for t in targets}
     jobs = [(t, s, seed) for seed in seeds for t in targets for s in data[t][0]
             if (t, s, seed) not in done]
@@ -258,7 +227,7 @@ def run_study(targets, seeds, n_jobs):
         delayed(run_fit)(t, s, seed, data[t][0][s], data[t][1], data[t][2])
         for t, s, seed in jobs)
     for i, record in enumerate(outputs, 1):
-        append_run(record)
+        append_jsonl(RUNS, record)
         print(f"[{i}/{len(jobs)}] {record['target']} {record['setting']} seed "
               f"{record['seed']}: {len(record['seconds'])} epochs, "
               f"{record['seconds'][-1]:.0f} s", flush=True)
@@ -306,8 +275,8 @@ def summarize(table):
         vc = variance_components(percent.stack().rename("value").reset_index(),
                                  group="setting", block="seed", value="value")
         control = percent.loc[CONTROL] - percent.loc["alone"]
-        half = (stats.t.ppf(0.975, len(control) - 1) * control.std(ddof=1)
-                / np.sqrt(len(control)))
+        mean, _, _, high = _interval(control, 0.95)
+        half = high - mean
         seconds = g["seconds"].mean()
         rows.append({"target": target, "protocol": protocol, "seeds": wide.shape[1],
                      "score alone": alone, "between sd %": vc["between_sd"],
@@ -334,8 +303,8 @@ def report(records):
     lines = [
         "# Fit protocols: noise of one fit per CPU second",
         "",
-        "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python "
-        "benchmarks/studies/bench_protocol.py` (`--report-only` rebuilds this page from "
+        "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python -m "
+        "benchmarks.studies.bench_protocol` (`--report-only` rebuilds this page from "
         "`protocol_runs.jsonl.gz`).",
         f"Machine: {describe_machine()}; one thread per fit. Model: the fast GIN "
         f"({GIN}, batch 128, Adam 1e-3, dropout 0.5), each fit traced to at most "
@@ -403,7 +372,7 @@ def main(argv=None):
     seeds = parse_seeds(args.seeds)
     if not args.report_only:
         run_study(args.targets, seeds, args.n_jobs)
-    report(read_runs())
+    report(read_jsonl(RUNS))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Every selector against the ground truth: which one predicts what really helps?
 
-For each ground-truth target (``bench_ground_truth.py``), every selector
+For each ground-truth target (:mod:`benchmarks.studies.bench_ground_truth`), every selector
 scores the same candidates (every other available dataset) over several
 seeds, and :func:`molselect.evaluation.score_selector` compares its scores
 with the measured mean transfer gains: Spearman and Kendall correlation,
@@ -28,9 +28,9 @@ Selectors (``--selectors``, default all):
 
 Every finished run (selector, target, seed) is appended to
 ``benchmarks/results/quality_runs.jsonl``, so the study resumes and a rerun
-only scores.  Usage::
+only scores.  Usage, from the repository root::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_quality.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_quality \\
         [--selectors Fingerprint Random "MolGroup[fast]"] [--seeds 0-2] [--device cpu]
 
 Writes ``benchmarks/results/quality.md`` and ``quality.csv``.
@@ -39,25 +39,20 @@ Writes ``benchmarks/results/quality.md`` and ``quality.csv``.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_ground_truth
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from _harness import RESULTS, Stopwatch, write_results  # noqa: E402
-
-import bench_ground_truth as ground_truth  # noqa: E402
-from molselect._param_validation import BACKBONE_KEYS  # noqa: E402
-from molselect._validation import parse_seeds  # noqa: E402
-from molselect.datasets import list_datasets  # noqa: E402
-from molselect.evaluation import score_selector, summarize_gains  # noqa: E402
-from molselect.presets import get_preset  # noqa: E402
-from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,  # noqa: E402
+from benchmarks._harness import RESULTS, Stopwatch, write_results
+from benchmarks.studies import bench_ground_truth as ground_truth
+from benchmarks.studies._common import append_jsonl, read_jsonl
+from molselect._param_validation import BACKBONE_KEYS
+from molselect._validation import parse_seeds
+from molselect.datasets import list_datasets
+from molselect.evaluation import score_selector, summarize_gains
+from molselect.presets import get_preset
+from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,
                                  MolGroupSelector, MTDNNSelector, RandomSelector, TAGSelector,
                                  Task2VecSelector, survival_ranking)
 
@@ -129,12 +124,6 @@ SELECTORS = ["MolGroup[fast]", "MolGroup[fast,x4]", "MolGroup[fast,x4,1 round]",
 DETERMINISTIC = {"Fingerprint", "TaskType"}
 
 
-def read_runs():
-    if not RUNS.exists():
-        return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
-
-
 def run_scores(run):
     """A run's scores as its selector ranks: MolGroup's filtering runs by the round reached.
 
@@ -152,7 +141,7 @@ def run_scores(run):
 
 
 def run_selectors(labels, targets, seeds, data, available, device):
-    done = {(r["selector"], r["target"], r["seed"]) for r in read_runs()}
+    done = {(r["selector"], r["target"], r["seed"]) for r in read_jsonl(RUNS)}
     for label in labels:
         for target in targets:
             for seed in ([seeds[0]] if label in DETERMINISTIC else seeds):
@@ -176,14 +165,13 @@ def run_selectors(labels, targets, seeds, data, available, device):
                 if dropped is not None:  # MolGroup: which round each candidate left in
                     row["round_dropped"] = {k: (None if np.isnan(v) else int(v))
                                             for k, v in dropped.items()}
-                with RUNS.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+                append_jsonl(RUNS, row)
                 print(f"{label:18s} {target:9s} seed {seed}: {row['seconds']:7.1f} s, "
                       f"selected {row['selected']}", flush=True)
 
 
 def report(targets, gt_summary, split, tidy, kinds):
-    every_run = read_runs()
+    every_run = read_jsonl(RUNS)
     runs = [r for r in every_run if r["target"] in targets]
     if not runs:
         print("no selector runs yet")
@@ -205,9 +193,9 @@ def report(targets, gt_summary, split, tidy, kinds):
     lines = [
         "# Selectors against the ground truth",
         "",
-        "Produced by `benchmarks/studies/bench_quality.py` from `quality_runs.jsonl` (selector runs) "
-        "and the ground truth of `bench_ground_truth.py` (see `ground_truth.md`: the gains, "
-        "their noise, and which effects are significant).",
+        "Produced by `python -m benchmarks.studies.bench_quality` from `quality_runs.jsonl` "
+        "(selector runs) and the ground truth of `bench_ground_truth` (see `ground_truth.md`: "
+        "the gains, their noise, and which effects are significant).",
         "Each selector scores every other available dataset as a candidate for the target; "
         "its scores are compared with the measured mean relative gains.  `spearman`/`kendall`: "
         "rank correlation per run, averaged over runs, then over targets; `precision@3`: "

@@ -8,9 +8,9 @@ exhaustive pairwise study's for the same target (``ground_truth.md``'s cost tabl
 seeds x 14 candidates) and, where the outcome scoreboard exists, next to its measured
 outcome of the chosen group.
 
-Usage::
+Usage, from the repository root::
 
-    MOLSELECT_DATA=../shared/data/moleculenet python benchmarks/studies/bench_verified.py \\
+    MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_verified \\
         [--targets sider bbbp clintox bace tox21 lipo] [--budget 40] [--max-k 3]
         [--n-jobs 2] [--report-only]
 
@@ -22,20 +22,14 @@ stopped); each finished race is appended to ``verified_runs.jsonl``; the report 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _harness
-
-import pandas as pd  # noqa: E402
-from _harness import RESULTS, describe_machine  # noqa: E402
-
-from molselect.datasets import load_dataset  # noqa: E402
-from molselect.evaluation import VerifiedSelector  # noqa: E402
-from molselect.selectors import TaskTypeSelector  # noqa: E402
+from benchmarks._harness import RESULTS, describe_machine
+from benchmarks.studies._common import append_jsonl, read_jsonl
+from molselect.datasets import load_dataset
+from molselect.evaluation import VerifiedSelector
+from molselect.selectors import TaskTypeSelector
 
 CACHE = RESULTS / "verified_cache"
 RUNS = RESULTS / "verified_runs.jsonl"
@@ -68,16 +62,10 @@ def race(name, budget, max_k, n_jobs):
     }
 
 
-def read_runs():
-    if not RUNS.exists():
-        return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line]
-
-
 def report(runs):
     lines = ["# Verified selection on real targets", "",
-             "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python "
-             "benchmarks/studies/bench_verified.py` (`--report-only` rebuilds it from "
+             "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python -m "
+             "benchmarks.studies.bench_verified` (`--report-only` rebuilds it from "
              "`verified_runs.jsonl`).",
              f"Machine: {describe_machine()}; one thread per fit. Ranking: the task-type prior "
              "(candidates: the bundled datasets other than the target); groups: its top 1 .. "
@@ -117,14 +105,13 @@ def main(argv=None):
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
     if not args.report_only:
-        done = {r["target"] for r in read_runs()}
+        done = {r["target"] for r in read_jsonl(RUNS)}
         for name in args.targets:
             if name in done:
                 continue
             record = race(name, args.budget, args.max_k, args.n_jobs)
-            with open(RUNS, "a") as handle:
-                handle.write(json.dumps(record, default=float) + "\n")
-    report(read_runs())
+            append_jsonl(RUNS, record, default=float)
+    report(read_jsonl(RUNS))
 
 
 if __name__ == "__main__":
