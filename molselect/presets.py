@@ -14,7 +14,7 @@ defaults).  ``"medium"`` (hidden 128, the paper's 5 layers and 10 epochs) is
 the closest CPU surrogate measured: its seed-averaged ranking agrees with the
 paper configuration's in part.  ``"fast"`` is for a first look and demos: it
 showed no reproducible ranking.
-``benchmarks/studies/bench_molgroup_fidelity.py --surrogate`` measures this;
+``python -m benchmarks.studies.bench_molgroup_fidelity --surrogate`` measures this;
 the user guide's "Presets" page has the figures (speed and agreement), which
 change with the machine and the data.
 
