@@ -260,6 +260,24 @@ def test_candidate_files_named_by_their_whole_stem(capsys, csv_files, tmp_path):
         assert f"candidate {name}: 40 molecules" in out
 
 
+def test_max_molecules_parses_only_a_sample_of_a_registry_candidate(capsys, monkeypatch):
+    """CLI-19: --max-molecules N loads a seeded sample of 2N, not the whole candidate."""
+    import molselect.datasets
+
+    calls, load = [], molselect.datasets.load_dataset
+
+    def recording(name, **kwargs):
+        calls.append((name, kwargs.get("max_molecules")))
+        return load(name, **kwargs)
+
+    monkeypatch.setattr(molselect.datasets, "load_dataset", recording)
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "esol,bace",
+                         "--method", "fingerprint", "--max-molecules", "40", "--seed", "3")
+    assert code == 0, err
+    assert ("esol", 80) in calls and ("bace", 80) in calls
+    assert "candidate esol: 40 molecules" in out and "candidate bace: 40 molecules" in out
+
+
 def test_select_target_among_candidates(capsys):
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,bbbp",
                        "--method", "fingerprint")

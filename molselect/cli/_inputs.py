@@ -214,8 +214,6 @@ def load_candidates(specs, args, target_name):
     -------
     dict of str to MoleculeDataset
     """
-    from ..datasets import load_dataset
-
     if not specs:
         raise CLIError("no candidates given: pass --candidates NAME[,NAME...] (see "
                        "`molselect datasets`) or CSV files")
@@ -225,13 +223,34 @@ def load_candidates(specs, args, target_name):
             data = _read_csv(spec, args, args.candidate_task_cols,
                              getattr(args, "candidate_smiles_col", None))
         else:
-            data = load_dataset(spec).train
+            data = _registry_candidate(spec, args.max_molecules, args.seed)
         if data.name in pool:
             raise CLIError(f"candidate {data.name!r} is given twice")
         if data.name == target_name:
             raise CLIError(f"candidate {data.name!r} is the target itself; leave it out")
         pool[data.name] = _subsample(data, args.max_molecules, args.seed)
     return pool
+
+
+def _registry_candidate(name, limit, seed):
+    """A registry candidate's training split; with ``limit``, only a sample is parsed.
+
+    A ``--max-molecules`` run takes ``limit`` molecules of the training split
+    of a seeded sample of ``2 * limit`` (``load_dataset(max_molecules=...)``),
+    so that a large dataset (hiv, muv, chembl) is not parsed and split in full
+    for a small trial; when that split holds fewer than ``limit``, the whole
+    dataset is loaded.
+    """
+    from ..datasets import load_dataset
+    from ..datasets._registry import get_dataset_info
+
+    info = get_dataset_info(name)
+    size = min(filter(None, (info.n_rows, info.max_molecules)), default=None)
+    if limit is not None and size is not None and 2 * limit < size:
+        train = load_dataset(name, max_molecules=2 * limit, random_state=seed).train
+        if len(train) >= limit:
+            return train
+    return load_dataset(name).train
 
 
 def make_estimator(model, target, args, seed):

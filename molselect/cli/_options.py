@@ -330,7 +330,8 @@ def size_options(rounds=True):
     return [
         Option("--max-molecules", type=positive_int, metavar="N",
                help="use at most N training molecules of the target and of each auxiliary "
-                    "(seeded subsample)"),
+                    "(seeded subsample; a registry auxiliary's come from a sample of 2N, so "
+                    "that a large dataset is not parsed in full)"),
         Option("--epochs", param="epochs", answers_for=("warmup_epochs",), strict=True,
                type=positive_int, metavar="N", help="training epochs"),
         Option("--hidden-dim", param="hidden_dim", strict=True, type=positive_int,
