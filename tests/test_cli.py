@@ -214,6 +214,70 @@ def test_select_missing_csv_file(capsys, tmp_path):
     assert code == 2 and "absent.csv" in err
 
 
+def test_candidate_file_with_a_comma_in_its_name(capsys, csv_files, monkeypatch):
+    """CLI-16: an existing file is read whole; else the error says the value was split."""
+    _, candidate = csv_files
+    monkeypatch.chdir(candidate.parent)
+    Path("csv").mkdir()
+    candidate.rename("csv/assay, batch 2.csv")
+    argv = ["select", "--target", "bbbp", "--method", "fingerprint", "--max-molecules", "40",
+            "--smiles-col", "SMILES", "--quiet", "--candidates"]
+    code, out, err = run(capsys, *argv, "csv/assay, batch 2.csv", "bace")
+    assert code == 0, err
+    assert "assay, batch 2" in out
+    code, _, err = run(capsys, *argv, "csv/assay, batch 3.csv")
+    assert code == 2
+    assert "was split at its commas into 'csv/assay', 'batch 3.csv'" in err
+    assert "No file 'csv/assay' exists" in err and "separate arguments" in err
+
+
+def test_candidate_smiles_column_differs_from_the_target_s(capsys, csv_files):
+    """CLI-17: --candidate-smiles-col names the candidates' SMILES column."""
+    target, candidate = csv_files
+    frame = pd.read_csv(target).rename(columns={"SMILES": "smiles"})
+    frame.to_csv(target, index=False)
+    argv = ["select", "--target", str(target), "--candidates", str(candidate), "--method",
+            "fingerprint", "--task-cols", "permeable", "--max-molecules", "40", "--quiet",
+            "--split", "random"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "no SMILES column 'smiles'" in err
+    code, out, err = run(capsys, *argv, "--candidate-smiles-col", "SMILES")
+    assert code == 0, err
+    assert "my_solubility" in out
+
+
+def test_candidate_files_named_by_their_whole_stem(capsys, csv_files, tmp_path):
+    """CSV-08/09: assay.v1.csv and assay.v2.csv are two candidates; '.csv' is not blank."""
+    _, candidate = csv_files
+    files = [tmp_path / name for name in ("assay.v1.csv", "assay.v2.csv", ".csv")]
+    for file in files:
+        file.write_text(candidate.read_text())
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates",
+                         ",".join(map(str, files)), "--method", "fingerprint",
+                         "--smiles-col", "SMILES", "--max-molecules", "40")
+    assert code == 0, err
+    for name in ("assay.v1", "assay.v2", ".csv"):
+        assert f"candidate {name}: 40 molecules" in out
+
+
+def test_max_molecules_parses_only_a_sample_of_a_registry_candidate(capsys, monkeypatch):
+    """CLI-19: --max-molecules N loads a seeded sample of 2N, not the whole candidate."""
+    import molselect.datasets
+
+    calls, load = [], molselect.datasets.load_dataset
+
+    def recording(name, **kwargs):
+        calls.append((name, kwargs.get("max_molecules")))
+        return load(name, **kwargs)
+
+    monkeypatch.setattr(molselect.datasets, "load_dataset", recording)
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "esol,bace",
+                         "--method", "fingerprint", "--max-molecules", "40", "--seed", "3")
+    assert code == 0, err
+    assert ("esol", 80) in calls and ("bace", 80) in calls
+    assert "candidate esol: 40 molecules" in out and "candidate bace: 40 molecules" in out
+
+
 def test_select_target_among_candidates(capsys):
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,bbbp",
                        "--method", "fingerprint")
@@ -498,7 +562,8 @@ FP = ["--method", "fingerprint", "--max-molecules", "40", "--quiet"]
 @pytest.mark.parametrize("argv, option", [
     (["--seeds", "-1"], "--seeds"), (["--seeds", "0-1000000"], "--seeds"),
     (["--seeds", "0-600", "500-900"], "--seeds"), (["--n-jobs", "0"], "--n-jobs"),
-    (["--n-jobs", "-100000"], "--n-jobs")])
+    (["--n-jobs", "-100000"], "--n-jobs"), (["--resample", "1"], "--resample"),
+    (["--resample", "9"], "--resample")])
 def test_seeds_and_n_jobs_are_checked_before_any_data_loads(argv, option, capsys, monkeypatch):
     """CLI-04/05/06: bounded, named, and refused by the parser (no dataset is read)."""
     import molselect.datasets

@@ -44,6 +44,18 @@ def test_from_csv_roundtrip_and_missing_labels(tmp_path, frame):
     np.testing.assert_array_equal(data.ids, frame["smiles"].to_numpy())
 
 
+@pytest.mark.parametrize("file, name", [("assay.v1.csv", "assay.v1"),
+                                         ("assay.v2.csv.gz", "assay.v2"),
+                                         ("batch.2024.tsv", "batch.2024"),
+                                         ("plain", "plain"), (".csv", ".csv")])
+def test_from_csv_names_the_dataset_by_the_file_without_its_type(tmp_path, frame, file, name):
+    # Only the type and compression suffixes go: versions in a file name tell datasets
+    # apart, and a file named only a suffix keeps its whole name rather than ''.
+    path = tmp_path / file
+    frame.to_csv(path, index=False, sep="\t" if ".tsv" in file else ",")
+    assert from_csv(path).name == name
+
+
 def test_from_csv_custom_column_and_sep(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("mol;y\nCCO;1.5\nc1ccccc1;2.0\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 from ._common import CLIError
 from ._options import csv_options, option_values, size_options, study_options
 
-__all__ = ["FILE_SUFFIXES", "is_csv", "input_files", "load_target", "load_candidates",
+__all__ = ["FILE_SUFFIXES", "is_csv", "dataset_specs", "input_files", "load_target", "load_candidates",
            "make_estimator", "study_kwargs"]
 
 
@@ -58,6 +58,62 @@ def is_csv(spec):
     return True
 
 
+def dataset_specs(values, option="--candidates"):
+    """The datasets a list option names: ``a,b c`` -> ``a``, ``b``, ``c``.
+
+    A value is split at its commas unless that breaks a file name: when a
+    piece is neither a registry dataset (nor ``all``) nor an existing file but
+    the whole value is an existing file (``"assay, batch 2.csv"``), the value
+    is that file.
+
+    Parameters
+    ----------
+    values : list of str or None
+        The option's values.
+    option : str, default="--candidates"
+        The option, for the message.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    CLIError
+        When a value split at its commas holds a piece that is neither a
+        dataset nor a file, and the whole value is no file either: the message
+        says that the value was split, and why that piece was not found.
+    """
+    from ..datasets._registry import dataset_names, get_dataset_info
+
+    known = {*dataset_names(), "all"}
+
+    def found(piece):
+        return piece.lower() in known or Path(piece).is_file()
+
+    specs = []
+    for value in map(str, values or []):
+        pieces = [piece.strip() for piece in value.split(",") if piece.strip()]
+        missing = [piece for piece in pieces if not found(piece)]
+        if len(pieces) > 1 and missing and Path(value).is_file():
+            specs.append(value)
+            continue
+        if len(pieces) > 1 and missing:
+            why = f"no file {missing[0]!r} exists"
+            if not missing[0].lower().endswith((*FILE_SUFFIXES, ".json")):
+                try:
+                    get_dataset_info(missing[0])
+                except ValueError as exc:
+                    why = str(exc)
+            raise CLIError(
+                f"{option} {value!r} was split at its commas into "
+                f"{', '.join(map(repr, pieces))}: {why}. A file whose name holds a comma "
+                f"is read whole when it exists (no file {value!r} does); datasets may also "
+                f"be given as separate arguments ({option} bace \"my file.csv\")")
+        specs.extend(pieces)
+    return specs
+
+
 def input_files(args):
     """The existing files a run reads: its target, candidates and ``--with`` selection.
 
@@ -71,11 +127,10 @@ def input_files(args):
     list of str
         What the result files must never overwrite.
     """
-    from ._common import split_list
-
     specs = [getattr(args, "target", None)]
     for option in ("candidates", "with_"):
-        specs.extend(split_list(getattr(args, option, None)))
+        specs.extend(dataset_specs(getattr(args, option, None),
+                                   "--" + option.rstrip("_")))
     return [spec for spec in specs if spec and Path(spec).is_file()]
 
 
@@ -86,15 +141,17 @@ def _subsample(data, limit, seed):
     return data.sample(limit, random_state=seed)
 
 
-def _read_csv(spec, args, task_cols, **split):
+def _read_csv(spec, args, task_cols, smiles_col=None, **split):
     from ..datasets import from_csv
     from ._common import split_list
 
     task_cols = split_list([task_cols]) if task_cols else None
+    kwargs = option_values(args, csv_options())
+    if smiles_col:
+        kwargs["smiles_col"] = smiles_col
     # Invalid SMILES are dropped with a warning rather than aborting: a command-line run
     # over someone's spreadsheet should report and go on, as the registry loaders do.
-    return from_csv(spec, **option_values(args, csv_options()), task_cols=task_cols,
-                    on_invalid="drop", **split)
+    return from_csv(spec, **kwargs, task_cols=task_cols, on_invalid="drop", **split)
 
 
 def load_target(spec, args):
@@ -157,23 +214,43 @@ def load_candidates(specs, args, target_name):
     -------
     dict of str to MoleculeDataset
     """
-    from ..datasets import load_dataset
-
     if not specs:
         raise CLIError("no candidates given: pass --candidates NAME[,NAME...] (see "
                        "`molselect datasets`) or CSV files")
     pool = {}
     for spec in specs:
         if is_csv(spec):
-            data = _read_csv(spec, args, args.candidate_task_cols)
+            data = _read_csv(spec, args, args.candidate_task_cols,
+                             getattr(args, "candidate_smiles_col", None))
         else:
-            data = load_dataset(spec).train
+            data = _registry_candidate(spec, args.max_molecules, args.seed)
         if data.name in pool:
             raise CLIError(f"candidate {data.name!r} is given twice")
         if data.name == target_name:
             raise CLIError(f"candidate {data.name!r} is the target itself; leave it out")
         pool[data.name] = _subsample(data, args.max_molecules, args.seed)
     return pool
+
+
+def _registry_candidate(name, limit, seed):
+    """A registry candidate's training split; with ``limit``, only a sample is parsed.
+
+    A ``--max-molecules`` run takes ``limit`` molecules of the training split
+    of a seeded sample of ``2 * limit`` (``load_dataset(max_molecules=...)``),
+    so that a large dataset (hiv, muv, chembl) is not parsed and split in full
+    for a small trial; when that split holds fewer than ``limit``, the whole
+    dataset is loaded.
+    """
+    from ..datasets import load_dataset
+    from ..datasets._registry import get_dataset_info
+
+    info = get_dataset_info(name)
+    size = min(filter(None, (info.n_rows, info.max_molecules)), default=None)
+    if limit is not None and size is not None and 2 * limit < size:
+        train = load_dataset(name, max_molecules=2 * limit, random_state=seed).train
+        if len(train) >= limit:
+            return train
+    return load_dataset(name).train
 
 
 def make_estimator(model, target, args, seed):

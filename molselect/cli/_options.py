@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 
 __all__ = ["Option", "Group", "add_options", "option_values", "option_for", "positive_int",
-           "seed_list", "n_jobs", "separator", "SPLITS", "flatten", "csv_options", "csv_group",
+           "seed_list", "n_jobs", "resample_size", "MIN_RESAMPLE", "separator", "SPLITS", "flatten", "csv_options", "csv_group",
            "size_options", "size_group", "study_options"]
 
 
@@ -205,6 +205,22 @@ def n_jobs(text):
         raise argparse.ArgumentTypeError(_without_option(exc, "--n-jobs")) from None
 
 
+#: The smallest ``--resample``: a smaller training set cannot be relied on to hold both
+#: classes of a classification target, nor to train a model on.
+MIN_RESAMPLE = 10
+
+
+def resample_size(text):
+    """``argparse`` type: a ``--resample`` size, an integer >= :data:`MIN_RESAMPLE`."""
+    value = positive_int(text)
+    if value < MIN_RESAMPLE:
+        raise argparse.ArgumentTypeError(
+            f"{value} molecule(s) is too small a training set: every fit would train on "
+            f"{value} resampled molecule(s), too few to hold both classes of a "
+            f"classification target; give at least {MIN_RESAMPLE}")
+    return value
+
+
 def separator(text):
     """``argparse`` type: a field separator; ``\\t`` or ``tab`` is a tab."""
     text = str(text)
@@ -244,8 +260,8 @@ def csv_options():
 
     ``--smiles-col`` and ``--sep`` (any option with a ``param``) are passed to
     :func:`~molselect.datasets.from_csv`; the label columns depend on the role
-    of the file (target or candidate), and ``--split`` applies to the target
-    only.
+    of the file (target or candidate), so may the SMILES column
+    (``--candidate-smiles-col``), and ``--split`` applies to the target only.
 
     Returns
     -------
@@ -253,7 +269,11 @@ def csv_options():
     """
     return [
         Option("--smiles-col", param="smiles_col", default="smiles", metavar="COL",
-               help="SMILES column of CSV inputs (default: %(default)s)"),
+               help="SMILES column of a CSV target, and of CSV candidates unless "
+                    "--candidate-smiles-col is given (default: %(default)s)"),
+        Option("--candidate-smiles-col", metavar="COL",
+               help="SMILES column of CSV candidates, when it is not the target's "
+                    "(default: --smiles-col)"),
         Option("--task-cols", metavar="COL[,COL...]",
                help="label columns of a CSV target (default: every other column)"),
         Option("--candidate-task-cols", metavar="COL[,COL...]",
@@ -310,7 +330,8 @@ def size_options(rounds=True):
     return [
         Option("--max-molecules", type=positive_int, metavar="N",
                help="use at most N training molecules of the target and of each auxiliary "
-                    "(seeded subsample)"),
+                    "(seeded subsample; a registry auxiliary's come from a sample of 2N, so "
+                    "that a large dataset is not parsed in full)"),
         Option("--epochs", param="epochs", answers_for=("warmup_epochs",), strict=True,
                type=positive_int, metavar="N", help="training epochs"),
         Option("--hidden-dim", param="hidden_dim", strict=True, type=positive_int,
@@ -361,10 +382,10 @@ def study_options(default_seeds):
                help="parallel fits (joblib; default: one at a time)"),
         Option("--torch-threads", param="torch_threads", type=positive_int, metavar="N",
                help="torch threads per fit (1 is best with one fit per core)"),
-        Option("--resample", param="resample_to", dest="resample_to", type=positive_int,
+        Option("--resample", param="resample_to", dest="resample_to", type=resample_size,
                metavar="N",
-               help="resample every training set to N molecules (the paper's appendix C "
-                    "uses 5000)"),
+               help=f"resample every training set to N molecules, N >= {MIN_RESAMPLE} (the "
+                    "paper's appendix C uses 5000)"),
         Option("--no-baselines", dest="baselines", action="store_false",
                help="leave out the context: by default the target's test score of "
                     "predicting the mean and of a random forest on ECFP4 fingerprints "

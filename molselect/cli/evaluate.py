@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from . import _context, _inputs
-from ._common import split_list, write_out
+from ._common import write_out
 from ._options import Option, csv_group, size_group, study_options
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run"]
@@ -41,7 +41,7 @@ def _auxiliaries_from(specs):
     from .._selection_file import read_selection
 
     names = []
-    for spec in split_list(specs):
+    for spec in _inputs.dataset_specs(specs, "--with"):
         if spec.lower().endswith(".json"):
             names.extend(read_selection(spec, option="--with"))
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._param_validation import InvalidParameterError
 from . import _inputs
-from ._common import CLIError, companion_path, split_list, write_out
+from ._common import CLIError, companion_path, write_out
 from ._options import (
     Option,
     csv_group,
@@ -232,7 +232,7 @@ def run(args):
             raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
                            "--method molgroup writes per-round checkpoints")
     train, valid, test = _inputs.load_target(args.target, args)
-    specs = split_list(args.candidates)
+    specs = _inputs.dataset_specs(args.candidates)
     pool = _inputs.load_candidates(specs, args, train.name)
     if not args.quiet:
         print("target   ", train.summary())

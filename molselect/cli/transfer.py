@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _context, _inputs
-from ._common import CLIError, check_out, companion_path, split_list, write_out
+from ._common import CLIError, check_out, companion_path, write_out
 from ._options import Option, csv_group, positive_int, size_group, study_options
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "summary_with_control",
@@ -119,7 +119,7 @@ def run(args):
     if summary_path is not None:
         check_out(summary_path, "--out", inputs=_inputs.input_files(args))
     train, valid, test = _inputs.load_target(args.target, args)
-    specs = split_list(args.candidates)
+    specs = _inputs.dataset_specs(args.candidates)
     if specs == ["all"]:
         available = list_datasets().query("available")["name"]
         specs = [name for name in available if name != train.name]

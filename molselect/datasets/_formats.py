@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import warnings
 
-__all__ = ["file_format", "table_separator", "separator_hint", "read_sdf", "encoding_advice"]
+__all__ = ["file_format", "dataset_name", "table_separator", "separator_hint", "read_sdf",
+           "encoding_advice"]
 
 _SDF_SUFFIXES = (".sdf", ".sd", ".mol", ".sdf.gz", ".sd.gz")
 _TAB_SUFFIXES = (".tsv", ".tab", ".tsv.gz", ".tab.gz")
@@ -17,6 +18,10 @@ _REFUSED = {
     (".smi", ".smiles"): "a SMILES list without a header; add a header line "
                          "(e.g. 'smiles<TAB>name') and read it with sep='\\t' or ' '",
 }
+#: What a file's name ends with that is no part of the dataset's name: its type, then its
+#: compression (``assay.v1.csv.gz`` -> ``assay.v1``).
+_TYPE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".sdf", ".sd", ".mol")
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
 _SEPARATORS = (("\t", "tab"), (";", "semicolon"), ("|", "pipe"))
 
 
@@ -38,6 +43,33 @@ def file_format(path):
         if name.endswith(suffixes):
             raise ValueError(f"{path}: molselect reads CSV, TSV and SDF files; this is {what}")
     return "table"
+
+
+def dataset_name(path):
+    """The name of the dataset read from ``path``: its file name without its type suffix.
+
+    Only the last suffixes that say the file's type (``.csv``, ``.tsv``,
+    ``.sdf`` ...) and its compression (``.gz`` ...) go, so ``assay.v1.csv``
+    and ``assay.v2.csv`` are ``assay.v1`` and ``assay.v2``; a file whose name
+    is nothing but such a suffix (``.csv``) keeps its whole name.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file read.
+
+    Returns
+    -------
+    str
+        The name; never empty.
+    """
+    name = path.name
+    for suffixes in (_COMPRESSION_SUFFIXES, _TYPE_SUFFIXES):
+        for suffix in suffixes:
+            if name.lower().endswith(suffix):
+                name = name[:-len(suffix)]
+                break
+    return name or path.name
 
 
 def table_separator(path, sep):

@@ -16,7 +16,8 @@ from .._validation import (
     too_long_reason,
 )
 from ._base import MoleculeDataset, infer_task_types
-from ._formats import encoding_advice, file_format, read_sdf, separator_hint, table_separator
+from ._formats import (dataset_name, encoding_advice, file_format, read_sdf, separator_hint,
+                       table_separator)
 from ._table_checks import index_columns, warn_conflicting_duplicates
 from ._labels import check_binary_labels, check_finite_labels, warn_integer_regression
 
@@ -394,7 +395,9 @@ def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=No
     smiles_col, task_cols, task_types, metric, on_invalid, split, fracs, random_state
         As in :func:`from_frame`.
     name : str, optional
-        Dataset name; defaults to the file name without suffixes.
+        Dataset name; defaults to the file name without its type and compression
+        suffixes (``assay.v1.csv.gz`` -> ``assay.v1``; a file named ``.csv``
+        keeps its whole name).
     sep : str, optional
         Field separator; by default a tab for ``.tsv`` / ``.tab`` files and a
         comma otherwise.  A header that holds a tab or a semicolon but no
@@ -428,7 +431,7 @@ def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=No
             raise MissingColumnError(f"{path}: no SMILES column {smiles_col!r}"
                                      f"{separator_hint(frame, sep)}")
     if name is None:
-        name = path.name.split(".")[0]
+        name = dataset_name(path)
     return from_frame(frame, smiles_col=smiles_col, task_cols=task_cols,
                       task_types=task_types, name=name, metric=metric,
                       on_invalid=on_invalid, source=str(path), split=split, fracs=fracs,
