@@ -25,7 +25,8 @@ time), ``outcomes_runs.jsonl.gz`` (one gzip member per target, group and seed: t
 record the report is built from) and the fit cache ``verified_cache/`` (gitignored, shared
 with ``bench_verified``, so a fit either study made is not made again), whose every fit
 is archived in the committed ``outcomes_fits.jsonl.gz`` at each report and restored from it
-when a run starts.  The report is
+when a run starts; ``outcomes_baselines.jsonl`` keeps the random-forest references
+(``--baselines-only`` computes them for ``--targets`` without training a GIN).  The report is
 ``outcomes.md``, with ``outcomes.csv`` (one row per target, group and seed) and
 ``outcomes.png`` (gains with 95% intervals).
 """
@@ -46,7 +47,7 @@ from benchmarks._harness import RESULTS, describe_machine
 from benchmarks.studies._common import append_jsonl, read_jsonl
 from molselect._param_validation import BACKBONE_KEYS
 from molselect.datasets import load_dataset
-from molselect.evaluation import (SubsetEffectsSelector, compare_selections,
+from molselect.evaluation import (SubsetEffectsSelector, baseline_scores, compare_selections,
                                   default_estimator, summarize_gains)
 from molselect.presets import get_preset
 from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,
@@ -57,6 +58,7 @@ FITS = RESULTS / "verified_cache"
 FITS_ARCHIVE = RESULTS / "outcomes_fits.jsonl.gz"
 SELECTIONS = RESULTS / "outcomes_selections.jsonl"
 RUNS = RESULTS / "outcomes_runs.jsonl.gz"
+BASELINES = RESULTS / "outcomes_baselines.jsonl"
 TARGETS = ["sider", "bbbp", "clintox", "bace", "lipo", "tox21"]
 #: The candidate pool: the datasets bundled with molselect.  The paper's pool also has hiv,
 #: muv, chembl, qm8 and qm9 (up to 134k molecules); a fit on their union does not fit the
@@ -214,6 +216,21 @@ def measure(target, splits, pool, groups, n_jobs, with_all=True):
         run({"all (UA)": groups["all (UA)"][seeds[0]]}, seeds)
 
 
+def baselines(target, splits, seeds):
+    """The chemist's references on the target alone, per seed: a random forest on ECFP4 (and
+    predicting the mean), from the library's ``baseline_scores``."""
+    done = {r["seed"] for r in read_jsonl(BASELINES) if r["target"] == target}
+    for seed in seeds:
+        if seed in done:
+            continue
+        start = time.perf_counter()
+        scores = baseline_scores(splits.train, splits.test, random_state=seed)
+        append_jsonl(BASELINES, {"target": target, "seed": int(seed),
+                                 "metric": scores["metric"], "mean": scores["mean"],
+                                 "random_forest": scores["random_forest"],
+                                 "seconds": time.perf_counter() - start})
+
+
 # ---------------------------------------------------------------------------- report
 
 def _pct(value):
@@ -332,12 +349,22 @@ def report(seeds_wanted):
     lines += ["", "`helped`/`hurt`: targets where the gain is significant at adjusted p < 0.05. "
               "`beats random 3`: targets where the group's mean gain is above the random "
               "draws' mean gain.", "", "## Per target", ""]
+    references = pd.DataFrame(read_jsonl(BASELINES))
     for target, part in summary.groupby("target", sort=False):
         alone = runs[runs["target"] == target].drop_duplicates("seed")["score_alone"]
         metric = part["metric"].iloc[0]
+        context = ""
+        if not references.empty and target in set(references["target"]):
+            forest = references.loc[references["target"] == target, "random_forest"]
+            mean = references.loc[references["target"] == target, "mean"].iloc[0]
+            context = (f"  For context, on the target alone: a random forest on ECFP4 "
+                       f"(200 trees) {forest.mean():.3f} (sd {forest.std(ddof=1):.3f}, "
+                       f"{len(forest)} seeds); predicting the "
+                       f"{'training mean' if metric in ('rmse', 'mae') else 'class prior'} "
+                       f"{mean:.3f}.")
         lines += [f"### {target}", "",
-                  f"Target alone: {metric} {alone.mean():.3f} (sd {alone.std(ddof=1):.3f}, "
-                  f"{len(alone)} seeds).", "",
+                  f"Target alone (the GIN): {metric} {alone.mean():.3f} (sd "
+                  f"{alone.std(ddof=1):.3f}, {len(alone)} seeds).{context}", "",
                   "| group | members | seeds | score | gain % | 95% CI | p adj. | verdict | "
                   "selection s |",
                   "|---|---|---:|---:|---:|---|---:|---|---:|"]
@@ -362,7 +389,13 @@ def main(argv=None):
     parser.add_argument("--selectors", nargs="+", default=SELECTORS, choices=SELECTORS)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--baselines-only", action="store_true",
+                        help="compute the random-forest references of --targets, then report")
     args = parser.parse_args(argv)
+    if args.baselines_only:
+        for target in args.targets:
+            baselines(target, load_dataset(target), list(range(args.seeds)))
+        args.report_only = True
     if not args.report_only:
         import torch
 
@@ -380,6 +413,7 @@ def main(argv=None):
                 selections = select(target, splits, pool, names, args.n_jobs)
                 groups = groups_for(target, pool, selections, seeds)
                 measure(target, splits, pool, groups, args.n_jobs, with_all=with_all)
+                baselines(target, splits, seeds)
                 report(args.seeds)
     report(args.seeds)
 
