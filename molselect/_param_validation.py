@@ -27,7 +27,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._validation import (
+from ._checks import (
     SEED_TYPES,
     InvalidParameterError,
     check_device,
@@ -184,8 +184,8 @@ def make_constraint(constraint):
     ----------
     constraint : _Constraint, None or str
         None (the value None), ``"boolean"`` (``bool`` or ``numpy.bool_``),
-        ``"random_state"`` (what :func:`molselect._validation.check_random_state`
-        accepts), ``"device"`` (what :func:`molselect._validation.check_device`
+        ``"random_state"`` (what :func:`molselect._checks.check_random_state`
+        accepts), ``"device"`` (what :func:`molselect._checks.check_device`
         accepts), ``"verbose"`` (a bool or an integer >= 0), ``"path"`` (a
         ``str`` or ``os.PathLike``), or a constraint object.
 

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._param_validation import BACKBONE_KEYS, LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
-from ._validation import check_random_state
+from ._checks import check_random_state
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
 from .datasets._smiles import from_smiles, is_smiles

@@ -122,7 +122,7 @@ def test_selector_hooks_are_abstract():
 
 def test_parameter_errors_carry_the_parameter():
     from molselect import MolGroupSelector
-    from molselect._validation import check_device
+    from molselect._checks import check_device
 
     for selector, param in [(MolGroupSelector(threshold=2.0), "threshold"),
                             (MolGroupSelector(epochs=2, warmup_epochs=2), "warmup_epochs"),

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from molselect._validation import check_device, check_random_state
+from molselect._checks import check_device, check_random_state
 from molselect.base import BaseAuxiliarySelector, SelectionResult
 from molselect.cli import main
 from molselect.cli.evaluate import _auxiliaries_from

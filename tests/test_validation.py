@@ -1,4 +1,4 @@
-"""molselect._validation: the seed-list and job-count checks a command line calls (issue 22)."""
+"""molselect._checks: the seed-list and job-count checks a command line calls (issue 22)."""
 
 import time
 

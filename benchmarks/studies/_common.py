@@ -11,7 +11,7 @@
 The paths, the machine's description, timing and report writing, which the
 speed benchmarks share too, are in :mod:`benchmarks._harness`; the seed lists of
 ``--seeds`` are parsed by the command line's own parser,
-:func:`molselect._validation.parse_seeds`.
+:func:`molselect._checks.parse_seeds`.
 """
 
 from __future__ import annotations

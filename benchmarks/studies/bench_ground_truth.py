@@ -46,7 +46,7 @@ import pandas as pd
 
 from benchmarks._harness import RESULTS, write_results
 from benchmarks.studies._common import OneFileCache
-from molselect._validation import parse_seeds
+from molselect._checks import parse_seeds
 from molselect.datasets import list_datasets, load_dataset
 from molselect.evaluation import (permuted_labels, summarize_gains,
                                   transfer_gains)

@@ -54,7 +54,7 @@ from joblib import Parallel, delayed
 
 from benchmarks._harness import RESULTS, describe_machine
 from benchmarks.studies._common import append_jsonl, read_jsonl
-from molselect._validation import parse_seeds
+from molselect._checks import parse_seeds
 from molselect.core import Callback, torch_threads
 from molselect.datasets import load_dataset
 from molselect.datasets._leakage import make_union

@@ -48,7 +48,7 @@ from benchmarks._harness import RESULTS, Stopwatch, write_results
 from benchmarks.studies import bench_ground_truth as ground_truth
 from benchmarks.studies._common import append_jsonl, read_jsonl
 from molselect._param_validation import BACKBONE_KEYS
-from molselect._validation import parse_seeds
+from molselect._checks import parse_seeds
 from molselect.datasets import list_datasets
 from molselect.evaluation import score_selector, summarize_gains
 from molselect.presets import get_preset
@@ -192,6 +192,13 @@ def report(targets, gt_summary, split, tidy, kinds):
     overall = overall.sort_values("spearman", ascending=False)
     lines = [
         "# Selectors against the ground truth",
+        "",
+        "**This page ranks selectors by how well their scores predict pairwise gains; a "
+        "selector is judged by its outcome: what the model trained on its selection gains "
+        "over the target alone, in `outcomes.md` (the outcome scoreboard, the paper's table "
+        "1 protocol).** A good rank correlation with pairwise gains is neither needed nor "
+        "enough for a good union: gains do not add up, and most pairwise differences here "
+        "are within the noise of the fits.",
         "",
         "Produced by `python -m benchmarks.studies.bench_quality` from `quality_runs.jsonl` "
         "(selector runs) and the ground truth of `bench_ground_truth` (see `ground_truth.md`: "

@@ -179,11 +179,11 @@ def positive_int(text):
 def seed_list(text):
     """``argparse`` type: ``3``, ``0-7`` or ``0,1,2`` -> a list of seeds.
 
-    Checked by :func:`molselect._validation.parse_seeds` (non-negative, a
+    Checked by :func:`molselect._checks.parse_seeds` (non-negative, a
     range that ends after it starts, at most ``MAX_SEEDS``, none repeated),
     so that a bad ``--seeds`` fails before any data loads.
     """
-    from .._validation import parse_seeds
+    from .._checks import parse_seeds
 
     try:
         return parse_seeds(str(text))
@@ -194,10 +194,10 @@ def seed_list(text):
 def n_jobs(text):
     """``argparse`` type: a number of parallel jobs, as joblib counts them (``-1``: all CPUs).
 
-    Checked by :func:`molselect._validation.parse_n_jobs` (0 and fewer than
+    Checked by :func:`molselect._checks.parse_n_jobs` (0 and fewer than
     ``-cpu_count`` refused), before any data loads.
     """
-    from .._validation import parse_n_jobs
+    from .._checks import parse_n_jobs
 
     try:
         return parse_n_jobs(text)
@@ -241,7 +241,7 @@ class _Seeds(argparse.Action):
     """Flatten ``--seeds 0-2 5`` into one list, checked as a whole (count, repeats)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from .._validation import parse_seeds
+        from .._checks import parse_seeds
 
         try:
             flat = parse_seeds([seed for value in values for seed in value])

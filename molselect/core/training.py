@@ -31,7 +31,7 @@ def resolve_device(device="auto"):
     Errors (an unknown device string, a device that is not available) are
     ValueErrors that name the ``device`` parameter.
     """
-    from .._validation import check_device
+    from .._checks import check_device
 
     return check_device(device)
 

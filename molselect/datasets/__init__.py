@@ -5,7 +5,7 @@
 >>> bbbp.train, bbbp.valid, bbbp.test                               # doctest: +SKIP
 """
 
-from .._validation import MAX_SMILES_LENGTH
+from .._checks import MAX_SMILES_LENGTH
 from ._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, infer_task_types
 from ._download import DownloadError, get_data_home
 from ._io import from_csv, from_frame

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import (
+from .._checks import (
     MAX_SMILES_LENGTH,
     describe_smiles,
     readable_smiles,

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from .._validation import readable_smiles
+from .._checks import readable_smiles
 
 __all__ = ["canonical_keys", "skeleton_keys", "find_overlap", "make_union"]
 

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import MAX_SMILES_LENGTH, smiles_too_long
+from .._checks import MAX_SMILES_LENGTH, smiles_too_long
 from ._base import MoleculeDataset
 from ._download import find_local, locate
 from ._io import _describe_rows, parse_smiles, read_table

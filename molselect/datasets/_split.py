@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import describe_smiles, readable_smiles, too_long_note
+from .._checks import describe_smiles, readable_smiles, too_long_note
 
 __all__ = ["scaffold_split", "random_split", "cluster_split", "butina_clusters",
            "murcko_scaffolds", "CLUSTER_THRESHOLD"]

@@ -6,7 +6,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 from rdkit.Chem import MACCSkeys
 
-from .._validation import readable_smiles
+from .._checks import readable_smiles
 from ._cache import load_or_build
 from ._graphs import PARALLEL_THRESHOLD, _as_smiles_array, map_chunks, raise_invalid
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._ragged import ranges
 from .._signals import sigterm_raises
-from .._validation import describe_smiles, too_long_note
+from .._checks import describe_smiles, too_long_note
 from ._cache import load_or_build
 from ._ogb import featurize_chunk
 

@@ -13,7 +13,7 @@ import numpy as np
 from rdkit import Chem, rdBase
 from rdkit.Chem import rdchem
 
-from .._validation import readable_smiles
+from .._checks import readable_smiles
 
 __all__ = [
     "ALLOWABLE_FEATURES",

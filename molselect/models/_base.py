@@ -30,7 +30,7 @@ from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
                                  StrOptions, _InstancesOf)
-from .._validation import check_random_state
+from .._checks import check_random_state
 from ..datasets._base import CLASSIFICATION, DatasetGroup, MoleculeDataset
 from ..datasets._labels import check_target_tasks
 from ..datasets._validation import (as_dataset, as_members, check_eval_set,

@@ -16,7 +16,7 @@ from joblib import Parallel, delayed
 
 from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
                                  InvalidParameterError, StrOptions)
-from .._validation import check_random_state
+from .._checks import check_random_state
 from ..base import TOP_K, BaseAuxiliarySelector
 from ..core import resolve_device
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
