@@ -1,4 +1,4 @@
-"""molselect._checks: the seed-list and job-count checks a command line calls (issue 22)."""
+"""molselect._checks: the seed-list and job-count checks a command line calls."""
 
 import time
 
@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from molselect import _validation
+from molselect import _checks
 
 
 @pytest.mark.parametrize("given, seeds", [("3", [3]), ("0-3", [0, 1, 2, 3]),
                                           ("0,2, 5", [0, 2, 5]), (["0-1", "4"], [0, 1, 4]),
                                           (7, [7]), ("4294967296", [4294967296])])
 def test_seed_lists_parse(given, seeds):
-    assert _validation.parse_seeds(given) == seeds
+    assert _checks.parse_seeds(given) == seeds
 
 
 @pytest.mark.parametrize("given, match", [
@@ -27,22 +27,22 @@ def test_seed_lists_parse(given, seeds):
 ])
 def test_bad_seed_lists_name_the_option(given, match):
     with pytest.raises(ValueError, match=match):
-        _validation.parse_seeds(given)
+        _checks.parse_seeds(given)
 
 
 def test_a_huge_range_is_refused_without_being_built():
     start = time.perf_counter()
     with pytest.raises(ValueError, match="--repeats: 1,000,000,000,001 seeds"):
-        _validation.parse_seeds("0-1000000000000", option="--repeats")
+        _checks.parse_seeds("0-1000000000000", option="--repeats")
     assert time.perf_counter() - start < 1.0
 
 
 def test_n_jobs_is_checked_and_named(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 4)
-    assert _validation.parse_n_jobs("2") == 2 and _validation.parse_n_jobs(-1) == -1
+    assert _checks.parse_n_jobs("2") == 2 and _checks.parse_n_jobs(-1) == -1
     for bad in ("0", 0, "-5", "two", 1.5, True):
         with pytest.raises(ValueError, match="--n-jobs: "):
-            _validation.parse_n_jobs(bad)
+            _checks.parse_n_jobs(bad)
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,9 +50,9 @@ def test_n_jobs_is_checked_and_named(monkeypatch):
                           st.integers(-3, 10**15)), max_size=4))
 def test_seed_lists_fail_only_with_an_error_naming_the_option(values):
     try:
-        seeds = _validation.parse_seeds(values, option="--seeds")
+        seeds = _checks.parse_seeds(values, option="--seeds")
     except ValueError as exc:
         assert str(exc).startswith("--seeds: "), str(exc)
         return
-    assert 0 < len(seeds) <= _validation.MAX_SEEDS and len(set(seeds)) == len(seeds)
+    assert 0 < len(seeds) <= _checks.MAX_SEEDS and len(set(seeds)) == len(seeds)
     assert min(seeds) >= 0
