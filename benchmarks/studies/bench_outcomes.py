@@ -339,6 +339,12 @@ def report(seeds_wanted):
         "selector that ranks by pairwise gains could do, not a selector.",
         "", f"Seeds per group: {seeds_wanted} wanted; CPU hours so far (fits and "
         f"selections, 1 thread each): {cpu_h:.2f}.", "",
+        "Not measured yet (the study resumes where it stopped): "
+        + ("; ".join(f"{t}: {', '.join(missing)}" for t, missing in (
+            (t, [g for g in GROUPS if g not in set(summary.loc[summary["target"] == t, "group"])
+                 and not (g == "pairwise oracle"   # only where a pairwise truth exists
+                          and oracle(t, [b for b in BUNDLED if b != t]) is None)])
+            for t in TARGETS) if missing) or "nothing") + ".", "",
         "## Across targets", "",
         "| group | targets | mean gain % | helped | hurt | beats random 3 |",
         "|---|---:|---:|---:|---:|---:|",
