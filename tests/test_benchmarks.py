@@ -132,6 +132,10 @@ def test_verified_report(results):
     rebuild("bench_verified", results, ["verified.md"])
 
 
+def test_subsets_report(results):
+    rebuild("bench_subsets", results, ["subsets.md", "subsets.csv"])
+
+
 def test_molgroup_fidelity_report(results):
     rebuild("bench_molgroup_fidelity", results, ["molgroup_fidelity.md"])
 
