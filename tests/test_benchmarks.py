@@ -136,6 +136,10 @@ def test_subsets_report(results):
     rebuild("bench_subsets", results, ["subsets.md", "subsets.csv"])
 
 
+def test_splits_report(results):
+    rebuild("bench_splits", results, ["splits.md"])
+
+
 def test_molgroup_fidelity_report(results):
     rebuild("bench_molgroup_fidelity", results, ["molgroup_fidelity.md"])
 
