@@ -132,3 +132,21 @@ def test_subset_effects_checks_its_arguments(planted):
         subset_effects(target, pool, GINRegressor(**TINY), n_runs=8, seeds=[1, 2], **kwargs)
     with pytest.raises(ValueError, match="protocol"):
         subset_effects(target, pool, GINRegressor(**TINY), protocol="long", **kwargs)
+
+
+def test_a_candidate_the_leakage_guard_empties_is_left_out_with_a_warning(planted):
+    """A candidate made of the target's own test molecules has nothing left to train on: it
+    is named in a warning and left out of the design, and the others still get effects."""
+    esol, target, pool = planted
+    small = {"rest": pool["rest"].subset(np.arange(80), name="rest"),
+             "test copy": esol.test.subset(np.arange(len(esol.test)), name="test copy"),
+             "clintox": pool["clintox"]}
+    with pytest.warns(UserWarning, match="'test copy'.*removed all of their molecules"):
+        result = subset_effects(target, small, GINRegressor(**TINY, epochs=1), n_runs=6,
+                                eval_set=esol.valid, test_set=esol.test, protocol="fixed",
+                                torch_threads=1, verbose=False)
+    assert sorted(result.effects.index) == ["clintox", "rest"]
+    assert "test copy" not in result.runs.columns
+    with pytest.raises(ValueError, match="removed every molecule"):
+        subset_effects(target, {"test copy": small["test copy"]}, GINRegressor(**TINY),
+                       eval_set=esol.valid, test_set=esol.test, verbose=False)

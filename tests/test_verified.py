@@ -141,3 +141,23 @@ def test_bad_input_is_refused_before_any_training(planted, monkeypatch):
             target, pool, eval_set=eval_set)
     with pytest.raises(ValueError, match="min_gain"):
         _verifier(min_gain=-0.1).fit(target, pool, eval_set=eval_set)
+
+
+def test_a_candidate_the_leakage_guard_empties_leaves_its_groups(planted, tmp_path):
+    """A candidate made of the target's test molecules ranks first: its group would be the
+    target alone again, so it is dropped with a warning and the next group races alone."""
+    target, pool, eval_set = planted
+    test_copy = eval_set[1].subset(np.arange(len(eval_set[1])), name="test copy")
+    candidates = {"test copy": test_copy, "rest": pool["rest"].subset(np.arange(60),
+                                                                      name="rest")}
+    tiny = GINRegressor(hidden_dim=16, num_layers=2, batch_size=32, device="cpu", epochs=1)
+    verifier = VerifiedSelector(TaskTypeSelector(tie_break="given"), tiny, max_k=2,
+                                min_seeds=2, max_seeds=2, protocol="fixed", torch_threads=1,
+                                cache=tmp_path)
+    with pytest.warns(UserWarning, match="'test copy'.*left out of every group"):
+        verifier.fit(target, candidates, eval_set=eval_set)
+    assert verifier.groups_ == {"top 2": ["rest"]}
+    assert set(verifier.trace_["group"]) == {"alone", "top 2"}
+    with pytest.raises(ValueError, match="nothing to race"):
+        VerifiedSelector(TaskTypeSelector(), tiny, max_k=1, min_seeds=2, max_seeds=2).fit(
+            target, {"test copy": test_copy}, eval_set=eval_set)

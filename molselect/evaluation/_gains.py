@@ -141,6 +141,14 @@ def _check_resample(resample_to):
     return int(resample_to)
 
 
+def warn_emptied(names, consequence, stacklevel=3):
+    """Warn that the leakage guard removed every molecule of the candidates ``names``."""
+    if names:
+        warnings.warn(f"candidate(s) {', '.join(map(repr, names))}: the leakage guard removed "
+                      "all of their molecules (they are in the target's validation or test "
+                      f"split), so {consequence}", UserWarning, stacklevel=stacklevel + 1)
+
+
 def _guarded_unions(train, settings, held_out):
     """Each setting's training members (target first) and molecules removed per auxiliary.
 

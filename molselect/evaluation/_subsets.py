@@ -28,7 +28,7 @@ from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..datasets._leakage import make_union
 from ..datasets._validation import name_datasets
 from ..metrics import greater_is_better
-from ._gains import _check_estimator, _resolve_splits
+from ._gains import _check_estimator, _resolve_splits, warn_emptied
 from ._jobs import FitJob, run_jobs
 from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
 from ._protocol import apply_protocol
@@ -263,13 +263,19 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
     seeds = [int(s) for s in seeds]
     if len(seeds) != n_runs:
         raise ValueError(f"seeds has {len(seeds)} values for {n_runs} runs: give one per run")
+    train, valid, test = _resolve_splits(target, eval_set, test_set)
+    held_out = [valid, test] if leakage_guard else None
+    guarded = make_union(train, pool, held_out=held_out)   # guard each candidate once
+    emptied = [n for n in names if len(guarded[n]) == 0]
+    warn_emptied(emptied, "they are left out of the design and get no effect")
+    names = [n for n in names if n not in emptied]
+    if not names:
+        raise ValueError("the leakage guard removed every molecule of every candidate: they "
+                         f"are all in the validation or test split of the target {train.name!r}")
     X = design_matrix(len(names), n_runs, design, random_state)
     if len(X) - len(names) - 1 < 1 and ridge == 0:
         raise ValueError(f"{n_runs} runs cannot estimate {len(names)} effects and their noise "
                          f"by least squares: give at least {len(names) + 2} runs, or ridge > 0")
-    train, valid, test = _resolve_splits(target, eval_set, test_set)
-    held_out = [valid, test] if leakage_guard else None
-    guarded = make_union(train, pool, held_out=held_out)   # guard each candidate once
     jobs = []
     for i, row in enumerate(X):
         members = [(train.name, train)] + [(n, guarded[n]) for n, x in zip(names, row) if x]

@@ -13,6 +13,7 @@ from .._param_validation import POSITIVE_INT, Interval, _InstancesOf
 from ..base import BaseAuxiliarySelector, SelectionResult
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
+from ._gains import warn_emptied
 from ._jobs import FitJob, run_jobs
 from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
 from ._protocol import apply_protocol
@@ -229,10 +230,24 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
         valid, test = scoring_splits(eval_sets, "VerifiedSelector")
         held_out = list(eval_sets) if self.leakage_guard else None
-        members = {"alone": [(target.name, target)]}
-        for name, group in groups.items():
-            union = make_union(target, {n: candidates[n] for n in group}, held_out=held_out)
-            members[name] = list(union.items())
+        guarded = make_union(target, dict(candidates), held_out=held_out)
+        emptied = [n for n in candidates if len(guarded[n]) == 0]
+        warn_emptied(emptied, "they are left out of every group")
+        members, seen = {"alone": [(target.name, target)]}, set()
+        for name, group in list(groups.items()):
+            kept = tuple(n for n in group if n not in emptied)
+            if not kept or kept in seen:
+                # Nothing left to add, or the same union as an earlier group: racing it
+                # again would spend fits (and alpha) on a copy.
+                del groups[name]
+                continue
+            seen.add(kept)
+            groups[name] = list(kept)
+            members[name] = [(target.name, target), *((n, guarded[n]) for n in kept)]
+        if not groups:
+            raise ValueError("the leakage guard removed every molecule of every candidate in "
+                             "the groups: they are all in the target's validation or test "
+                             "split, so there is nothing to race against the target alone")
 
         race = GainRace(list(groups), greater_is_better=greater_is_better(target.metric),
                         alpha=self.alpha, min_gain=self.min_gain, min_seeds=self.min_seeds,
