@@ -37,8 +37,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks._harness import (RESULTS, Stopwatch, describe_machine, peak_memory_mb,
                                  rss_mb, write_results)
 from molselect import MolGroupSelector
-from molselect.core import (BalancedSampler, GINEncoder, JointStep, MolGroupModel, MolGroupStep,
-                            MultiHead, adam, resolve_device, seed_everything, train)
+from molselect.core import (BalancedSampler, Callback, GINEncoder, JointStep, MolGroupModel,
+                            MolGroupStep, MultiHead, adam, resolve_device, seed_everything, train)
 from molselect.core.prepare import build_table
 from molselect.datasets import list_datasets, load_dataset
 from molselect.presets import PRESETS, get_preset
@@ -121,14 +121,14 @@ def bench_round(device, epochs=10, meta_gradient="exact"):
                         meta_gradient=meta_gradient)
     epoch_rss, epoch_peak, epoch_time = [], [], []
 
-    def record(epoch, logs):
-        epoch_time.append(round_clock.lap())
-        epoch_rss.append(round(rss_mb(), 1))
-        epoch_peak.append(round(peak_memory_mb(device), 1))
-        return {}
+    class Record(Callback):
+        def on_epoch_end(self, epoch, logs):
+            epoch_time.append(round_clock.lap())
+            epoch_rss.append(round(rss_mb(), 1))
+            epoch_peak.append(round(peak_memory_mb(device), 1))
 
     with Stopwatch(device) as round_clock:
-        history = train(table, step, epochs, 128, rng, device, on_epoch_end=record,
+        history = train(table, step, epochs, 128, rng, device, callbacks=[Record()],
                         verbose=True,
                         desc=f"bace + esol + freesolv, paper config, {meta_gradient}")
     wall = round_clock.seconds

@@ -496,7 +496,7 @@ def test_identity_label_scaler_keeps_raw_labels():
 def test_task2vec_heads_and_fisher_see_the_same_features(small_smiles):
     """Task2vec fits the decoders on exactly the features its Fisher pass differentiates."""
     from molselect.core.fisher import fisher_embedding, train_heads
-    from molselect.core.joint import JointGIN
+    from molselect.core.joint import joint_gin
     from molselect.core.training import JointStep, adam
 
     rng = np.random.default_rng(0)
@@ -506,7 +506,7 @@ def test_task2vec_heads_and_fisher_see_the_same_features(small_smiles):
             MoleculeDataset(s[:12][::-1], rng.integers(0, 2, (12, 2)), name="b")]
     table, clf, _ = build_table(data)
     torch.manual_seed(0)
-    model = JointGIN([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.5)
+    model = joint_gin([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.5)
     step = JointStep(model, clf, adam(model.parameters(), 1e-2))
     for _ in range(3):     # running statistics that follow the target, as after the probe
         step(table.batch([np.arange(n) for n in table.sizes]))
@@ -543,14 +543,14 @@ def test_task2vec_heads_and_fisher_see_the_same_features(small_smiles):
 def test_tag_lookahead_takes_the_optimizers_step(small_smiles, monkeypatch, lookahead_lr):
     """With Adam, TAG's virtual step is the update Adam would apply for that gradient."""
     from molselect.core import lookahead as lookahead_module
-    from molselect.core.joint import JointGIN
+    from molselect.core.joint import joint_gin
     from molselect.core.lookahead import LookaheadStep
     from molselect.core.training import adam
 
     data = _datasets(small_smiles)
     table, clf, _ = build_table(data)
     torch.manual_seed(0)
-    model = JointGIN([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0)
+    model = joint_gin([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0)
     optimizer = adam(model.parameters(), 1e-3)
     step = LookaheadStep(model, clf, optimizer, lookahead_lr=lookahead_lr, every=100)
     batch = table.batch([np.arange(n) for n in table.sizes])
@@ -628,3 +628,60 @@ def test_early_stopping_counts_epochs_without_improvement():
             break
     assert stops == [False] * 5 + [True]
     assert stopper.best_epoch == 3 and stopper.stopped_epoch == 5
+
+
+def test_train_calls_callbacks_in_order_each_seeing_the_earlier_figures(small_smiles):
+    """One hook mechanism: a callback reads what an earlier one added to the epoch's record."""
+    from molselect.core import Callback, JointStep, adam, train
+    from molselect.core.joint import joint_gin
+
+    class Score(Callback):
+        def on_epoch_end(self, epoch, logs):
+            return {"score": 10.0 * epoch}
+
+    class Reader(Callback):
+        def __init__(self):
+            self.seen, self.ended = [], None
+
+        def on_epoch_end(self, epoch, logs):
+            self.seen.append(logs["score"])
+            self.stop_training = epoch == 1
+            return {"twice": 2 * logs["score"]}
+
+        def on_train_end(self, history):
+            self.ended = len(history)
+
+    data = _datasets(small_smiles)
+    table, clf, _ = build_table(data)
+    torch.manual_seed(0)
+    model = joint_gin([d.n_tasks for d in data], hidden_dim=8, num_layers=2, dropout=0.0)
+    reader = Reader()
+    history = train(table, JointStep(model, clf, adam(model.parameters())), 5, 8,
+                    np.random.default_rng(0), "cpu", callbacks=[Score(), reader])
+    assert reader.seen == [0.0, 10.0] and reader.ended == 2
+    assert [h["twice"] for h in history] == [0.0, 20.0]
+
+
+@pytest.mark.parametrize("encoder", ["gin", "graphormer"])
+def test_multi_dataset_network_decodes_each_dataset_with_its_own_head(small_smiles, encoder):
+    """The estimators' and the baselines' one network: shared encoder, a head per dataset."""
+    from molselect.core import MultiDatasetNetwork
+    from molselect.core.graphormer import GraphormerEncoder
+    from molselect.core.graphormer_input import GraphormerInputs
+
+    data = _datasets(small_smiles)
+    if encoder == "gin":
+        table, _, _ = build_table(data)
+        enc = GINEncoder(8, 2, 0.0)
+    else:
+        table, _, _ = build_table(data, encoder_inputs=GraphormerInputs(data, 64, 5))
+        enc = GraphormerEncoder(8, 2, 2, 0.0, 0.0, 64, 5)
+    torch.manual_seed(0)
+    model = MultiDatasetNetwork(enc, [d.n_tasks for d in data]).eval()
+    batch = table.batch([np.arange(3), np.arange(4), np.arange(5)])
+    preds = model(batch)
+    assert [tuple(p.shape) for p in preds] == [(3, 1), (4, 2), (5, 2)]
+    embeddings = torch.split(model.embed(batch), [3, 4, 5])
+    for head, block, pred in zip(model.heads.heads, embeddings, preds):
+        torch.testing.assert_close(head(block), pred)
+    assert set(model.encoder_parameters()) == {f"encoder.{k}" for k, _ in enc.named_parameters()}

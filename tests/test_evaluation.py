@@ -18,8 +18,7 @@ from molselect.evaluation import (ResultCache, apply_protocol, compare_selection
                                   transfer_gains, variance_components)
 from molselect.evaluation import _jobs
 from molselect.models import GINClassifier, GINRegressor
-from molselect.models._base import _Network
-from molselect.core import GINEncoder
+from molselect.core import GINEncoder, MultiDatasetNetwork
 
 TINY = dict(hidden_dim=8, num_layers=1, epochs=1, batch_size=32, device="cpu")
 
@@ -450,8 +449,8 @@ def test_downstream_gin_normalises_each_member_with_target_only_running_stats(sm
     table, _, _ = build_table([target, aux])
     target_table, _, _ = build_table([target])
     torch.manual_seed(0)
-    mixed = _Network(GINEncoder(8, 2, 0.0), [1, 1], dense_inputs=False).train()
-    alone = _Network(GINEncoder(8, 2, 0.0), [1], dense_inputs=False).train()
+    mixed = MultiDatasetNetwork(GINEncoder(8, 2, 0.0), [1, 1]).train()
+    alone = MultiDatasetNetwork(GINEncoder(8, 2, 0.0), [1]).train()
     alone.encoder.load_state_dict(mixed.encoder.state_dict())
     alone.heads.heads[0].load_state_dict(mixed.heads.heads[0].state_dict())
     both = table.batch([np.arange(20), np.arange(10)])

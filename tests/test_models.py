@@ -318,6 +318,34 @@ def test_callbacks_see_the_validation_figures_and_can_stop(data):
         tiny(GINRegressor, callbacks=[print]).fit(data.esol, eval_set=data.esol_valid)
 
 
+def test_a_user_logger_callback_sees_every_epoch_and_adds_to_the_history(data):
+    """The user guide's logger: called after the estimator's own callbacks, without eval_set too."""
+    from molselect.core import Callback, MultiDatasetNetwork
+
+    class Logger(Callback):
+        def __init__(self):
+            self.lines, self.epochs_at_end = [], None
+
+        def on_epoch_end(self, epoch, logs):
+            self.lines.append(f"epoch {epoch + 1}: loss {logs['loss']:.3f}")
+            return {"logged": float(len(self.lines))}
+
+        def on_train_end(self, history):
+            self.epochs_at_end = len(history)
+
+    logger = Logger()
+    est = tiny(GINClassifier, epochs=3, callbacks=[logger]).fit(union_for(data, data.bace))
+    assert len(logger.lines) == 3 and logger.epochs_at_end == 3
+    assert list(est.history_["logged"]) == [1.0, 2.0, 3.0]
+    assert "valid_metric" not in est.history_
+    assert isinstance(est.model_, MultiDatasetNetwork) and len(est.model_.heads.heads) == 3
+    # With eval_set, the validation figures are in the record before the user's callback runs.
+    again = tiny(GINClassifier, epochs=3, callbacks=[Logger()]).fit(data.bace,
+                                                                    eval_set=data.bace_valid)
+    assert list(again.history_.columns) == ["epoch", "loss", "target_loss", "valid_metric",
+                                            "valid_loss", "logged"]
+
+
 def test_validation_loss_is_cross_entropy_and_standardised_mse():
     from molselect.models._protocol import validation_loss
 

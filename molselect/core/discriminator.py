@@ -15,7 +15,7 @@ means "at least 1.5 times as typical of the target as of the auxiliaries",
 and an auxiliary molecule that is just as typical of the target (a copy of a
 target molecule, when the other auxiliaries differ) scores above 0.5.
 
-:class:`DiscriminatorGIN` with :class:`DiscriminatorStep` and
+:class:`DiscriminatorNetwork` with :class:`DiscriminatorStep` and
 :func:`target_probability` is the earlier design: an (M+1)-way softmax over
 the dataset sources, trained jointly with its gradient flowing into the
 shared encoder.  Under balanced sampling its prior for the target is
@@ -33,27 +33,27 @@ from torch import nn
 import torch.nn.functional as F
 
 from .heads import masked_losses, mean_over_labelled
-from .joint import JointGIN
+from .network import MultiDatasetNetwork
 from .training import JointStep
 
-__all__ = ["DiscriminatorGIN", "DiscriminatorStep", "target_probability",
+__all__ = ["DiscriminatorNetwork", "DiscriminatorStep", "target_probability",
            "target_vs_rest_probability"]
 
 
-class DiscriminatorGIN(JointGIN):
-    """:class:`~molselect.core.joint.JointGIN` plus a dataset discriminator head.
+class DiscriminatorNetwork(MultiDatasetNetwork):
+    """:class:`~molselect.core.network.MultiDatasetNetwork` plus a dataset discriminator head.
 
     Parameters
     ----------
+    encoder : torch.nn.Module
     n_tasks : list of int
-        Tasks per dataset, target first.
-    hidden_dim, num_layers, dropout
-        GIN settings.
+        As :class:`~molselect.core.network.MultiDatasetNetwork`; the
+        discriminator tells the ``len(n_tasks)`` datasets apart.
     """
 
-    def __init__(self, n_tasks, hidden_dim=300, num_layers=5, dropout=0.5):
-        super().__init__(n_tasks, hidden_dim, num_layers, dropout)
-        self.discriminator = nn.Linear(hidden_dim, len(n_tasks))
+    def __init__(self, encoder, n_tasks):
+        super().__init__(encoder, n_tasks)
+        self.discriminator = nn.Linear(encoder.hidden_dim, len(n_tasks))
 
     def forward_all(self, batch, update_running=True):
         """Task predictions (list per dataset) and dataset logits (num_graphs, n_datasets)."""
@@ -71,7 +71,7 @@ class DiscriminatorStep(JointStep):
 
     Parameters
     ----------
-    model : DiscriminatorGIN
+    model : DiscriminatorNetwork
     classification, optimizer
         As :class:`~molselect.core.training.JointStep`.
     discriminator_weight : float, default=1.0
@@ -101,7 +101,7 @@ class DiscriminatorStep(JointStep):
 def target_probability(model, table, dataset, batch_size=512, device="cpu"):
     """Discriminator probability that each molecule of ``dataset`` comes from the target (id 0).
 
-    For a :class:`DiscriminatorGIN` (the joint (M+1)-way softmax).
+    For a :class:`DiscriminatorNetwork` (the joint (M+1)-way softmax).
 
     Returns
     -------
@@ -118,8 +118,9 @@ def graph_embeddings(model, table, dataset, batch_size=512, device="cpu"):
     """Eval-mode graph embeddings (float, on ``device``) of every molecule of one dataset.
 
     Eval mode normalises every dataset with the target's running statistics
-    (the only ones :class:`~molselect.core.joint.JointGIN` keeps): one frame
-    of reference in which the datasets can be compared, and no dropout.
+    (the only ones :class:`~molselect.core.network.MultiDatasetNetwork`
+    keeps): one frame of reference in which the datasets can be compared, and
+    no dropout.
     """
     model.eval()
     out = [model.embed(batch).float()
@@ -142,7 +143,7 @@ def target_vs_rest_probability(model, table, batch_size=512, device="cpu", l2=1e
 
     Parameters
     ----------
-    model : JointGIN
+    model : MultiDatasetNetwork
         The trained multi-task model (its encoder is only read).
     table : GraphTable
         Target first, then the auxiliaries.

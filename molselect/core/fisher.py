@@ -21,10 +21,10 @@ over the whole dataset with the trained probe and then frozen
   information of a per-molecule predictive distribution p(y | x) is not even
   defined for such a network.
 * The running statistics (plain eval mode) follow the target only
-  (:class:`~molselect.core.joint.JointGIN` updates them with the target
-  segment), so they would normalise every auxiliary with the target's
-  statistics, something the probe never saw in training, where each dataset
-  is normalised with its own.
+  (:class:`~molselect.core.network.MultiDatasetNetwork` updates them with
+  the target segment), so they would normalise every auxiliary with the
+  target's statistics, something the probe never saw in training, where each
+  dataset is normalised with its own.
 
 Frozen per-dataset statistics keep the training-time normalisation (each
 dataset with its own mean and variance), are deterministic per molecule, and
@@ -67,7 +67,7 @@ def dataset_statistics(model, table, dataset, device, chunk=STATISTICS_CHUNK):
 
     Parameters
     ----------
-    model : JointGIN
+    model : MultiDatasetNetwork
     table : GraphTable
     dataset : int
         Which dataset of the table supplies the statistics.
@@ -77,7 +77,7 @@ def dataset_statistics(model, table, dataset, device, chunk=STATISTICS_CHUNK):
 
     Yields
     ------
-    JointGIN
+    MultiDatasetNetwork
         The model, in eval mode: a molecule's features then depend only on the
         molecule and on ``dataset``'s statistics, not on its batch-mates.
     """
@@ -153,7 +153,7 @@ def fisher_embedding(model, table, dataset, classification, batch_size, n_batche
 
     Parameters
     ----------
-    model : JointGIN
+    model : MultiDatasetNetwork
         The probe (its head ``dataset`` decodes this dataset).
     table : GraphTable
     dataset : int

@@ -275,7 +275,8 @@ class GINEncoder(nn.Module):
     ``forward`` takes a torch_geometric batch (``x``, ``edge_index``,
     ``edge_attr``, ``batch``, ``num_graphs``) and returns graph embeddings of
     shape (num_graphs, hidden_dim).  ``segment``/``n_segments`` give every
-    dataset of a mixed batch its own batch-norm statistics.
+    dataset of a mixed batch its own batch-norm statistics; :meth:`encode`
+    derives them from a :class:`~molselect.core.data.MixedBatch`.
     """
 
     def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5, feature_set="full"):
@@ -309,6 +310,28 @@ class GINEncoder(nn.Module):
     def forward(self, batch, segment=None, n_segments=1, update_running=True):
         h = self.node_embeddings(batch, segment, n_segments, update_running)
         return mean_pool(h, batch.batch, batch.num_graphs)
+
+    def encode(self, batch, update_running=True):
+        """Graph embeddings of a mixed batch, each dataset normalised with its own statistics.
+
+        What :class:`~molselect.core.network.MultiDatasetNetwork` calls.
+
+        Parameters
+        ----------
+        batch : MixedBatch or GraphView
+            One or more datasets' blocks of graphs.
+        update_running : bool, default=True
+            Whether a training-mode pass updates the running statistics (the
+            first dataset's only, see :func:`segment_batch_norm`).
+
+        Returns
+        -------
+        Tensor of shape (num_graphs, hidden_dim)
+        """
+        n_segments = len(batch.graph_counts)
+        # A lone dataset is plain batch norm, which needs no per-node segment ids.
+        segment = batch.node_dataset if n_segments > 1 else None
+        return self(batch, segment, n_segments, update_running)
 
 
 def mean_pool(h, graph_of_node, n_graphs):

@@ -255,3 +255,22 @@ class GraphormerEncoder(nn.Module):
             h = layer(h, bias)
         h = self.final_norm(h)
         return (h[:, 0], h[:, 1:]) if return_nodes else h[:, 0]
+
+    def encode(self, batch, update_running=True):
+        """Graph embeddings of a mixed batch, from its padded Graphormer inputs.
+
+        What :class:`~molselect.core.network.MultiDatasetNetwork` calls.
+
+        Parameters
+        ----------
+        batch : MixedBatch
+            Built by a table whose ``encoder_inputs`` are
+            :class:`~molselect.core.graphormer_input.GraphormerInputs`.
+        update_running : bool, default=True
+            Ignored: layer norm keeps no running statistics.
+
+        Returns
+        -------
+        Tensor of shape (num_graphs, hidden_dim)
+        """
+        return self(batch.encoder_inputs)

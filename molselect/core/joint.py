@@ -1,12 +1,10 @@
-"""A shared GIN with one decoder per dataset, and what the baseline selectors do with it.
+"""What the baseline selectors do with a multi-dataset GIN.
 
-:class:`JointGIN` is the plain multi-dataset model of the paper's baselines
-(beam search, TAG, Task2vec's probe, MTDNN, unweighted average): one encoder
-shared by every dataset, one linear head per dataset.  Batch-norm statistics
-are computed per dataset in a mixed batch (as if each dataset had run alone),
-so a dataset's loss depends only on its own graphs and a target-only forward
-pass normalises exactly as in the mixed one; the running statistics follow
-the target only.
+The baselines (beam search, TAG, Task2vec's probe, MTDNN, unweighted
+average) train a :class:`~molselect.core.network.MultiDatasetNetwork` with a
+GIN encoder (:func:`joint_gin`): one encoder shared by every dataset, one
+linear head per dataset, batch-norm statistics computed per dataset in a
+mixed batch and running statistics that follow the target only.
 
 :func:`train_and_evaluate` is one beam-search candidate: a short joint
 training, then the target's validation loss.  It is a module-level function
@@ -18,18 +16,17 @@ from __future__ import annotations
 
 import contextlib
 
-from torch import nn
-
 from .gin import GINEncoder
-from .heads import MultiHead, masked_loss
+from .heads import masked_loss
+from .network import MultiDatasetNetwork
 from .prepare import build_table
 from .training import JointStep, adam, predict, resolve_device, seed_everything, train
 
-__all__ = ["JointGIN", "no_dropout", "train_and_evaluate", "validation_loss"]
+__all__ = ["joint_gin", "no_dropout", "train_and_evaluate", "validation_loss"]
 
 
-class JointGIN(nn.Module):
-    """GIN encoder shared by all datasets plus one linear head per dataset.
+def joint_gin(n_tasks, hidden_dim=300, num_layers=5, dropout=0.5, network=MultiDatasetNetwork):
+    """The baselines' network: a GIN encoder shared by all datasets, one head per dataset.
 
     Parameters
     ----------
@@ -37,30 +34,16 @@ class JointGIN(nn.Module):
         Number of tasks of each dataset, target first.
     hidden_dim, num_layers, dropout
         As :class:`~molselect.core.gin.GINEncoder`.
+    network : type, default=MultiDatasetNetwork
+        The network class, built as ``network(encoder, n_tasks)`` (MTDNN's
+        :class:`~molselect.core.discriminator.DiscriminatorNetwork` adds a
+        discriminator head).
+
+    Returns
+    -------
+    MultiDatasetNetwork
     """
-
-    def __init__(self, n_tasks, hidden_dim=300, num_layers=5, dropout=0.5):
-        super().__init__()
-        self.encoder = GINEncoder(hidden_dim, num_layers, dropout)
-        self.heads = MultiHead(hidden_dim, n_tasks)
-
-    def embed(self, batch, update_running=True):
-        """Graph embeddings of a mixed batch (or a view of it), per-dataset batch norm."""
-        n_segments = len(batch.graph_counts)
-        segment = batch.node_dataset if n_segments > 1 else None
-        return self.encoder(batch, segment, n_segments, update_running)
-
-    def forward(self, batch, update_running=True, first=0):
-        """Per-dataset predictions: a list with one (n_d, n_tasks_d) tensor per dataset.
-
-        ``first`` is the dataset id of the batch's first block (for views that
-        start after the target).
-        """
-        return self.heads(self.embed(batch, update_running), batch.graph_counts, first=first)
-
-    def encoder_parameters(self):
-        """Named parameters of the shared encoder (prefixed as in ``named_parameters``)."""
-        return {f"encoder.{k}": v for k, v in self.encoder.named_parameters()}
+    return network(GINEncoder(hidden_dim, num_layers, dropout), n_tasks)
 
 
 @contextlib.contextmanager
@@ -91,7 +74,7 @@ def validation_loss(model, table, classification, batch_size=512, device="cpu"):
 
 def train_and_evaluate(datasets, valid, *, epochs, hidden_dim, num_layers, dropout, batch_size,
                        lr, seed, device="cpu", n_draws=None):
-    """Train a :class:`JointGIN` on ``datasets`` (target first), return the target's validation loss.
+    """Train a :func:`joint_gin` on ``datasets`` (target first); return the target's validation loss.
 
     Parameters
     ----------
@@ -117,7 +100,7 @@ def train_and_evaluate(datasets, valid, *, epochs, hidden_dim, num_layers, dropo
     table, classification, scalers = build_table(list(datasets))
     valid_table, _, _ = build_table([valid], scalers=scalers[:1])
     rng = seed_everything(seed)
-    model = JointGIN([d.n_tasks for d in datasets], hidden_dim, num_layers, dropout).to(device)
+    model = joint_gin([d.n_tasks for d in datasets], hidden_dim, num_layers, dropout).to(device)
     step = JointStep(model, [c.to(device) for c in classification],
                      adam(model.parameters(), lr))
     train(table, step, epochs, batch_size, rng, device, n_draws=n_draws, verbose=False)

@@ -124,7 +124,7 @@ class LookaheadStep(JointStep):
 
     Parameters
     ----------
-    model : JointGIN
+    model : MultiDatasetNetwork
         Shared encoder + one head per dataset (target first).
     classification : list of BoolTensor
     optimizer : torch.optim.Optimizer

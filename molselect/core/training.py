@@ -123,8 +123,8 @@ def adam(parameters, lr=1e-3):
     return torch.optim.Adam(parameters, lr=lr, fused=fused or None)
 
 
-def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoch_end=None,
-          callbacks=(), verbose=False, desc="train", start_epoch=0):
+def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, callbacks=(),
+          verbose=False, desc="train", start_epoch=0):
     """Run ``epochs`` epochs of balanced mixed batches through ``step``.
 
     Parameters
@@ -140,12 +140,12 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
     device : torch.device
     n_draws : int, optional
         Draws per epoch (default: target size x number of datasets).
-    on_epoch_end : callable, optional
-        ``on_epoch_end(epoch, logs) -> dict`` of extra figures to record and show.
     callbacks : sequence of Callback, default=()
-        Called after ``on_epoch_end`` at the end of every epoch (they see its
-        figures), and once when training ends.  Training ends early after an
-        epoch in which a callback set its ``stop_training``.
+        Called in order at the end of every epoch (each sees the figures that
+        the earlier ones added to the epoch's record, which is how a
+        validation score reaches :class:`BestEpoch`), and once when training
+        ends.  Training ends early after an epoch in which a callback set its
+        ``stop_training``.
     verbose : bool
         Show a progress bar.
     desc : str
@@ -161,14 +161,13 @@ def train(table, step, epochs, batch_size, rng, device, *, n_draws=None, on_epoc
     sampler = BalancedSampler(table.sizes, batch_size, rng, n_draws=n_draws)
     bar = tqdm(total=epochs * len(sampler), desc=desc, disable=progress_disabled(verbose),
                leave=False, dynamic_ncols=True)
-    hooks = list(callbacks)
-    if on_epoch_end is not None:
-        hooks.insert(0, _EpochEndFunction(on_epoch_end))
+    callbacks = list(callbacks)
     try:
         with deterministic(device):
-            history = _run_epochs(table, step, sampler, epochs, device, hooks, bar, start_epoch)
-            for hook in hooks:
-                hook.on_train_end(history)
+            history = _run_epochs(table, step, sampler, epochs, device, callbacks, bar,
+                                  start_epoch)
+            for callback in callbacks:
+                callback.on_train_end(history)
     finally:
         bar.close()
     return history
@@ -238,16 +237,6 @@ class Callback:
         """
 
 
-class _EpochEndFunction(Callback):
-    """A plain ``on_epoch_end(epoch, logs)`` function as a :class:`Callback`."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def on_epoch_end(self, epoch, logs):
-        return self.function(epoch, logs)
-
-
 class BestEpoch(Callback):
     """Keep the weights of the best epoch(s) and load the best back when training ends.
 
@@ -262,7 +251,7 @@ class BestEpoch(Callback):
     model : torch.nn.Module
     monitor : str
         Key of the epoch record to watch, e.g. a validation metric that an
-        ``on_epoch_end`` function or an earlier callback adds.
+        earlier callback adds.
     is_better : callable
         ``is_better(new, best) -> bool``; ``best`` is None before the first
         improvement.

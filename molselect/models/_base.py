@@ -4,9 +4,11 @@ An architecture subclass says how to build its encoder, its optimiser and
 its batch inputs; a kind mixin (``GraphClassifierMixin``,
 ``GraphRegressorMixin`` in :mod:`molselect.models._mixins`) says how outputs
 become predictions and scores; :mod:`molselect.models._protocol` holds the
-training protocol's validation loss.  Fitting is the core's one training loop
-(:func:`molselect.core.train` with :class:`~molselect.core.JointStep` or the
-GradNorm step) over a :class:`~molselect.core.GraphTable` of the union.
+training protocol's validation scoring.  Fitting is the core's one training
+loop (:func:`molselect.core.train` with :class:`~molselect.core.JointStep` or
+the GradNorm step, and callbacks) over a :class:`~molselect.core.GraphTable`
+of the union, for a :class:`~molselect.core.MultiDatasetNetwork` of the
+subclass's encoder.
 Encoder checkpoints and pickled networks are read and written by
 :mod:`molselect.models._persistence`.
 """
@@ -24,8 +26,8 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..core import (BestEpoch, Callback, EarlyStopping, GradNormStep, JointStep, MultiHead,
-                    predict, resolve_device, seed_everything, train)
+from ..core import (BestEpoch, Callback, EarlyStopping, GradNormStep, JointStep,
+                    MultiDatasetNetwork, predict, resolve_device, seed_everything, train)
 from ..core.gin import FEATURE_SETS
 from ..core.prepare import LabelScaler, build_table
 from .._param_validation import (BACKBONE, POSITIVE_INT, RUNTIME, ParameterValidationMixin,
@@ -38,46 +40,23 @@ from ..datasets._validation import (as_dataset, as_members, check_eval_set,
 from ..metrics import evaluate, is_better, to_score
 from ._inputs import check_labels_beside, eval_datasets, is_smiles, smiles_dataset
 from ._persistence import load_encoder, network_from_state, network_state, save_encoder
-from ._protocol import MONITORS, lower_loss, validation_loss
+from ._protocol import MONITORS, ValidationScore, lower_loss
 
 __all__ = ["BaseGraphEstimator"]
 
 LOSS_WEIGHTINGS = ("uniform", "gradnorm")
-class _Network(torch.nn.Module):
-    """Shared encoder + one linear head per member: ``forward(batch) -> list of predictions``.
-
-    A GIN normalises each member's rows of a mixed batch with that member's own
-    batch statistics, and only the target's update the running statistics that
-    prediction uses (as the baselines' :class:`~molselect.core.joint.JointGIN` and
-    the reference code's training script do): otherwise an auxiliary would change
-    the target's predictions through the normalisation alone, and every "does this
-    auxiliary help" number would carry that effect.  Graphormer has layer norm only.
-    """
-
-    def __init__(self, encoder, n_tasks, dense_inputs):
-        super().__init__()
-        self.encoder = encoder
-        self.heads = MultiHead(encoder.hidden_dim, n_tasks)
-        self.dense_inputs = dense_inputs
-
-    def forward(self, batch):
-        if self.dense_inputs:
-            embeddings = self.encoder(batch.encoder_inputs)
-        else:
-            n_segments = len(batch.graph_counts)
-            segment = batch.node_dataset if n_segments > 1 else None
-            embeddings = self.encoder(batch, segment, n_segments)
-        return self.heads(embeddings, batch.graph_counts)
 
 
 class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
     """Base of the GIN / Graphormer estimators (not for direct use).
 
-    Subclasses define ``_build_encoder()``, ``_make_optimizer(parameters)``,
+    Subclasses define ``_build_encoder()`` (an encoder that
+    :class:`~molselect.core.MultiDatasetNetwork` can share: ``hidden_dim`` and
+    ``encode(batch, update_running)``), ``_make_optimizer(parameters)``,
     ``_shared_parameter(encoder)`` (the last shared layer's weight, for
     GradNorm), ``_make_encoder_inputs(datasets)`` (encoder-specific batch inputs),
-    the class attributes ``_encoder_name``, ``_shape_params`` (hyper-parameters
-    that fix the encoder's tensor shapes) and ``_dense_inputs``, and extend
+    the class attributes ``_encoder_name`` and ``_shape_params``
+    (hyper-parameters that fix the encoder's tensor shapes), and extend
     ``_parameter_constraints`` with their architecture's parameters.
     """
 
@@ -166,30 +145,23 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
 
         callbacks = self._check_callbacks()
         best = None
-        on_epoch_end = None
         if valid is not None:
             valid_table, _, _ = build_table([valid], scalers=[scalers[0]],
                                             encoder_inputs=self._make_encoder_inputs([valid]))
-
-            def on_epoch_end(epoch, logs):
-                out = self._outputs(valid_table, device)
-                return {"valid_metric": evaluate(valid.y, out, self.metric_, self.task_types_),
-                        "valid_loss": validation_loss(valid.y, out, self.task_types_,
-                                                      self.label_scaler_.scale)}
-
             monitor, improves = self._monitor()
             best = BestEpoch(model, monitor, improves, keep=self.n_checkpoints)
-            callbacks = [best, *callbacks]
-            if self.early_stopping is not None:
-                callbacks.insert(1, EarlyStopping(monitor, self.early_stopping, improves))
+            stopping = ([] if self.early_stopping is None
+                        else [EarlyStopping(monitor, self.early_stopping, improves)])
+            # The score first: every later callback reads it from the epoch's record.
+            callbacks = [ValidationScore(self, valid, valid_table, device), best, *stopping,
+                         *callbacks]
         for callback in callbacks:
             if hasattr(callback, "set_estimator"):
                 callback.set_estimator(self)
 
         try:
             logs = train(table, step, self.epochs, self.batch_size, rng, device,
-                         on_epoch_end=on_epoch_end, callbacks=callbacks,
-                         verbose=self.verbose,
+                         callbacks=callbacks, verbose=self.verbose,
                          desc=f"{type(self).__name__} ({len(datasets)} dataset(s))")
         except BaseException:
             # A fit that fails (or is interrupted) midway must not leave the estimator
@@ -247,7 +219,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
         return pd.DataFrame(rows)
 
     def _build_network(self, n_tasks):
-        return _Network(self._build_encoder(), n_tasks, self._dense_inputs)
+        return MultiDatasetNetwork(self._build_encoder(), n_tasks)
 
     def _make_step(self, model, classification):
         optimizer = self._make_optimizer(model.parameters())
@@ -322,8 +294,7 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
             raise ValueError(f"X has {data.n_tasks} task(s) but the estimator was fitted on "
                              f"{self.n_tasks_}")
         device = next(self.model_.parameters()).device
-        identity = LabelScaler(np.zeros(self.n_tasks_), np.ones(self.n_tasks_))
-        table, _, _ = build_table([data], scalers=[identity],
+        table, _, _ = build_table([data], scalers=[LabelScaler.identity(self.n_tasks_)],
                                   encoder_inputs=self._make_encoder_inputs([data]))
         return data, self._outputs(table, device, ensemble=True)
 

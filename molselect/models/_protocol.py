@@ -1,12 +1,14 @@
-"""The estimators' training protocol: validation loss, early stopping's order, shared docs."""
+"""The estimators' training protocol: validation scoring, early stopping's order, shared docs."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..core import Callback
 from ..datasets._base import CLASSIFICATION
+from ..metrics import evaluate
 
-__all__ = ["MONITORS", "PROTOCOL_PARAMS_DOC", "lower_loss", "validation_loss"]
+__all__ = ["MONITORS", "PROTOCOL_PARAMS_DOC", "ValidationScore", "lower_loss", "validation_loss"]
 
 MONITORS = ("metric", "loss")
 
@@ -24,10 +26,16 @@ PROTOCOL_PARAMS_DOC = """    early_stopping : int, optional
         networks (a checkpoint ensemble: probabilities or values averaged)
         instead of the best one alone.
     callbacks : list of molselect.core.Callback, optional
-        Called at the end of every epoch after the validation (they see
-        ``valid_metric`` and ``valid_loss`` in the epoch's record) and when
-        training ends; a callback with a ``set_estimator`` method receives the
-        estimator first.  A callback that sets ``stop_training`` ends the fit.
+        Your own training hooks (skorch's convention), e.g. a logger or
+        another stopping rule.  Their ``on_epoch_end(epoch, logs)`` is called
+        after every epoch, in order, after the estimator's own callbacks
+        (validation scoring, best-epoch keeping, early stopping), so ``logs``
+        holds ``loss``, ``target_loss`` and, with ``eval_set``,
+        ``valid_metric`` and ``valid_loss``; a figure it returns is added to
+        ``history_``.  ``on_train_end(history)`` is called once at the end;
+        a callback with a ``set_estimator`` method receives the estimator
+        before training starts.  A callback that sets ``stop_training`` ends
+        the fit after that epoch.
 """
 
 
@@ -70,3 +78,38 @@ def validation_loss(y, outputs, task_types, scale):
 def lower_loss(new, best):
     """Whether loss ``new`` improves on ``best`` (None: nothing yet; NaN never improves)."""
     return bool(np.isfinite(new)) and (best is None or new < best)
+
+
+class ValidationScore(Callback):
+    """Score the target's validation split after every epoch.
+
+    Adds ``valid_metric`` (the target's metric) and ``valid_loss``
+    (:func:`validation_loss`) to the epoch's record.  A fit lists it first
+    among its callbacks, so that the best-epoch keeper, early stopping and the
+    user's callbacks all read the figures of the current weights.
+
+    Parameters
+    ----------
+    estimator : BaseGraphEstimator
+        Being fitted: its target-head outputs, metric, task types and label
+        scale are the ones the figures use.
+    valid : MoleculeDataset
+        The target's validation split.
+    table : molselect.core.GraphTable
+        ``valid`` as a table, labels scaled with the target's scaler.
+    device : torch.device
+    """
+
+    def __init__(self, estimator, valid, table, device):
+        self.estimator = estimator
+        self.valid = valid
+        self.table = table
+        self.device = device
+
+    def on_epoch_end(self, epoch, logs):
+        """The validation metric and loss of the model as it is after ``epoch``."""
+        est = self.estimator
+        out = est._outputs(self.table, self.device)
+        return {"valid_metric": evaluate(self.valid.y, out, est.metric_, est.task_types_),
+                "valid_loss": validation_loss(self.valid.y, out, est.task_types_,
+                                              est.label_scaler_.scale)}

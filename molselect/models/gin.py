@@ -49,7 +49,7 @@ _PARAMS = """
 
     Attributes
     ----------
-    model_ : torch.nn.Module
+    model_ : molselect.core.MultiDatasetNetwork
         Encoder (``model_.encoder``) and one head per member (``model_.heads``).
     members_ : list of str
         Names of the union's members, target first.
@@ -80,7 +80,6 @@ _PARAMS = """
 class _GIN(BaseGraphEstimator):
     _encoder_name = "gin"
     _shape_params = ("hidden_dim", "num_layers", "feature_set")
-    _dense_inputs = False
 
     def __init__(self, hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, epochs=50,
                  lr=1e-3, loss_weighting="uniform", pretrained=None, device="auto",

@@ -63,7 +63,7 @@ _PARAMS = """
 
     Attributes
     ----------
-    model_ : torch.nn.Module
+    model_ : molselect.core.MultiDatasetNetwork
         Encoder (``model_.encoder``) and one linear head per member.
     members_ : list of str
         Names of the union's members, target first.
@@ -95,7 +95,6 @@ class _Graphormer(BaseGraphEstimator):
     _encoder_name = "graphormer"
     _shape_params = ("hidden_dim", "num_layers", "num_heads", "max_nodes", "max_dist",
                      "feature_set")
-    _dense_inputs = True
 
     _parameter_constraints = {
         **BaseGraphEstimator._parameter_constraints,

@@ -15,8 +15,8 @@ from abc import abstractmethod
 
 from .._param_validation import BACKBONE, RUNTIME
 from ..base import TOP_K, BaseAuxiliarySelector
-from ..core import resolve_device, seed_everything
-from ..core.joint import JointGIN
+from ..core import MultiDatasetNetwork, resolve_device, seed_everything
+from ..core.joint import joint_gin
 from ..core.prepare import build_table
 
 __all__ = ["JointTrainingSelector"]
@@ -25,8 +25,8 @@ __all__ = ["JointTrainingSelector"]
 class JointTrainingSelector(BaseAuxiliarySelector):
     """Base of the selectors that train one network on the target and every candidate.
 
-    Subclasses set ``_network`` (a class built as ``_network(n_tasks,
-    hidden_dim, num_layers, dropout)``; :class:`~molselect.core.joint.JointGIN`
+    Subclasses set ``_network`` (a class built as ``_network(encoder,
+    n_tasks)`` over a GIN encoder; :class:`~molselect.core.MultiDatasetNetwork`
     by default), declare their own parameters on top of these, and implement
     ``_score_joint(target, names, table, classification, model, rng, device)``
     returning a :class:`~molselect.base.SelectionResult`.
@@ -38,7 +38,7 @@ class JointTrainingSelector(BaseAuxiliarySelector):
         **BACKBONE,
         **RUNTIME,
     }
-    _network = JointGIN
+    _network = MultiDatasetNetwork
 
     def _score_candidates(self, target, candidates, eval_sets):
         names = list(candidates)
@@ -48,8 +48,8 @@ class JointTrainingSelector(BaseAuxiliarySelector):
         # Seeded after the table is built and before the network is initialised: the
         # order in which every seeded result so far was computed.
         rng = seed_everything(self._training_seed())
-        model = self._network([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
-                              self.dropout).to(device)
+        model = joint_gin([d.n_tasks for d in datasets], self.hidden_dim, self.num_layers,
+                          self.dropout, network=self._network).to(device)
         return self._score_joint(target, names, table, [c.to(device) for c in classification],
                                  model, rng, device)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..core import (MolGroupModel, MolGroupStep, resolve_device, seed_everything,
+from ..core import (Callback, MolGroupModel, MolGroupStep, resolve_device, seed_everything,
                     torch_threads, train)
 from ..core.prepare import LabelScaler
 
@@ -93,15 +93,8 @@ def _train_once(table, classification, n_tasks, names, settings, seed, device, d
                         meta_lr=settings.meta_lr, meta_scale=settings.meta_scale,
                         warmup_epochs=settings.warmup_epochs,
                         meta_gradient=settings.meta_gradient)
-
-    def report(epoch, logs):
-        present = np.maximum(logs["present"], 1e-12)
-        aff = logs["gate"] / present
-        top = np.argsort(-aff)[:3]
-        return {f"a[{names[i]}]": float(aff[i]) for i in top}
-
     history = train(table, step, settings.epochs, settings.batch_size, rng, device,
-                    on_epoch_end=report, verbose=verbose, desc=desc)
+                    callbacks=[_TopAffinities(names)], verbose=verbose, desc=desc)
     out = {key: [] for key in ("affinity", "task_affinity", "structure_affinity")}
     for logs in history:
         present = np.maximum(np.asarray(logs["present"], dtype=float), 1e-12)
@@ -112,6 +105,18 @@ def _train_once(table, classification, n_tasks, names, settings, seed, device, d
     out = {key: np.vstack(value) for key, value in out.items()}
     out["target_loss"] = np.array([float(logs["target_loss"]) for logs in history])
     return out
+
+
+class _TopAffinities(Callback):
+    """Adds the epoch's three highest affinities to its record, for the progress bar."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def on_epoch_end(self, epoch, logs):
+        aff = logs["gate"] / np.maximum(logs["present"], 1e-12)
+        top = np.argsort(-aff)[:3]
+        return {f"a[{self.names[i]}]": float(aff[i]) for i in top}
 
 
 def _label_scalers(members, standardize):

@@ -9,10 +9,9 @@ import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Interval, StrOptions
 from ..base import SelectionResult, best_candidates
-from ..core import JointStep, adam, train
-from ..core.discriminator import (DiscriminatorGIN, DiscriminatorStep, target_probability,
+from ..core import JointStep, MultiDatasetNetwork, adam, train
+from ..core.discriminator import (DiscriminatorNetwork, DiscriminatorStep, target_probability,
                                   target_vs_rest_probability)
-from ..core.joint import JointGIN
 from ._joint import JointTrainingSelector
 
 __all__ = ["MTDNNSelector"]
@@ -98,7 +97,7 @@ class MTDNNSelector(JointTrainingSelector):
     @property
     def _network(self):
         # Only the joint design trains a discriminator head with the tasks.
-        return DiscriminatorGIN if self.discriminator == "joint" else JointGIN
+        return DiscriminatorNetwork if self.discriminator == "joint" else MultiDatasetNetwork
 
     def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator="binary",
                  discriminator_weight=1.0,

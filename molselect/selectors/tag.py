@@ -119,18 +119,13 @@ class TAGSelector(JointTrainingSelector):
         step = LookaheadStep(model, classification, adam(model.parameters(), self.lr),
                              lookahead_lr=self.lookahead_lr,
                              every=self.lookahead_every)
-        rows = []
-
-        def report(epoch, logs):
-            z = logs["affinity"] / np.maximum(logs["measured"], 1e-12)
-            for i, name in enumerate(names):
-                rows.append({"epoch": epoch + 1, "candidate": name, "affinity": float(z[i]),
-                             "target_loss": logs["target_loss"]})
-            return {}
-
         history = train(table, step, self.epochs, self.batch_size, rng, device,
-                        on_epoch_end=report, verbose=self.verbose,
-                        desc=f"TAG ({len(names)} candidates)")
+                        verbose=self.verbose, desc=f"TAG ({len(names)} candidates)")
+        rows = []
+        for h in history:
+            z = np.atleast_1d(h["affinity"]) / np.maximum(np.atleast_1d(h["measured"]), 1e-12)
+            rows += [{"epoch": h["epoch"] + 1, "candidate": name, "affinity": float(z_i),
+                      "target_loss": h["target_loss"]} for name, z_i in zip(names, z)]
         total = np.sum([np.atleast_1d(h["affinity"]) for h in history], axis=0)
         measured = np.sum([np.atleast_1d(h["measured"]) for h in history], axis=0)
         affinity = pd.Series(np.where(measured > 0, total / np.maximum(measured, 1e-12), 0.0),
