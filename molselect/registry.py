@@ -26,6 +26,7 @@ that has imported the module).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -150,6 +151,7 @@ class Registry(Mapping):
         self.kind = kind
         self.entry_type = entry_type
         self._entries = {}
+        self._renamed = {}
 
     def add(self, name, *args, **kwargs):
         """Register an entry under ``name``.
@@ -194,6 +196,43 @@ class Registry(Mapping):
             return cls
         return decorator
 
+    def rename(self, old, new):
+        """Keep ``old``, a former name of the entry ``new``, working with a warning.
+
+        The old name is no key of the registry (listings and ``--help`` show
+        the new one); looking it up gives the entry and a
+        :class:`FutureWarning` naming the new one.
+
+        Parameters
+        ----------
+        old : str
+            The former name.
+        new : str
+            A registered name.
+        """
+        self[new]  # the error of an unknown name
+        self._renamed[old] = new
+
+    def current_name(self, name):
+        """``name``, or the name that replaced it (with a :class:`FutureWarning`).
+
+        Parameters
+        ----------
+        name : str
+
+        Returns
+        -------
+        str
+            A registered name when ``name`` is one or a former one, else ``name``
+            unchanged (the caller's lookup then gives the error).
+        """
+        if name in self._entries or name not in self._renamed:
+            return name
+        new = self._renamed[name]
+        warnings.warn(f"the {self.kind} {name!r} is renamed {new!r}; the old name will be "
+                      "removed in a future release", FutureWarning, stacklevel=3)
+        return new
+
     def remove(self, name):
         """Unregister ``name`` (tests register and remove a selector of their own).
 
@@ -207,10 +246,14 @@ class Registry(Mapping):
 
     def __getitem__(self, name):
         try:
-            return self._entries[name]
+            return self._entries[self.current_name(name)]
         except KeyError:
             raise KeyError(f"unknown {self.kind} {name!r}; choose one of "
                            f"{', '.join(self._entries)}") from None
+
+    def __contains__(self, name):
+        # Mapping's would look the name up, and warn about a former name.
+        return name in self._entries
 
     def __iter__(self):
         return iter(list(self._entries))
@@ -257,8 +300,10 @@ SELECTORS.add("mtdnn", "molselect.selectors.mtdnn:MTDNNSelector", description=(
     "earlier (M+1)-way softmax trained into the encoder, under which a molecule as typical "
     "of the target as of its own source scores at most 0.5 and little or nothing is "
     "kept."))
-SELECTORS.add("all", "molselect.selectors.simple:AllAuxiliariesSelector", description=(
-    "Every candidate (the paper's Unweighted Average baseline)."))
+SELECTORS.add("all-candidates", "molselect.selectors.simple:AllAuxiliariesSelector",
+              description="Every candidate (the paper's Unweighted Average baseline).")
+# "all" was ambiguous beside --candidates all (every registry dataset).
+SELECTORS.rename("all", "all-candidates")
 SELECTORS.add("fingerprint", "molselect.selectors.simple:FingerprintSimilaritySelector",
               description=("Negative KL divergence between MACCS-bit distributions (paper "
                            "section 3).  No training: seconds."))

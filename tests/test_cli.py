@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,7 +67,8 @@ def csv_files(tmp_path):
 
 
 # -- help and the console script -----------------------------------------------------------
-@pytest.mark.parametrize("command", [[], ["datasets"], ["select"], ["evaluate"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["datasets"], ["select"], ["evaluate"], ["train"],
+                                     ["predict"], ["demo"]])
 def test_help_of_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(command + ["--help"])
@@ -284,6 +286,30 @@ def test_select_target_among_candidates(capsys):
     assert code == 2 and "target itself" in err
 
 
+def test_candidates_all_is_every_other_available_dataset(tmp_path, monkeypatch):
+    """One keyword, expanded alike for select, transfer and evaluate --with."""
+    from molselect.cli._inputs import expand_all
+
+    monkeypatch.chdir(tmp_path)
+    every = expand_all(["all"], "bbbp")
+    assert "bbbp" not in every and {"bace", "esol", "tox21"} <= set(every)
+    mixed = expand_all(["bace", "all", "mine.csv"], "bbbp")
+    assert mixed.count("bace") == 1 and mixed[0] == "bace" and mixed[-1] == "mine.csv"
+    assert expand_all(["bace"], "bbbp") == ["bace"]
+
+
+def test_a_file_named_all_is_never_taken_for_the_keyword(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "select", "--target", "all", "--candidates", "bace", *FP)
+    assert code == 2 and "--target all" in err and "keyword of --candidates" in err
+    (tmp_path / "all").write_text("smiles,y\nCCO,1\n")
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "all", *FP)
+    assert code == 2 and "--candidates all" in err and "file named all" in err
+    assert "./all" in err
+    code, _, err = run(capsys, "evaluate", "--target", "bbbp", "--with", "all")
+    assert code == 2 and "--with all" in err
+
+
 @pytest.mark.parametrize("argv", [
     ["select", "--target", "bbbp"],                                      # no candidates
     ["select", "--target", "bbbp", "--candidates", "bace", "--method", "magic"],
@@ -410,12 +436,126 @@ def test_demo_runs_a_verified_selection(tiny_verifier, capsys):
     assert "verdict:" in captured.out and "round 3 (9/9 fits" in captured.err
 
 
+# -- train and predict ---------------------------------------------------------------------
+MODEL = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2",
+         "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory):
+    """A tiny GIN trained on BBBP by `molselect train`, and what the command printed."""
+    import contextlib
+
+    path = tmp_path_factory.mktemp("train") / "bbbp.joblib"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = main(["train", "--target", "bbbp", "--out", str(path), *MODEL])
+    assert code == 0
+    return path, printed.getvalue()
+
+
+def _molecules(path):
+    """Four rows to predict: two valid SMILES, one invalid, one empty; an ID and labels."""
+    pd.DataFrame({"ID": ["m1", "m2", "m3", "m4"],
+                  "SMILES": ["CCO", "not_a_smiles", None, "c1ccccc1O"],
+                  "p_np": [1, 0, 1, 0]}).to_csv(path, index=False)
+    return path
+
+
+def test_train_then_predict_round_trip(trained_model, capsys, tmp_path):
+    from molselect.models import load_model
+
+    path, printed = trained_model
+    assert "test roc_auc on the target's test split" in printed and "higher is better" in printed
+    assert f"wrote {path}" in printed
+    out = tmp_path / "predictions.csv"
+    code, printed, err = run(capsys, "predict", "--model-file", str(path), "--input",
+                             str(_molecules(tmp_path / "new.csv")), "--smiles-col", "SMILES",
+                             "--out", str(out))
+    assert code == 0, err
+    assert "predicted 1 task(s) (probability of class 1) for 2 of 4 molecule(s)" in printed
+    # Invalid SMILES keep their rows, with empty predictions, and are reported by row.
+    assert "warning: " in err and "rows (0-based, header excluded) 1 ('not_a_smiles'), " \
+                                  "2 ('')" in err
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["ID", "SMILES", "p_np", "p_np (predicted)"]
+    assert list(table["ID"]) == ["m1", "m2", "m3", "m4"]
+    predicted = table["p_np (predicted)"]
+    assert predicted[[1, 2]].isna().all() and predicted[[0, 3]].between(0, 1).all()
+    estimator, info = load_model(path)
+    assert info["target"] == "bbbp" and info["metric"] == "roc_auc"
+    np.testing.assert_allclose(predicted[[0, 3]],
+                               estimator.predict_proba(["CCO", "c1ccccc1O"])[:, 1], atol=1e-6)
+
+
+def test_train_with_an_auxiliary_and_predict_a_regression(capsys, tmp_path):
+    model = tmp_path / "esol.joblib"
+    code, printed, err = run(capsys, "train", "--target", "esol", "--with", "freesolv",
+                             "--out", str(model), *MODEL)
+    assert code == 0, err
+    assert "40 molecules of esol + 40 molecules of freesolv" in printed
+    assert "test rmse" in printed and "lower is better" in printed
+    molecules = tmp_path / "new.tsv"
+    molecules.write_text("smiles\tname\nCCO\tethanol\nCCCCO\tbutanol\n")
+    out = tmp_path / "solubility.csv.gz"
+    code, printed, err = run(capsys, "predict", "--model-file", str(model), "--input",
+                             str(molecules), "--out", str(out))
+    assert code == 0, err
+    table = pd.read_csv(out)
+    assert list(table["name"]) == ["ethanol", "butanol"] and table.iloc[:, -1].notna().all()
+
+
+def test_predict_refuses_a_file_that_is_not_a_model(capsys, tmp_path):
+    import joblib
+
+    molecules = _molecules(tmp_path / "new.csv")
+    joblib.dump({"weights": [1, 2]}, tmp_path / "other.joblib")
+    for model in (molecules, tmp_path / "other.joblib"):
+        code, _, err = run(capsys, "predict", "--model-file", str(model), "--input",
+                           str(molecules), "--out", str(tmp_path / "p.csv"))
+        assert code == 2 and "--model-file" in err
+        assert "is not a model saved by molselect" in err and "Traceback" not in err
+    code, _, err = run(capsys, "predict", "--model-file", str(tmp_path / "none.joblib"),
+                       "--input", str(molecules), "--out", str(tmp_path / "p.csv"))
+    assert code == 2 and "--model-file" in err and "no such file" in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_train_and_predict_bad_inputs_name_the_option(trained_model, capsys, tmp_path):
+    model, _ = trained_model
+    molecules = _molecules(tmp_path / "new.csv")
+
+    def predict(*argv):
+        return run(capsys, "predict", "--model-file", str(model), *argv)
+
+    code, _, err = predict("--input", str(molecules), "--out", str(tmp_path / "p.csv"))
+    assert code == 2 and "--smiles-col" in err and "['ID', 'SMILES', 'p_np']" in err
+    code, _, err = predict("--input", str(molecules), "--smiles-col", "ID",
+                           "--out", str(tmp_path / "p.csv"))
+    assert code == 2 and "--smiles-col" in err and "is it the SMILES column" in err
+    code, _, err = predict("--input", str(tmp_path / "none.csv"), "--out",
+                           str(tmp_path / "p.csv"))
+    assert code == 2 and "--input" in err and "no such file" in err
+    code, _, err = predict("--input", str(molecules), "--smiles-col", "SMILES",
+                           "--out", str(molecules))
+    assert code == 2 and "--out" in err and "input files" in err
+    code, _, err = predict("--input", str(molecules), "--smiles-col", "SMILES",
+                           "--out", str(model))
+    assert code == 2 and "--out" in err and "input files" in err
+    code, _, err = run(capsys, "train", "--target", "bbbp", "--out", str(tmp_path), *MODEL)
+    assert code == 2 and "--out" in err and "directory" in err
+    for argv in (["--seed", "0-2"], []):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", "--target", "bbbp", *argv])
+        assert exit_info.value.code == 2
+    assert "--out" in capsys.readouterr().err
+
+
 # -- transfer ----------------------------------------------------------------------------------
 def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
     out_file = tmp_path / "gains.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--seeds", "0-2",
             "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "16", "--num-layers", "1",
-            "--cache", str(tmp_path / "cache"), "--out", str(out_file)]
+            "--results-dir", str(tmp_path / "cache"), "--out", str(out_file)]
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert "relative gain in test roc_auc" in out and "verdict" in out
@@ -448,6 +588,48 @@ def test_evaluate_reports_the_paired_gain(capsys):
                        "--hidden-dim", "16", "--num-layers", "1")
     assert code == 0
     assert "gain (positive = helps)" in out and "95% CI" in out and "paired t-test" in out
+
+
+def test_renamed_options_still_work_with_a_warning(capsys, tmp_path):
+    """--seed of evaluate / transfer is --data-seed; --cache and --verify-cache --results-dir."""
+    def parse(*argv):
+        return build_parser().parse_args(list(argv))
+
+    with pytest.warns(FutureWarning, match="--seed is renamed --data-seed"):
+        assert parse("evaluate", "--target", "bbbp", "--seed", "3").seed == 3
+    assert parse("evaluate", "--target", "bbbp", "--data-seed", "3").seed == 3
+    with pytest.warns(FutureWarning, match="--cache is renamed --results-dir"):
+        args = parse("transfer", "--target", "bbbp", "--candidates", "bace", "--cache", "d")
+    assert args.results_dir == "d"
+    with pytest.warns(FutureWarning, match="--verify-cache is renamed --results-dir"):
+        args = parse("select", "--target", "bbbp", "--candidates", "bace", "--verify",
+                     "--verify-cache", "d")
+    assert args.results_dir == "d"
+    # What a user sees: warning lines, and the run goes on (here to a missing target).
+    code, _, err = run(capsys, "evaluate", "--target", "no-such.csv", "--seed", "1",
+                       "--cache", str(tmp_path))
+    assert code == 2 and "no such CSV file" in err
+    assert "warning: --seed is renamed --data-seed" in err
+    assert "warning: --cache is renamed --results-dir" in err
+    for command, gone in (("evaluate", "--cache"), ("transfer", "--cache"),
+                          ("select", "--verify-cache")):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "--results-dir" in text and gone not in text
+        if command != "select":
+            assert "--data-seed" in text and re.search(r"--seed\b(?!s)", text) is None
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--target", "bbbp"],
+                                     ["select", "--target", "bbbp", "--candidates", "bace"]])
+def test_one_seed_options_point_a_list_to_seeds(command, capsys):
+    option = "--data-seed" if command[0] == "evaluate" else "--seed"
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + [option, "0-4"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: expected one integer seed" in err and "--seeds 0-4" in err
 
 
 @pytest.mark.parametrize("seeds", ["x", "3-1", "0-2 1"])
@@ -607,8 +789,8 @@ def test_out_never_overwrites_an_input_or_the_checkpoint(capsys, tmp_path):
     assert not same.exists()
 
 
-def test_cache_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
-    """CLI-13: a --cache that is a file (or under one) is refused up front, naming it."""
+def test_results_dir_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
+    """CLI-13: a --results-dir that is a file (or under one) is refused up front, naming it."""
     import molselect.datasets
 
     monkeypatch.setattr(molselect.datasets, "load_dataset", lambda *a, **k: 1 / 0)
@@ -616,8 +798,8 @@ def test_cache_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
     not_a_folder.write_text("hi\n")
     for cache in (not_a_folder, not_a_folder / "sub"):
         code, _, err = run(capsys, "transfer", "--target", "bbbp", "--candidates", "bace",
-                           "--seeds", "0", "--cache", str(cache))
-        assert code == 2 and f"--cache {cache}" in err and "ZeroDivision" not in err
+                           "--seeds", "0", "--results-dir", str(cache))
+        assert code == 2 and f"--results-dir {cache}" in err and "ZeroDivision" not in err
     assert not_a_folder.read_text() == "hi\n"
 
 
@@ -625,7 +807,7 @@ def test_transfer_design_fits_main_effects_from_designed_subsets(capsys, tmp_pat
     out_file = tmp_path / "effects.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--design", "half",
             "--runs", "6", "--max-molecules", "30", "--hidden-dim", "8", "--num-layers", "1",
-            "--no-baselines", "--quiet", "--cache", str(tmp_path / "cache"),
+            "--no-baselines", "--quiet", "--results-dir", str(tmp_path / "cache"),
             "--out", str(out_file)]
     code, out, _ = run(capsys, *argv)
     assert code == 0
@@ -672,7 +854,7 @@ def test_transfer_writes_the_baselines_into_its_summary_and_keeps_them_in_the_ca
     out = tmp_path / "gains.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace", "--seeds", "0",
             "--no-control", "--epochs", "1", "--max-molecules", "30", "--hidden-dim", "8",
-            "--num-layers", "1", "--quiet", "--cache", str(tmp_path / "cache"),
+            "--num-layers", "1", "--quiet", "--results-dir", str(tmp_path / "cache"),
             "--out", str(out)]
     code, printed, _ = run(capsys, *argv)
     assert code == 0 and "context: test roc_auc" in printed

@@ -180,6 +180,30 @@ def test_cuda_fit_unpickles_on_cpu(data, monkeypatch):
                                est.predict_proba(data.bace_test), atol=1e-4)
 
 
+def test_save_model_round_trips_and_load_model_refuses_other_files(tmp_path, data):
+    import joblib
+
+    from molselect.models import load_model, save_model
+
+    est = tiny(GINClassifier).fit(data.bace)
+    path = save_model(est, tmp_path / "m.joblib", info={"target": "bace"})
+    clone, info = load_model(path)
+    assert info["target"] == "bace" and info["molselect"]
+    np.testing.assert_allclose(clone.predict_proba(data.bace_test),
+                               est.predict_proba(data.bace_test), atol=1e-6)
+    with pytest.raises(NotFittedError):
+        save_model(tiny(GINClassifier), tmp_path / "unfitted.joblib")
+    (tmp_path / "table.csv").write_text("smiles,y\nCCO,1\n")
+    joblib.dump({"format": "something else"}, tmp_path / "dict.joblib")
+    joblib.dump({"format": "molselect-model-v1", "estimator": "no"}, tmp_path / "fake.joblib")
+    est.save_encoder(tmp_path / "encoder.pt")
+    for name in ("table.csv", "dict.joblib", "fake.joblib", "encoder.pt"):
+        with pytest.raises(ValueError, match="is not a model saved by molselect"):
+            load_model(tmp_path / name)
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        load_model(tmp_path / "missing.joblib")
+
+
 def test_clear_errors(data):
     est = tiny(GINClassifier)
     with pytest.raises(NotFittedError):

@@ -105,6 +105,24 @@ def test_a_name_is_registered_once(largest_first):
         SELECTORS["nope"]
 
 
+def test_a_renamed_selector_keeps_its_old_name_with_a_warning():
+    """'all' (now 'all-candidates') was also the --candidates keyword for every dataset."""
+    from molselect.cli.select import method_name
+
+    assert "all-candidates" in SELECTORS and "all" not in SELECTORS
+    assert "all" not in list(SELECTORS)   # not listed, not in --help
+    with pytest.warns(FutureWarning, match="'all' is renamed 'all-candidates'"):
+        assert SELECTORS["all"] is SELECTORS["all-candidates"]
+    with pytest.warns(FutureWarning, match="renamed"):
+        assert method_name("all") == "all-candidates"
+    with pytest.warns(FutureWarning):
+        args = build_parser().parse_args(["select", "--target", "bbbp", "--candidates", "bace",
+                                          "--method", "all"])
+    assert args.method == "all-candidates"
+    with pytest.raises(KeyError, match="unknown selector"):
+        SELECTORS.rename("old", "no-such-selector")
+
+
 # -- abstract hooks and typed parameter errors ---------------------------------------------
 def test_selector_hooks_are_abstract():
     from molselect.selectors._joint import JointTrainingSelector

@@ -1,6 +1,6 @@
 """The ``molselect`` command line.
 
-Six subcommands, one module each:
+Eight subcommands, one module each:
 
 ``molselect datasets``
     List the dataset registry and what is available locally.
@@ -14,8 +14,14 @@ Six subcommands, one module each:
 ``molselect transfer``
     Measure what each candidate does to the target: paired fits with and
     without it over several seeds, gains with intervals and verdicts.
+``molselect train``
+    Train the downstream model on the target (and auxiliaries), print its
+    test score and save it to a model file.
+``molselect predict``
+    Predict the tasks of the molecules of a file with a saved model.
 ``molselect cache``
-    Show, prune or clear the feature cache.
+    Show, prune or clear the feature cache (featurized molecules; not the
+    results folders of ``--results-dir``, nor the data home).
 ``molselect demo``
     A small MolGroup selection on bundled data (what ``make demo`` runs).
 
@@ -39,14 +45,14 @@ import argparse
 import sys
 
 from .._signals import Terminated, sigterm_raises
-from . import cache, datasets, demo, evaluate, select, transfer
+from . import cache, datasets, demo, evaluate, predict, select, train, transfer
 from ._common import CLIError, check_folder, check_out
 from ._options import add_options
 
 __all__ = ["main", "build_parser", "check_paths", "CLIError", "COMMANDS"]
 
 #: The command modules, in the order ``molselect --help`` lists them.
-COMMANDS = (datasets, select, evaluate, transfer, cache, demo)
+COMMANDS = (datasets, select, evaluate, transfer, train, predict, cache, demo)
 
 
 def build_parser():
@@ -96,7 +102,10 @@ def main(argv=None):
     import warnings
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        # The parser warns too: an old option spelling, a renamed method.
+        warnings.showwarning = _show_warning
+        args = parser.parse_args(argv)
     # SIGTERM raises Terminated (a KeyboardInterrupt): the clean-up Ctrl-C runs, then 143.
     with sigterm_raises():
         try:
@@ -133,8 +142,8 @@ def check_paths(args):
     """Check every file and folder a command writes, before it loads data or trains.
 
     ``--out`` (and ``select``'s ``--checkpoint``) must be writable and none of
-    the run's input files; ``--cache`` and ``--verify-cache`` must be folders
-    files can be kept in.
+    the run's input files; ``--results-dir`` must be a folder files can be
+    kept in.
 
     Parameters
     ----------
@@ -154,10 +163,8 @@ def check_paths(args):
         check_out(out, inputs=inputs)
     if checkpoint:
         check_out(checkpoint, "--checkpoint", inputs=inputs)
-    for option in ("--cache", "--verify-cache"):
-        folder = getattr(args, option.lstrip("-").replace("-", "_"), None)
-        if folder:
-            check_folder(folder, option)
+    if getattr(args, "results_dir", None):
+        check_folder(args.results_dir, "--results-dir")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -34,22 +34,22 @@ def _cache_file(folder, train, test):
     key = job_key({"baselines": "mean, random forest on ECFP4", **FOREST,
                    "train": dataset_fingerprint(train), "test": dataset_fingerprint(test),
                    "molselect": __version__})
-    # A folder of its own: the result cache's folder holds fits only.
+    # A folder of its own: the results folder's top level holds fits only.
     return Path(folder) / "baselines" / f"{key}.json"
 
 
 def baselines(train, test, args):
     """The baselines' test scores, or None with ``--no-baselines``.
 
-    Kept in ``--cache``'s ``baselines/`` folder when a cache is given (the
-    forest of a large target takes minutes).
+    Kept in the ``baselines/`` folder of ``--results-dir`` when one is given
+    (the forest of a large target takes minutes).
 
     Parameters
     ----------
     train, test : MoleculeDataset
         The target's training split (as the downstream model saw it) and test split.
     args : argparse.Namespace
-        The parsed arguments (``baselines``, ``cache``).
+        The parsed arguments (``baselines``, ``results_dir``).
 
     Returns
     -------
@@ -61,7 +61,8 @@ def baselines(train, test, args):
 
     if not getattr(args, "baselines", True):
         return None
-    file = _cache_file(args.cache, train, test) if getattr(args, "cache", None) else None
+    folder = getattr(args, "results_dir", None)
+    file = _cache_file(folder, train, test) if folder else None
     if file is not None:
         try:
             stored = json.loads(file.read_text())
@@ -75,7 +76,7 @@ def baselines(train, test, args):
             file.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(file, json.dumps(scores, indent=1) + "\n")
         except OSError:
-            pass  # the fits' cache warns about an unwritable folder
+            pass  # the fits' results folder warns about an unwritable folder
     return scores
 
 

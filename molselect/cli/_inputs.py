@@ -13,10 +13,12 @@ from pathlib import Path
 from ._common import CLIError
 from ._options import csv_options, option_values, size_options, study_options
 
-__all__ = ["FILE_SUFFIXES", "is_csv", "dataset_specs", "input_files", "load_target", "load_candidates",
-           "make_estimator", "study_kwargs"]
+__all__ = ["FILE_SUFFIXES", "ALL", "is_csv", "dataset_specs", "expand_all", "auxiliary_specs",
+           "input_files", "load_target", "load_candidates", "make_estimator", "study_kwargs"]
 
 
+#: The keyword of ``--candidates`` (and ``--with``) for every available registry dataset.
+ALL = "all"
 #: Names that are files, whether they exist or not: tables and SDF files.
 FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".sdf", ".sdf.gz", ".sd",
                  ".mol")
@@ -86,7 +88,7 @@ def dataset_specs(values, option="--candidates"):
     """
     from ..datasets._registry import dataset_names, get_dataset_info
 
-    known = {*dataset_names(), "all"}
+    known = {*dataset_names(), ALL}
 
     def found(piece):
         return piece.lower() in known or Path(piece).is_file()
@@ -114,8 +116,73 @@ def dataset_specs(values, option="--candidates"):
     return specs
 
 
+def expand_all(specs, target_name, option="--candidates"):
+    """``specs`` with the keyword ``all`` replaced by every available registry dataset.
+
+    The target is left out, and so is a dataset already named in ``specs``.
+    A file named ``all`` in the working folder, or a registry dataset of
+    that name, makes the keyword ambiguous: refused, never settled silently.
+
+    Parameters
+    ----------
+    specs : list of str
+        From :func:`dataset_specs`.
+    target_name : str
+        The target's name.
+    option : str, default="--candidates"
+        The option, for the message.
+
+    Returns
+    -------
+    list of str
+    """
+    from ..datasets import list_datasets
+    from ..datasets._registry import dataset_names
+
+    if not any(spec.lower() == ALL for spec in specs):
+        return list(specs)
+    if Path(ALL).is_file() or ALL in dataset_names():
+        what = ("a file named all in this folder" if Path(ALL).is_file()
+                else "a registry dataset named all")
+        raise CLIError(f"{option} all: 'all' is the keyword for every available registry "
+                       f"dataset, and there is {what}; write ./all to read the file, or "
+                       "name the datasets")
+    available = [name for name in list_datasets().query("available")["name"]
+                 if name != target_name and name not in specs]
+    expanded = []
+    for spec in specs:
+        expanded.extend(available if spec.lower() == ALL else [spec])
+    return expanded
+
+
+def auxiliary_specs(values, target_name):
+    """The auxiliaries ``--with`` names: datasets, files, ``all``, or ``select --out`` JSON.
+
+    Parameters
+    ----------
+    values : list of str
+        ``--with``'s values.
+    target_name : str
+        The target's name (``all`` leaves it out).
+
+    Returns
+    -------
+    list of str
+        Registry names and files; a JSON file gives its selection.
+    """
+    from .._selection_file import read_selection
+
+    names = []
+    for spec in dataset_specs(values, "--with"):
+        if spec.lower().endswith(".json"):
+            names.extend(read_selection(spec, option="--with"))
+        else:
+            names.append(spec)
+    return expand_all(names, target_name, "--with")
+
+
 def input_files(args):
-    """The existing files a run reads: its target, candidates and ``--with`` selection.
+    """The existing files a run reads: target, candidates, ``--with``, ``predict``'s inputs.
 
     Parameters
     ----------
@@ -127,7 +194,7 @@ def input_files(args):
     list of str
         What the result files must never overwrite.
     """
-    specs = [getattr(args, "target", None)]
+    specs = [getattr(args, name, None) for name in ("target", "input", "model_file")]
     for option in ("candidates", "with_"):
         specs.extend(dataset_specs(getattr(args, option, None),
                                    "--" + option.rstrip("_")))
@@ -172,6 +239,9 @@ def load_target(spec, args):
     """
     from ..datasets import DegenerateSplitError, load_dataset
 
+    if str(spec).lower() == ALL and not Path(spec).is_file():
+        raise CLIError("--target all: 'all' names every registry dataset, a keyword of "
+                       "--candidates; give one target (a file named all is ./all)")
     try:
         if is_csv(spec):
             train, valid, test = _read_csv(spec, args, args.task_cols,

@@ -10,17 +10,23 @@ one list: a new CSV option such as ``--sep`` (a :func:`pandas.read_csv`
 keyword) is one :class:`Option` in :func:`csv_options`, a new ``select`` option
 one in ``select``'s list.
 
-The groups shared by several commands are here: CSV input, sizes, and the
-settings of a transfer study.
+The groups shared by several commands are here: CSV input, sizes, the
+downstream model, and the settings of a transfer study; the value types that
+argparse checks are in :mod:`molselect.cli._types`.  A renamed option keeps
+its old spelling as a hidden :func:`renamed` option that warns.
 """
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["Option", "Group", "add_options", "option_values", "option_for", "positive_int",
-           "seed_list", "n_jobs", "resample_size", "MIN_RESAMPLE", "separator", "SPLITS", "flatten", "csv_options", "csv_group",
-           "size_options", "size_group", "study_options"]
+from ._types import (MIN_RESAMPLE, Renamed, Seeds, n_jobs, one_seed, positive_int, resample_size,
+                     seed_list, separator)
+
+__all__ = ["Option", "Group", "Renamed", "renamed", "add_options", "option_values", "option_for",
+           "positive_int", "one_seed", "seed_list", "n_jobs", "resample_size", "MIN_RESAMPLE",
+           "separator", "SPLITS", "flatten", "csv_options", "csv_group", "size_options",
+           "size_group", "model_options", "study_options", "RESULTS_DIR_HELP"]
 
 
 class Option:
@@ -164,90 +170,27 @@ def option_for(param, options):
     return None
 
 
-# -- value types ---------------------------------------------------------------------------
-def positive_int(text):
-    """``argparse`` type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+# -- old spellings ----------------------------------------------------------------------
+def renamed(old, new, dest, why="", **kwargs):
+    """An :class:`Option` for the old spelling ``old`` of the option ``new``.
 
+    Parameters
+    ----------
+    old, new : str
+        The old and the current option strings.
+    dest : str
+        The new option's destination, which the old spelling sets.
+    why : str, optional
+        What the new name makes clear (in the warning).
+    **kwargs
+        The new option's ``type`` (and ``nargs``), so that a value is checked alike.
 
-def seed_list(text):
-    """``argparse`` type: ``3``, ``0-7`` or ``0,1,2`` -> a list of seeds.
-
-    Checked by :func:`molselect._checks.parse_seeds` (non-negative, a
-    range that ends after it starts, at most ``MAX_SEEDS``, none repeated),
-    so that a bad ``--seeds`` fails before any data loads.
+    Returns
+    -------
+    Option
     """
-    from .._checks import parse_seeds
-
-    try:
-        return parse_seeds(str(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_without_option(exc, "--seeds")) from None
-
-
-def n_jobs(text):
-    """``argparse`` type: a number of parallel jobs, as joblib counts them (``-1``: all CPUs).
-
-    Checked by :func:`molselect._checks.parse_n_jobs` (0 and fewer than
-    ``-cpu_count`` refused), before any data loads.
-    """
-    from .._checks import parse_n_jobs
-
-    try:
-        return parse_n_jobs(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_without_option(exc, "--n-jobs")) from None
-
-
-#: The smallest ``--resample``: a smaller training set cannot be relied on to hold both
-#: classes of a classification target, nor to train a model on.
-MIN_RESAMPLE = 10
-
-
-def resample_size(text):
-    """``argparse`` type: a ``--resample`` size, an integer >= :data:`MIN_RESAMPLE`."""
-    value = positive_int(text)
-    if value < MIN_RESAMPLE:
-        raise argparse.ArgumentTypeError(
-            f"{value} molecule(s) is too small a training set: every fit would train on "
-            f"{value} resampled molecule(s), too few to hold both classes of a "
-            f"classification target; give at least {MIN_RESAMPLE}")
-    return value
-
-
-def separator(text):
-    """``argparse`` type: a field separator; ``\\t`` or ``tab`` is a tab."""
-    text = str(text)
-    if text.lower() in ("\\t", "tab", "\t"):
-        return "\t"
-    if not text:
-        raise argparse.ArgumentTypeError("expected a separator such as ';' or '\\t', got ''")
-    return text
-
-
-def _without_option(exc, option):
-    """The message of ``exc`` without its leading ``"--option: "`` (argparse names it)."""
-    message = str(exc)
-    return message[len(option) + 2:] if message.startswith(option + ": ") else message
-
-
-class _Seeds(argparse.Action):
-    """Flatten ``--seeds 0-2 5`` into one list, checked as a whole (count, repeats)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        from .._checks import parse_seeds
-
-        try:
-            flat = parse_seeds([seed for value in values for seed in value])
-        except ValueError as exc:
-            raise argparse.ArgumentError(self, _without_option(exc, "--seeds")) from None
-        setattr(namespace, self.dest, flat)
+    return Option(old, dest=dest, action=Renamed, new=new, why=why,
+                  default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
 #: The ``--split`` choices: :func:`~molselect.datasets.from_csv`'s ``split``.
@@ -255,13 +198,19 @@ SPLITS = ("scaffold", "random", "cluster")
 
 
 # -- groups shared by several commands -------------------------------------------------------
-def csv_options():
+def csv_options(seed_option="--seed"):
     """The options that read CSV inputs (in :func:`csv_group`).
 
     ``--smiles-col`` and ``--sep`` (any option with a ``param``) are passed to
     :func:`~molselect.datasets.from_csv`; the label columns depend on the role
     of the file (target or candidate), so may the SMILES column
     (``--candidate-smiles-col``), and ``--split`` applies to the target only.
+
+    Parameters
+    ----------
+    seed_option : str, default="--seed"
+        The command's option that seeds ``--split`` (``--data-seed`` where
+        ``--seeds`` are the training seeds).
 
     Returns
     -------
@@ -283,20 +232,25 @@ def csv_options():
                     "for .tsv / .tab files)"),
         Option("--split", choices=SPLITS, metavar="{" + ",".join(SPLITS) + "}",
                help="how a CSV target is split into train / valid / test (80/10/10, seeded "
-                    "by --seed): 'scaffold' (default), 'random', or 'cluster' (Butina "
+                    f"by {seed_option}): 'scaffold' (default), 'random', or 'cluster' (Butina "
                     "clusters of fingerprints: for a congeneric series); a registry target "
                     "keeps its own split unless this is given"),
     ]
 
 
-def csv_group():
+def csv_group(seed_option="--seed"):
     """The ``CSV input`` group: :func:`csv_options`.
+
+    Parameters
+    ----------
+    seed_option : str, default="--seed"
+        As for :func:`csv_options`.
 
     Returns
     -------
     Group
     """
-    return Group("CSV input", csv_options())
+    return Group("CSV input", csv_options(seed_option))
 
 
 def size_group(rounds=True):
@@ -345,6 +299,32 @@ def size_options(rounds=True):
     ]
 
 
+#: ``--results-dir``: the folder of finished fits (a :class:`~molselect.evaluation.ResultCache`).
+RESULTS_DIR_HELP = ("results folder: keep every finished fit in DIR, so that a repeated or "
+                    "interrupted run resumes from it (folders can be shared between runs and "
+                    "commands)")
+
+
+def model_options():
+    """``--model`` and ``--preset``: the downstream model and its size (``evaluate``,
+    ``transfer``, ``train``).
+
+    Returns
+    -------
+    list of Option
+        Read by :func:`molselect.cli._inputs.make_estimator`.
+    """
+    from ..presets import ESTIMATOR_PRESETS
+    from ..registry import ESTIMATORS
+
+    return [
+        Option("--model", default="gin", choices=list(ESTIMATORS),
+               help="downstream model (default: %(default)s)"),
+        Option("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
+               help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)"),
+    ]
+
+
 def study_options(default_seeds):
     """The settings of a transfer study (``evaluate``, ``transfer``).
 
@@ -360,24 +340,26 @@ def study_options(default_seeds):
         :func:`~molselect.evaluation.transfer_gains` and
         :func:`~molselect.evaluation.evaluate_selection`.
     """
-    from ..presets import ESTIMATOR_PRESETS
-    from ..registry import ESTIMATORS
-
+    model, preset = model_options()
     return [
-        Option("--model", default="gin", choices=list(ESTIMATORS),
-               help="downstream model (default: %(default)s)"),
+        model,
         Option("--seeds", param="seeds", type=seed_list, nargs="+", default=default_seeds,
-               action=_Seeds, metavar="SEEDS",
-               help="seeds: 0 1 2, 0-7 or 0,1,2; each seed pairs a fit without and one with "
-                    f"the auxiliaries (default: {default_seeds})"),
-        Option("--preset", default="fast", choices=sorted(ESTIMATOR_PRESETS),
-               help="model size: 'fast' (CPU) or 'paper' (default: %(default)s)"),
-        Option("--seed", type=int, default=0,
-               help="seed of the --max-molecules subsample and of a random or cluster "
-                    "--split (default: 0)"),
-        Option("--cache", param="cache", metavar="DIR",
-               help="keep every finished fit in DIR: a repeated or interrupted run resumes "
-                    "from it"),
+               action=Seeds, metavar="SEEDS",
+               help="training seeds, one fit each: 0 1 2, 0-7 or 0,1,2; each seed pairs a fit "
+                    f"without and one with the auxiliaries (default: {default_seeds})"),
+        preset,
+        # One seed for what is drawn from the data, apart from --seeds (the fits):
+        # --seed differed from --seeds by one letter.
+        Option("--data-seed", dest="seed", type=one_seed, default=0, metavar="N",
+               help="seed of what is drawn from the data, the same for every fit: the "
+                    "--max-molecules subsample and a random or cluster --split (transfer: "
+                    "also the control's shuffled labels and the --design) (default: 0)"),
+        renamed("--seed", "--data-seed", "seed", type=one_seed,
+                why="it seeds the data's subsample and split; --seeds seeds the fits"),
+        Option("--results-dir", param="cache", metavar="DIR", help=RESULTS_DIR_HELP),
+        renamed("--cache", "--results-dir", "results_dir",
+                why="it keeps finished fits (results), not the feature cache of "
+                    "`molselect cache`"),
         Option("--n-jobs", param="n_jobs", type=n_jobs, metavar="N",
                help="parallel fits (joblib; default: one at a time)"),
         Option("--torch-threads", param="torch_threads", type=positive_int, metavar="N",
@@ -391,6 +373,6 @@ def study_options(default_seeds):
                     "predicting the mean and of a random forest on ECFP4 fingerprints "
                     "(trained on the target's training split) is shown beside the model's; "
                     "the forest takes minutes on a target of thousands of molecules with "
-                    "missing labels (one forest per task), and is kept in --cache"),
+                    "missing labels (one forest per task), and is kept in --results-dir"),
         Option("--quiet", action="store_true", help="print the final table only"),
     ]

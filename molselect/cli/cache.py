@@ -9,10 +9,13 @@ from ._options import Option
 __all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run"]
 
 NAME = "cache"
-HELP = "show, prune or clear the feature cache"
-DESCRIPTION = ("Show where molselect caches featurized molecules and how much it holds; --prune "
-               "SIZE deletes the entries used longest ago until the cache holds at most SIZE, "
-               "--clear deletes every entry (all are rebuilt on demand).")
+HELP = "show, prune or clear the feature cache (featurized molecules)"
+DESCRIPTION = ("Show where molselect caches featurized molecules (the feature cache, "
+               "$MOLSELECT_CACHE) and how much it holds; --prune SIZE deletes the entries used "
+               "longest ago until the cache holds at most SIZE, --clear deletes every entry "
+               "(all are rebuilt on demand). Neither touches the results folders of "
+               "--results-dir (finished fits) nor the data home of `molselect datasets` "
+               "(downloaded datasets).")
 
 
 def _size(text):
@@ -34,11 +37,10 @@ def _size(text):
 def options():
     """The options of ``cache``, in ``--help`` order (``param``: what an option sets)."""
     return [
-        Option("--clear", action="store_true", help="delete every cached entry"),
+        Option("--clear", action="store_true", help="delete every feature cache entry"),
         Option("--prune", type=_size, metavar="SIZE",
                help="delete the least recently used entries beyond SIZE (e.g. 500M, 2G)"),
     ]
-
 
 
 def run(args):

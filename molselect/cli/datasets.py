@@ -21,7 +21,6 @@ def options():
     ]
 
 
-
 def run(args):
     """Run ``molselect datasets`` on the parsed ``args``; return the exit code."""
     from ..datasets import get_data_home, list_datasets
@@ -39,5 +38,6 @@ def run(args):
         print(f"\nloads: molecules a run uses by default; {', '.join(sampled)} are sampled "
               "(the paper's 3,000). 'yes (sample)': only that sample ships with molselect; "
               "the full dataset downloads on first use with max_molecules=None.")
-    print(f"\ndata home: {get_data_home(args.data_home)} (set MOLSELECT_DATA to change it)")
+    print(f"\ndata home: {get_data_home(args.data_home)} (downloaded datasets; set "
+          "MOLSELECT_DATA to change it)")
     return 0

@@ -26,27 +26,20 @@ def options():
         Option("--target", required=True, metavar="NAME|CSV",
                help="target dataset: a registry name or a CSV file"),
         Option("--with", dest="with_", nargs="*", default=[], metavar="NAME|CSV|JSON",
-               help="auxiliaries to add: names, CSV files, or the JSON written by "
+               help="auxiliaries to add: names, CSV files, 'all' (every other available "
+                    "registry dataset) or the JSON written by "
                     "`molselect select --out` (its selection); none: target only"),
         *study_options(default_seeds=[0]),
         Option("--out", metavar="FILE.json", help="write the results as JSON"),
-        csv_group(),
+        csv_group("--data-seed"),
         size_group(rounds=False),
     ]
 
 
-
-def _auxiliaries_from(specs):
-    """``--with`` values: names / CSV files, or a JSON written by ``select --out``."""
-    from .._selection_file import read_selection
-
-    names = []
-    for spec in _inputs.dataset_specs(specs, "--with"):
-        if spec.lower().endswith(".json"):
-            names.extend(read_selection(spec, option="--with"))
-        else:
-            names.append(spec)
-    return names
+def _auxiliaries_from(specs, target_name=None):
+    """``--with`` values as names and files: :func:`molselect.cli._inputs.auxiliary_specs`."""
+    # The shared helper moved to _inputs (train reads --with too); tests import this name.
+    return _inputs.auxiliary_specs(specs, target_name)
 
 
 def run(args):
@@ -59,7 +52,7 @@ def run(args):
     from ..reporting import format_percent, format_table, to_jsonable
 
     train, valid, test = _inputs.load_target(args.target, args)
-    specs = _auxiliaries_from(args.with_)
+    specs = _inputs.auxiliary_specs(args.with_, train.name)
     pool = _inputs.load_candidates(specs, args, train.name) if specs else {}
     metric = test.metric
     estimator = _inputs.make_estimator(args.model, train, args, None)

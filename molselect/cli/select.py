@@ -9,17 +9,20 @@ from .._param_validation import InvalidParameterError
 from . import _inputs
 from ._common import CLIError, companion_path, write_out
 from ._options import (
+    RESULTS_DIR_HELP,
     Option,
     csv_group,
     n_jobs,
+    one_seed,
     option_for,
     option_values,
     positive_int,
+    renamed,
     size_group,
     size_options,
 )
 
-__all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "DEFAULT_METHOD"]
+__all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "DEFAULT_METHOD", "method_name"]
 
 NAME = "select"
 HELP = "rank candidate auxiliaries for a target and select some"
@@ -51,9 +54,10 @@ def options():
                help="target dataset: a registry name or a CSV, TSV or SDF file (split by "
                     "--split)"),
         Option("--candidates", required=True, nargs="+", metavar="NAME|CSV",
-               help="candidate auxiliaries, comma- or space-separated; registry names use "
-                    "their training split"),
-        Option("--method", choices=list(SELECTORS),
+               help="candidate auxiliaries, comma- or space-separated: registry names (their "
+                    "training split), files, or 'all' (every other available registry "
+                    "dataset; a file named all is ./all)"),
+        Option("--method", choices=list(SELECTORS), type=method_name,
                help=f"selection method (default: {DEFAULT_METHOD}, the one measured to rank "
                     "best against the ground truth and to repeat across seeds, see the docs' "
                     f"Presets page; with --verify, {VERIFY_METHOD})"),
@@ -61,8 +65,9 @@ def options():
                help="parameter set: " + ", ".join(sorted(PRESETS)) +
                     " (MolGroup takes all of it, a baseline the size of its GIN; the docs' "
                     "Presets page says what each is and costs) (default: %(default)s)"),
-        Option("--seed", param="random_state", type=int, default=0,
-               help="random seed (default: 0)"),
+        Option("--seed", param="random_state", type=one_seed, default=0, metavar="N",
+               help="the one seed of the run: the selector's, the --max-molecules "
+                    "subsample's, a random or cluster --split's and --verify's (default: 0)"),
         Option("--top-k", param="top_k", strict=True, type=positive_int, metavar="K",
                help="number of auxiliaries to select"),
         Option("--threshold", param="threshold", strict=True, type=float, metavar="T",
@@ -97,15 +102,28 @@ def options():
         Option("--min-gain", type=float, default=0.01, metavar="G",
                help="--verify: the smallest relative gain worth having, a fraction "
                     "(default: %(default)s, 1%% of the alone score)"),
-        Option("--verify-cache", metavar="DIR",
-               help="--verify: keep every finished fit in DIR, so that an interrupted "
-                    "verification resumes"),
+        Option("--results-dir", metavar="DIR", help="--verify: " + RESULTS_DIR_HELP),
+        renamed("--verify-cache", "--results-dir", "results_dir",
+                why="it keeps finished fits (results), not the feature cache of "
+                    "`molselect cache`"),
         Option("--n-jobs", type=n_jobs, metavar="N",
                help="--verify: parallel fits within a round (default: one at a time)"),
         csv_group(),
         size_group(),
     ]
 
+
+
+def method_name(text):
+    """``argparse`` type of ``--method``: a selector's registered name, old names translated.
+
+    A renamed method (``all``, now ``all-candidates``: ``--candidates all``
+    names every registry dataset) still runs, with a warning
+    (:meth:`molselect.registry.Registry.current_name`).
+    """
+    from ..registry import SELECTORS
+
+    return SELECTORS.current_name(str(text))
 
 
 def _selector_options():
@@ -164,7 +182,7 @@ def make_verifier(selector, args):
     from ..evaluation import VerifiedSelector
 
     verifier = VerifiedSelector(selector, max_k=args.max_k or 3, budget=args.budget,
-                                min_gain=args.min_gain, cache=args.verify_cache,
+                                min_gain=args.min_gain, cache=args.results_dir,
                                 n_jobs=args.n_jobs, torch_threads=1 if args.n_jobs else None,
                                 random_state=args.seed, verbose=not args.quiet)
     try:
@@ -220,7 +238,7 @@ def run(args):
     # a bad --threshold or --out must not cost a featurization, let alone a selection.
     selector = make_selector(args)
     verify_only = [flag for flag, given in (("--budget", args.budget is not None),
-                                            ("--verify-cache", args.verify_cache is not None),
+                                            ("--results-dir", args.results_dir is not None),
                                             ("--n-jobs", args.n_jobs is not None))
                    if given and not args.verify]
     if verify_only:
@@ -232,7 +250,7 @@ def run(args):
             raise CLIError(f"--checkpoint: --method {args.method} cannot resume; only "
                            "--method molgroup writes per-round checkpoints")
     train, valid, test = _inputs.load_target(args.target, args)
-    specs = _inputs.dataset_specs(args.candidates)
+    specs = _inputs.expand_all(_inputs.dataset_specs(args.candidates), train.name)
     pool = _inputs.load_candidates(specs, args, train.name)
     if not args.quiet:
         print("target   ", train.summary())

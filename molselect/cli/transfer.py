@@ -20,8 +20,8 @@ DESCRIPTION = ("For every seed, train the downstream model on the target alone a
                "hurts / no clear effect).  The study of the paper's figure 1, and the ground "
                "truth a selector is judged by.")
 EPILOG = ("examples: molselect transfer --target bbbp --candidates bace,esol,tox21 --seeds 0-7 "
-          "--cache gains-cache --out gains.csv;  molselect transfer --target bbbp "
-          "--candidates all --design half --runs 32 --cache effects-cache")
+          "--results-dir gains-results --out gains.csv;  molselect transfer --target bbbp "
+          "--candidates all --design half --runs 32 --results-dir effects-results")
 #: ``--design`` values: the paired study, or designed subsets (subset_effects).
 DESIGNS = ("pairwise", "half", "orthogonal")
 DEFAULT_RUNS = 32
@@ -34,7 +34,7 @@ def options():
                help="target dataset: a registry name or a CSV file"),
         Option("--candidates", required=True, nargs="+", metavar="NAME|CSV",
                help="candidate auxiliaries: names, CSV files, or 'all' (every other "
-                    "available registry dataset)"),
+                    "available registry dataset; a file named all is ./all)"),
         *study_options(default_seeds=[0, 1, 2, 3, 4]),
         Option("--no-control", dest="control", action="store_false",
                help="leave out the control: by default every seed also fits the target with "
@@ -47,8 +47,8 @@ def options():
                     "seed; 'half' or 'orthogonal': train on --runs designed subsets of the "
                     "candidates (random halves, or a two-level orthogonal design with its "
                     "fold-over) and fit each candidate's main effect, which every run "
-                    "informs (--seed sets the design and the runs' seeds; --seeds does not "
-                    "apply)"),
+                    "informs (--data-seed also sets the design and the runs' training seeds; "
+                    "--seeds does not apply)"),
         Option("--runs", type=positive_int, metavar="N",
                help=f"designed subsets to train with --design half|orthogonal "
                     f"(default: {DEFAULT_RUNS})"),
@@ -58,7 +58,7 @@ def options():
                     "FILE.summary.csv (FILE.summary.csv.gz for FILE.csv.gz; with the "
                     "baselines' test scores in its baseline_mean and "
                     "baseline_random_forest columns)"),
-        csv_group(),
+        csv_group("--data-seed"),
         size_group(rounds=False),
     ]
 
@@ -110,7 +110,6 @@ def run_design(args, train, valid, test, pool, control, estimator, summary_path)
 
 def run(args):
     """Run ``molselect transfer`` on the parsed ``args``; return the exit code."""
-    from ..datasets import list_datasets
     from ..evaluation import permuted_labels, transfer_gains
     from ..reporting import format_table, transfer_table
 
@@ -119,10 +118,7 @@ def run(args):
     if summary_path is not None:
         check_out(summary_path, "--out", inputs=_inputs.input_files(args))
     train, valid, test = _inputs.load_target(args.target, args)
-    specs = _inputs.dataset_specs(args.candidates)
-    if specs == ["all"]:
-        available = list_datasets().query("available")["name"]
-        specs = [name for name in available if name != train.name]
+    specs = _inputs.expand_all(_inputs.dataset_specs(args.candidates), train.name)
     pool = _inputs.load_candidates(specs, args, train.name)
     control = None
     if args.control:

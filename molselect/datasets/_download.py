@@ -72,7 +72,7 @@ def _describe_home(data_home):
         return "the data_home argument"
     if os.environ.get("MOLSELECT_DATA"):
         return "MOLSELECT_DATA"
-    return "the default cache folder"
+    return "the default data home (the user cache folder)"
 
 
 def find_local(info, data_home=None):

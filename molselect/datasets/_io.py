@@ -21,7 +21,7 @@ from ._formats import (dataset_name, encoding_advice, file_format, read_sdf, sep
 from ._table_checks import index_columns, warn_conflicting_duplicates
 from ._labels import check_binary_labels, check_finite_labels, warn_integer_regression
 
-__all__ = ["from_csv", "from_frame", "parse_smiles", "read_table"]
+__all__ = ["from_csv", "from_frame", "parse_smiles", "read_frame", "read_table"]
 
 _SHOWN = 10
 
@@ -378,6 +378,53 @@ def _split(full, split, fracs, random_state, mols, rows, source):
                          "user", source)
 
 
+def read_frame(path, smiles_col="smiles", task_cols=None, on_invalid="raise", sep=None,
+               **read_csv_kwargs):
+    """The table of a CSV, TSV or SDF file, as :func:`from_csv` reads it, before any check.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (see :func:`from_csv`).
+    smiles_col : str, default "smiles"
+        The SMILES column (an SDF record's structure goes there).
+    task_cols : sequence of str, optional
+        An SDF file's label properties (see :func:`read_sdf`); ``()`` keeps
+        every property and warns about none.
+    on_invalid : {"raise", "drop"}, default "raise"
+        SDF records RDKit cannot read.
+    sep : str, optional
+        As in :func:`from_csv`.
+    **read_csv_kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row (or readable SDF record) of the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        An unreadable or refused file; a one-column header that looks
+        separated by another character than ``sep`` and holds no
+        ``smiles_col`` (the message names the ``sep`` to pass).
+    """
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"no such CSV file: {path}")
+    if file_format(path) == "sdf":
+        return read_sdf(path, smiles_col, task_cols, on_invalid)
+    sep = table_separator(path, sep)
+    frame = read_table(path, sep=sep, **read_csv_kwargs)
+    if smiles_col not in frame.columns and separator_hint(frame, sep):
+        raise MissingColumnError(f"{path}: no SMILES column {smiles_col!r}"
+                                 f"{separator_hint(frame, sep)}")
+    return frame
+
+
 def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=None,
              metric=None, on_invalid="raise", sep=None, split=None, fracs=(0.8, 0.1, 0.1),
              random_state=0, **read_csv_kwargs):
@@ -420,16 +467,7 @@ def from_csv(path, smiles_col="smiles", task_cols=None, task_types=None, name=No
         :func:`from_frame`; every message names the file.
     """
     path = Path(os.fspath(path))
-    if not path.is_file():
-        raise FileNotFoundError(f"no such CSV file: {path}")
-    if file_format(path) == "sdf":
-        frame = read_sdf(path, smiles_col, task_cols, on_invalid)
-    else:
-        sep = table_separator(path, sep)
-        frame = read_table(path, sep=sep, **read_csv_kwargs)
-        if smiles_col not in frame.columns and separator_hint(frame, sep):
-            raise MissingColumnError(f"{path}: no SMILES column {smiles_col!r}"
-                                     f"{separator_hint(frame, sep)}")
+    frame = read_frame(path, smiles_col, task_cols, on_invalid, sep, **read_csv_kwargs)
     if name is None:
         name = dataset_name(path)
     return from_frame(frame, smiles_col=smiles_col, task_cols=task_cols,

@@ -218,7 +218,10 @@ _STALE_SECONDS = 600.0
 
 
 class ResultCache:
-    """Finished fits on disk, one JSON file per job named by its content hash.
+    """A results folder: finished fits on disk, one JSON file per job named by its content hash.
+
+    The ``cache=`` of the studies and ``--results-dir`` on the command line;
+    not the feature cache (:func:`molselect.featurize.cache_dir`).
 
     Parameters
     ----------
@@ -262,12 +265,12 @@ class ResultCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            self._warn(f"result cache entry {file} is unreadable ({exc}); the fit runs again "
+            self._warn(f"stored result {file} is unreadable ({exc}); the fit runs again "
                        "and replaces it")
             return None
         problem = entry_problem(entry, key)
         if problem:
-            self._warn(f"result cache entry {file} is damaged: {problem}; the fit runs again "
+            self._warn(f"stored result {file} is damaged: {problem}; the fit runs again "
                        "and replaces it")
             return None
         return entry["result"]
@@ -293,7 +296,7 @@ class ResultCache:
             if self.write_errors == 1:
                 reason = "it is not a folder" if self.path.exists() and \
                     not self.path.is_dir() else exc
-                self._warn(f"result cache {self.path}: cannot store results there ({reason}); "
+                self._warn(f"results folder {self.path}: cannot store results there ({reason}); "
                            "the study goes on, but its results are not kept for a rerun")
             return False
         return True

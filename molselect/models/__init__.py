@@ -6,8 +6,9 @@ and predicts and scores the target.
 """
 
 from ._base import BaseGraphEstimator
+from ._persistence import load_model, save_model
 from .gin import GINClassifier, GINRegressor
 from .graphormer import GraphormerClassifier, GraphormerRegressor
 
 __all__ = ["BaseGraphEstimator", "GINClassifier", "GINRegressor", "GraphormerClassifier",
-           "GraphormerRegressor"]
+           "GraphormerRegressor", "load_model", "save_model"]

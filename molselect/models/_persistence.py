@@ -10,7 +10,10 @@ CPU-only machine:
   (fine-tuning gives each member a new head);
 * a *pickled network* (:func:`network_state`, :func:`network_from_state`):
   the head sizes and the whole network's state dict, which an estimator's
-  ``__getstate__`` puts in place of the module.
+  ``__getstate__`` puts in place of the module;
+* a *model file* (:func:`save_model`, :func:`load_model`): a whole fitted
+  estimator and what it was trained on, as ``molselect train`` writes it and
+  ``molselect predict`` reads it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["CHECKPOINT_FORMAT", "load_encoder", "network_from_state", "network_state",
-           "save_encoder"]
+__all__ = ["CHECKPOINT_FORMAT", "MODEL_FORMAT", "load_encoder", "load_model",
+           "network_from_state", "network_state", "save_encoder", "save_model"]
 
 #: Format tag of an encoder checkpoint.
 CHECKPOINT_FORMAT = "molselect-encoder-v1"
+#: Format tag of a model file (:func:`save_model`).
+MODEL_FORMAT = "molselect-model-v1"
 # Shape hyper-parameters added after the checkpoint format: their value in older files.
 _SHAPE_DEFAULTS = {"feature_set": "full"}
 
@@ -138,3 +143,85 @@ def network_from_state(estimator, state):
     network = estimator._build_network(state["n_tasks"])
     network.load_state_dict(state["state_dict"])
     return network.eval()
+
+
+def save_model(estimator, path, *, info=None, inputs=()):
+    """Save a fitted estimator, with what it was trained on, to one file.
+
+    The file is a joblib pickle of the estimator (its network as CPU
+    tensors, so a model fitted on CUDA loads on a CPU-only machine) and
+    ``info``; :func:`load_model` reads it back.  It is written atomically
+    (:func:`molselect._files.atomic_write`).
+
+    Parameters
+    ----------
+    estimator : BaseGraphEstimator
+        Fitted.
+    path : str or path-like
+        The file (``model.joblib``); its folder must exist.
+    info : dict, optional
+        What the model is (target, auxiliaries, test score ...): JSON-able
+        values, kept beside the estimator.
+    inputs : iterable of path-like, optional
+        The run's input files, which are never overwritten.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import joblib
+    from sklearn.utils.validation import check_is_fitted
+
+    from .. import __version__
+    from .._files import atomic_write
+
+    check_is_fitted(estimator, "model_")
+    payload = {"format": MODEL_FORMAT, "molselect": __version__, "estimator": estimator,
+               "info": dict(info or {})}
+    return atomic_write(path, lambda handle: joblib.dump(payload, handle), inputs=inputs)
+
+
+def load_model(path):
+    """The estimator and information that :func:`save_model` saved to ``path``.
+
+    A model file is a pickle: loading one runs code it holds, so load only
+    files of your own or of someone you trust (as with any pickled
+    scikit-learn model).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    estimator : BaseGraphEstimator
+        Fitted, its network on the CPU.
+    info : dict
+        ``info`` as saved, plus ``"molselect"``: the version that saved it.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file is not a model saved by molselect (another pickle,
+        a table, an encoder checkpoint, a damaged file).
+    """
+    import joblib
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such model file: {path}")
+    not_a_model = (f"{path} is not a model saved by molselect (save one with `molselect "
+                   "train --out FILE` or molselect.models.save_model)")
+    from ._base import BaseGraphEstimator
+
+    try:
+        payload = joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - whatever unpickling a foreign file raises
+        raise ValueError(f"{not_a_model}: it cannot be read as one "
+                         f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT or \
+            not isinstance(payload.get("estimator"), BaseGraphEstimator):
+        raise ValueError(not_a_model)
+    return payload["estimator"], {**payload.get("info", {}), "molselect": payload["molselect"]}
