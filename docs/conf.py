@@ -1,8 +1,10 @@
 """Sphinx configuration of the molselect documentation.
 
-Build with ``make docs`` (warnings are errors, gallery executed).  Set
-``MOLSELECT_DOCS_PLOT=0`` to build without running the examples (e.g. while
-editing prose); the gallery then shows code without outputs.
+Build with ``make docs`` (warnings are errors, gallery executed, and the
+commands of the ``command-output`` blocks run).  Set ``MOLSELECT_DOCS_PLOT=0``
+to build without running the examples or the commands (e.g. while editing
+prose); the gallery then shows code without outputs, and a command block its
+command with a placeholder.
 """
 
 import os
@@ -20,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # For _gallery_order, which sphinx-gallery imports by name.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# For the project's own extensions (command_output).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 project = "molselect"
 author = "molselect developers"
@@ -37,6 +41,9 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    # ``.. command-output::``: a command's console block with the output it prints
+    # when the docs are built, so that no shown output is typed by hand.
+    "command_output",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -80,11 +87,22 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
 }
 
+# -- command-output ----------------------------------------------------------------------
+# The commands run with the gallery (MOLSELECT_DOCS_PLOT=0 shows a placeholder instead),
+# and see an empty data home of their own: they print what a fresh install prints, on
+# the bundled datasets, whatever the machine that builds the docs has downloaded.
+command_output_run = _plot
+command_output_env = {"MOLSELECT_DATA": "{workdir}/data"}
+
 # -- MyST (the changelog is Markdown) ----------------------------------------------------
 myst_heading_anchors = 3
 # CHANGELOG.md starts at "#" and steps to "###" under a release heading, as Keep a
 # Changelog does; that is intended, not a broken outline.
 suppress_warnings = ["myst.header"]
+if not _plot:
+    # Without the gallery its figures are not made (the index shows one); the full build
+    # (``make docs``) still fails on a missing image.
+    suppress_warnings.append("image.not_readable")
 
 # -- HTML --------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
