@@ -35,7 +35,10 @@ def selection_table(selector):
         ``sd`` and ``95% CI`` when repeats ran (``n_repeats > 1``); ``task`` and
         ``structure`` when the selector scores those separately (MolGroup); and
         ``status``: ``"selected #i"``, ``"dropped in round r"`` or ``"not selected"``
-        (also for a candidate a one-round selection left out).
+        (also for a candidate a one-round selection left out); ``round``, after
+        a selection of several filtering rounds, the round each affinity is from
+        (a dropped candidate's is the round that dropped it, and affinities of
+        different rounds are not comparable).
     """
     import pandas as pd
 
@@ -63,6 +66,13 @@ def selection_table(selector):
         else:
             status.append("not selected")
     table["status"] = status
+    history = getattr(selector, "history_", None)
+    if dropped is not None and history is not None and history["round"].nunique() > 1:
+        # A dropped candidate's affinity is that of the round that dropped it; affinities of
+        # different rounds are not comparable, so the table says which round each is from.
+        last = int(history["round"].max())
+        table.insert(1, "round", [last if pd.isna(dropped.get(name)) else int(dropped[name])
+                                  for name in table.index])
     table = table.loc[selector.ranking_]
     table.index.name = "candidate"
     return table
