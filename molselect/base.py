@@ -24,8 +24,9 @@ from ._param_validation import BACKBONE_KEYS, LEAKAGE_GUARD, POSITIVE_INT, Param
 from ._checks import check_random_state
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
-from .datasets._smiles import from_smiles, is_smiles
+from .datasets._from_smiles import from_smiles
 from .datasets._validation import check_eval_sets, validate_auxiliaries, validate_target
+from .featurize._smiles import is_smiles
 
 __all__ = ["BaseAuxiliarySelector", "SelectionResult"]
 
