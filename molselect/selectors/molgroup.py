@@ -55,7 +55,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
     n_rounds : int, default=3
         Filtering rounds R.
     threshold : float in [0, 1], default=0.6
-        Affinity (a gate value in [0, 1]) below which a candidate is dropped.
+        The selectors' cut (an affinity of at least ``threshold`` passes),
+        applied after every round: a candidate whose affinity (a gate value
+        in [0, 1]) is below it is dropped; before the last round, the lowest
+        is dropped when none is (``filter_rule="threshold"``).
     top_k : int or None, default=3
         Number of auxiliaries selected after the last round (None: all survivors).
     epochs : int, default=10
@@ -365,7 +368,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
         dropped = self.round_dropped_
         last = affinity[dropped.index[dropped == dropped.max()]]
         return None if self.filter_rule == "relative" or last.empty else (
-            f"affinity in round {int(dropped.max())}", float(last.max()), last.idxmax())
+            "threshold", self.threshold, f"affinity in round {int(dropped.max())}",
+            float(last.max()), last.idxmax())
 
     def _run_round(self, r, target, alive, round_seed, device):
         """Algorithm 1's inner loop, ``n_repeats`` times: train on the target and ``alive``.

@@ -107,8 +107,9 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     top_k : int or None, default=3
         Number of candidates selected (None: all at or above ``threshold``).
     threshold : float <= 0 or None, default=None
-        Minimum affinity (i.e. ``-threshold`` is the largest KL accepted); the
-        affinity is at most 0, so a positive threshold is refused.
+        Only candidates whose affinity is at least ``threshold`` are selected
+        (``-threshold`` is the largest KL accepted); the affinity is at most 0,
+        so a positive threshold is refused.  None: no cut.
     smoothing : float, default=1.0
         Laplace count added to every bit (see :func:`fingerprint_distribution`).
     leakage_guard : bool or "skeleton", default=True

@@ -39,7 +39,8 @@ class Task2VecSelector(JointTrainingSelector):
     ----------
     top_k : int or None, default=3
     threshold : float or None, default=None
-        Minimum affinity (minus the distance).
+        Only candidates whose affinity (minus the distance) is at least
+        ``threshold`` are selected.  None: no cut.
     distance : {"asymmetric", "cosine"}, default="asymmetric"
         "cosine": Task2vec's symmetric normalised cosine distance
         ``d(a, b) = cos_dist(a / (a + b), b / (a + b))`` between the
