@@ -33,6 +33,13 @@ __all__ = ["BaseAuxiliarySelector", "SelectionResult"]
 #: The declaration of ``top_k`` in the selectors that have one.
 TOP_K = [POSITIVE_INT, None]
 
+#: The numpydoc entry of ``leakage_guard``, which every selector has, written once.
+LEAKAGE_GUARD_DOC = """    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
+"""
+
 
 class SelectionResult:
     """What a selector's scoring returns to the base class.
@@ -46,19 +53,27 @@ class SelectionResult:
         beam search); otherwise the selector's ``_select(affinity)`` makes it.
     history : pandas.DataFrame, optional
         Tidy training or search record.
-    extra : dict, optional
-        Further fitted attributes to set (names end in ``_``).
+    attributes : dict, optional
+        Further fitted attributes to set on the selector (names end in ``_``).
     ranking : list of str, optional
         Every candidate, best first, when the method ranks by more than one
         score (MolGroup: the round each candidate reached first); otherwise
         the base class ranks by ``affinity``.
+    extra : dict, optional
+        Deprecated: the name ``attributes`` had until 0.1; still accepted,
+        with a FutureWarning, until 0.2.
     """
 
-    def __init__(self, affinity, selected=None, history=None, extra=None, ranking=None):
+    def __init__(self, affinity, selected=None, history=None, attributes=None, ranking=None,
+                 *, extra=None):
+        if extra is not None:
+            warnings.warn("SelectionResult(extra=...) is renamed attributes=; extra= still "
+                          "works in 0.1 and will be removed in 0.2", FutureWarning, stacklevel=2)
+            attributes = {**extra, **(attributes or {})}
         self.affinity = affinity
         self.selected = selected
         self.history = history
-        self.extra = extra or {}
+        self.attributes = attributes or {}
         self.ranking = ranking
 
 
@@ -132,7 +147,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     - ``top_k`` (int or None): at most this many of those, best first; None
       keeps every one.
 
-    A selector may also leave out candidates it could not score (TAG: those
+    A selector may also leave out candidates by a rule of its own (TAG: those
     it never measured; MTDNN: those without a kept molecule); its page says so.
 
     Attributes
@@ -283,8 +298,8 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
             self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
         if result.history is not None:
             self.history_ = result.history
-        # Before the selection: a rule may read them (MTDNN's n_kept_).
-        for key, value in result.extra.items():
+        # Before the selection: a rule may read them (MTDNN's n_kept_, TAG's measured_).
+        for key, value in result.attributes.items():
             setattr(self, key, value)
         selected = result.selected if result.selected is not None else self._select(affinity)
         self.selected_ = list(selected)
@@ -332,7 +347,7 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         """The selection, best first: the ``top_k`` best whose affinity is at least ``threshold``.
 
         Called when the scoring leaves the selection to the base class; a
-        selector that also leaves out candidates it could not score (TAG,
+        selector that also leaves out candidates by a rule of its own (TAG,
         MTDNN) overrides it.  Without a ``top_k`` or ``threshold`` parameter,
         the class defaults (None) make no cut.
 

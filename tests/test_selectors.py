@@ -176,6 +176,15 @@ def test_a_threshold_that_excludes_every_candidate_is_warned_about(data):
         FingerprintSimilaritySelector(threshold=sel.affinity_[best]).fit(target, pool)
 
 
+def test_selection_result_takes_attributes_and_the_deprecated_extra():
+    from molselect.base import SelectionResult
+
+    affinity = pd.Series({"a": 1.0})
+    assert SelectionResult(affinity, attributes={"n_": 1}).attributes == {"n_": 1}
+    with pytest.warns(FutureWarning, match=r"extra=\.\.\.\) is renamed attributes="):
+        assert SelectionResult(affinity, extra={"n_": 1}).attributes == {"n_": 1}
+
+
 def test_all_and_random(data):
     target, _, pool = data
     assert AllAuxiliariesSelector().fit(target, pool).selected_ == list(pool)
@@ -271,7 +280,7 @@ def test_tag_threshold_keeps_an_affinity_equal_to_it(data):
     target, _, pool = data
     pool = {"esol": pool["esol"], "bace": pool["bace"]}
     params = dict(epochs=1, lookahead_every=2, top_k=None, **TINY)
-    affinity = TAGSelector(**params).fit(target, pool).affinity_
+    affinity = TAGSelector(**params, threshold=None).fit(target, pool).affinity_
     best = affinity.idxmax()
     assert best in TAGSelector(**params, threshold=affinity[best]).fit(target, pool).selected_
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Hidden, Interval, StrOptions
-from ..base import SelectionResult, best_candidates
+from ..base import LEAKAGE_GUARD_DOC, SelectionResult, best_candidates
 from ..core import JointStep, adam, train
 from ..core.discriminator import (DiscriminatorGIN, DiscriminatorStep, target_probability,
                                   target_vs_rest_probability)
@@ -20,7 +20,7 @@ __all__ = ["MTDNNSelector"]
 
 
 class MTDNNSelector(JointTrainingSelector):
-    """Keep the auxiliary molecules that a dataset discriminator finds target-like.
+    __doc__ = """Keep the auxiliary molecules that a dataset discriminator finds target-like.
 
     The target and all candidates are trained jointly on one shared GIN (a
     head per dataset).  A discriminator then scores each auxiliary molecule's
@@ -66,8 +66,7 @@ class MTDNNSelector(JointTrainingSelector):
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
-    leakage_guard : bool or "skeleton", default=True
-    threshold : float in [0, 1)
+""" + LEAKAGE_GUARD_DOC + """    threshold : float in [0, 1)
         Deprecated: the name ``molecule_threshold`` had until 0.1; still
         accepted, with a FutureWarning, until 0.2.
 
@@ -164,7 +163,7 @@ class MTDNNSelector(JointTrainingSelector):
         kept = {n: p > cut for n, p in probs.items()}
         affinity = pd.Series({n: float(p.mean()) for n, p in probs.items()}, dtype=float)
         n_kept = pd.Series({n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept")
-        return SelectionResult(affinity, history=history, extra={
+        return SelectionResult(affinity, history=history, attributes={
             "probabilities_": probs, "kept_": kept, "n_kept_": n_kept})
 
     def _select(self, affinity):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Interval
-from ..base import SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, SelectionResult
 from ..core import adam, train
 from ..core.lookahead import LookaheadStep
 from ._joint import JointTrainingSelector
@@ -19,7 +19,7 @@ __all__ = ["TAGSelector"]
 
 
 class TAGSelector(JointTrainingSelector):
-    """Select auxiliaries by TAG's lookahead inter-task affinity to the target.
+    __doc__ = """Select auxiliaries by TAG's lookahead inter-task affinity to the target.
 
     The target and all candidates are trained jointly on one shared GIN
     encoder with a head per dataset (balanced batches, unweighted mean of the
@@ -69,8 +69,7 @@ class TAGSelector(JointTrainingSelector):
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
         Progress bar with the running losses.
-    leakage_guard : bool or "skeleton", default=True
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -150,7 +149,7 @@ class TAGSelector(JointTrainingSelector):
                 f"TAGSelector: no lookahead step measured the affinity of {unmeasured} (no "
                 "labels of it in any lookahead batch), so it is not selected; train for more "
                 "epochs or lower lookahead_every", UserWarning, stacklevel=5)
-        return SelectionResult(affinity, history=history_, extra={"measured_": measured_})
+        return SelectionResult(affinity, history=history_, attributes={"measured_": measured_})
 
     def _select(self, affinity):
         """The base rule (the ``top_k`` best at least ``threshold``) among the measured candidates.
