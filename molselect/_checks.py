@@ -1,5 +1,5 @@
-"""Checks of single values: seeds, seed lists, job counts, devices, SMILES text; and the one
-parameter-error format.
+"""Checks of single values: seeds, seed lists, job counts, devices; and the one parameter-error
+format (the SMILES text rules are :mod:`molselect.featurize._smiles`).
 
 The declared parameter constraints (:mod:`molselect._param_validation`) use
 the seed and device checks here, so that a value ``fit`` accepts is one that
@@ -13,28 +13,7 @@ import numbers
 import numpy as np
 
 __all__ = ["InvalidParameterError", "check_random_state", "check_device", "param_error",
-           "parse_seeds", "parse_n_jobs", "MAX_SEEDS", "MAX_SMILES_LENGTH",
-           "readable_smiles", "smiles_too_long", "describe_smiles", "too_long_reason",
-           "too_long_note"]
-
-MAX_SMILES_LENGTH = 5_000
-"""Longest SMILES, in characters, that molselect parses; longer ones are invalid.
-
-Featurizing a molecule, computing its InChIKey (the leakage guard) and its
-Bemis-Murcko scaffold take time that grows with the square or the cube of
-its size, so one huge molecule stalls a whole run: a 100,000-atom chain
-(``'C' * 100000``) had not finished after 90 s, with no message.  The length
-is checked before RDKit parses anything, and it bounds the atom count
-(every atom takes at least one character).
-
-The limit comes from the data: the longest SMILES in the MoleculeNet files
-of the registry (all but pcba, not measured) has 1,340 characters (sider,
-476 heavy atoms; no other dataset goes beyond 722), so the limit leaves a
-margin of almost four.  At the limit a molecule featurizes in about 0.1 s and
-gets its InChIKey in about 0.3 s; a scaffold split can take a minute or two
-for a dense ring system that large (RDKit's Murcko decomposition is cubic in
-the atom count).
-"""
+           "parse_seeds", "parse_n_jobs", "MAX_SEEDS"]
 
 MAX_SEEDS = 1_000
 """Most seeds one study may run: each seed is a fit of the target alone and one per
@@ -191,56 +170,6 @@ def check_device(device, name="device"):
     elif resolved.type != "cpu":
         raise param_error(name, expected, str(resolved), "molselect runs on CPU, CUDA or MPS")
     return resolved
-
-
-def readable_smiles(smiles):
-    """Whether ``smiles`` is text a SMILES parser should see.
-
-    That is non-empty printable ASCII of at most :data:`MAX_SMILES_LENGTH`
-    characters.  SMILES are ASCII by definition.  RDKit skips some other
-    characters silently (it reads ``'☃CC'`` as ethane and ``'\\x00C'`` as
-    methane), reads ``''`` as a molecule without atoms, and raises
-    ``UnicodeEncodeError`` on a lone surrogate: all of these are treated as
-    invalid SMILES instead.  Longer text is refused before RDKit spends time
-    on it (see :data:`MAX_SMILES_LENGTH`).
-    """
-    # The length first: it costs nothing, and the other checks read every character.
-    return isinstance(smiles, str) and 0 < len(smiles) <= MAX_SMILES_LENGTH and \
-        smiles.isascii() and smiles.isprintable()
-
-
-def smiles_too_long(smiles):
-    """Whether ``smiles`` is a string longer than :data:`MAX_SMILES_LENGTH`."""
-    return isinstance(smiles, str) and len(smiles) > MAX_SMILES_LENGTH
-
-
-def describe_smiles(smiles, width=40):
-    """``repr`` of a SMILES for a message, cut short (with its length) when long.
-
-    An error listing a 100,000-character SMILES in full would bury the rest
-    of the message.
-    """
-    if isinstance(smiles, str) and len(smiles) > width:
-        return f"{smiles[:width - 10]!r}... ({len(smiles):,} characters)"
-    return repr(smiles)
-
-
-def too_long_reason():
-    """Why over-long SMILES are refused, for error messages."""
-    return (f"molselect refuses SMILES longer than MAX_SMILES_LENGTH = "
-            f"{MAX_SMILES_LENGTH:,} characters, because featurizing such a molecule and "
-            "computing its InChIKey and scaffold take time that grows with the square or "
-            "the cube of its size (the longest SMILES of the MoleculeNet datasets has "
-            "1,340 characters)")
-
-
-def too_long_note(smiles):
-    """``"; N of them too long: <why>"`` for the over-long ones among ``smiles``, else ``""``.
-
-    For messages that list invalid SMILES without saying why each is invalid.
-    """
-    n_long = sum(smiles_too_long(s) for s in smiles)
-    return f"; {n_long} of them too long: {too_long_reason()}" if n_long else ""
 
 
 def _seed_part(part, option):

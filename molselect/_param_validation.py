@@ -35,7 +35,7 @@ from ._checks import (
     param_error,
 )
 
-__all__ = ["InvalidParameterError", "Interval", "StrOptions", "ParameterValidationMixin",
+__all__ = ["InvalidParameterError", "Interval", "StrOptions", "Hidden", "ParameterValidationMixin",
            "validate_parameter_constraints", "make_constraint", "BACKBONE", "BACKBONE_KEYS",
            "RUNTIME", "POSITIVE_INT", "LEAKAGE_GUARD", "N_JOBS"]
 
@@ -124,6 +124,30 @@ class StrOptions(_Constraint):
         return f"one of {self.options}"
 
 
+class Hidden(_Constraint):
+    """A constraint that is accepted but not advertised, as scikit-learn's ``Hidden``.
+
+    For the placeholder of a renamed parameter (``threshold="deprecated"``):
+    messages list only the values a user should pass.
+
+    Parameters
+    ----------
+    constraint : _Constraint or str or None
+        What is accepted (as :func:`make_constraint` takes it).
+    """
+
+    hidden = True
+
+    def __init__(self, constraint):
+        self.constraint = make_constraint(constraint)
+
+    def is_satisfied_by(self, value):
+        return self.constraint.is_satisfied_by(value)
+
+    def __str__(self):
+        return str(self.constraint)
+
+
 class _InstancesOf(_Constraint):
     def __init__(self, types, description):
         self.types = types
@@ -210,7 +234,7 @@ def make_constraint(constraint):
 
 
 def _describe(constraints):
-    words = [str(c) for c in constraints]
+    words = [str(c) for c in constraints if not getattr(c, "hidden", False)]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 

@@ -218,8 +218,6 @@ def _resolve_source(spec, selection_file):
     beside = selection_file.parent / spec
     if beside.is_file():
         return str(beside)
-    if Path(spec).is_file():  # an older selection file, written relative to its run's folder
-        return spec
     raise ValueError(f"{spec} (a candidate recorded in {selection_file}) was not found: "
                      f"relative paths in a selection file are resolved against its folder "
                      f"{selection_file.parent}")

@@ -4,8 +4,8 @@ Like scikit-learn's ``SelectorMixin``, a subclass implements one method,
 :meth:`BaseAuxiliarySelector._score_candidates`, which scores the candidate
 auxiliaries for a target, and declares its parameters.  The base class
 validates the inputs and the parameters, ranks, selects
-(:meth:`BaseAuxiliarySelector._select`: the ``top_k`` best at or above
-``threshold`` unless a selector says otherwise), fills the fitted
+(:meth:`BaseAuxiliarySelector._select`: the ``top_k`` best whose affinity is
+at least ``threshold``), fills the fitted
 attributes, builds the union in :meth:`~BaseAuxiliarySelector.fit_transform`
 and applies the leakage guard, once for all selectors.
 """
@@ -24,13 +24,21 @@ from ._param_validation import BACKBONE_KEYS, LEAKAGE_GUARD, POSITIVE_INT, Param
 from ._checks import check_random_state
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
-from .datasets._smiles import from_smiles, is_smiles
+from .datasets._from_smiles import from_smiles
 from .datasets._validation import check_eval_sets, validate_auxiliaries, validate_target
+from .featurize._smiles import is_smiles
 
 __all__ = ["BaseAuxiliarySelector", "SelectionResult"]
 
 #: The declaration of ``top_k`` in the selectors that have one.
 TOP_K = [POSITIVE_INT, None]
+
+#: The numpydoc entry of ``leakage_guard``, which every selector has, written once.
+LEAKAGE_GUARD_DOC = """    leakage_guard : bool or "skeleton", default=True
+        Remove auxiliary molecules found in ``eval_set`` from the union (same
+        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
+        salt forms too).
+"""
 
 
 class SelectionResult:
@@ -45,19 +53,27 @@ class SelectionResult:
         beam search); otherwise the selector's ``_select(affinity)`` makes it.
     history : pandas.DataFrame, optional
         Tidy training or search record.
-    extra : dict, optional
-        Further fitted attributes to set (names end in ``_``).
+    attributes : dict, optional
+        Further fitted attributes to set on the selector (names end in ``_``).
     ranking : list of str, optional
         Every candidate, best first, when the method ranks by more than one
         score (MolGroup: the round each candidate reached first); otherwise
         the base class ranks by ``affinity``.
+    extra : dict, optional
+        Deprecated: the name ``attributes`` had until 0.1; still accepted,
+        with a FutureWarning, until 0.2.
     """
 
-    def __init__(self, affinity, selected=None, history=None, extra=None, ranking=None):
+    def __init__(self, affinity, selected=None, history=None, attributes=None, ranking=None,
+                 *, extra=None):
+        if extra is not None:
+            warnings.warn("SelectionResult(extra=...) is renamed attributes=; extra= still "
+                          "works in 0.1 and will be removed in 0.2", FutureWarning, stacklevel=2)
+            attributes = {**extra, **(attributes or {})}
         self.affinity = affinity
         self.selected = selected
         self.history = history
-        self.extra = extra or {}
+        self.attributes = attributes or {}
         self.ranking = ranking
 
 
@@ -115,7 +131,24 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     ``_parameter_constraints`` (see :mod:`molselect._param_validation`),
     extending this class's by dict merge.  The default selection rule,
     :meth:`_select`, reads ``top_k`` and ``threshold`` (None, no cut, for a
-    selector without them); a selector with another rule overrides it.
+    selector without them); a selector that decides its selection otherwise
+    overrides it.
+
+    The two selection parameters mean the same in every selector that has
+    them:
+
+    - ``threshold`` (float or None): only candidates whose ``affinity_`` is
+      **at least** ``threshold`` are selected, as with scikit-learn's
+      ``SelectFromModel``; None makes no cut.  It is on the scale of the
+      selector's ``affinity_``, whose bounds its declaration checks.
+      MolGroup applies it to every filtering round's affinity.  A cut on
+      anything else has its own name (MTDNN's ``molecule_threshold``, on
+      each auxiliary molecule's probability).
+    - ``top_k`` (int or None): at most this many of those, best first; None
+      keeps every one.
+
+    A selector may also leave out candidates by a rule of its own (TAG: those
+    it never measured; MTDNN: those without a kept molecule); its page says so.
 
     Attributes
     ----------
@@ -265,8 +298,8 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
             self.ranking_ = list(affinity.sort_values(ascending=False, kind="stable").index)
         if result.history is not None:
             self.history_ = result.history
-        # Before the selection: a rule may read them (MTDNN's n_kept_).
-        for key, value in result.extra.items():
+        # Before the selection: a rule may read them (MTDNN's n_kept_, TAG's measured_).
+        for key, value in result.attributes.items():
             setattr(self, key, value)
         selected = result.selected if result.selected is not None else self._select(affinity)
         self.selected_ = list(selected)
@@ -275,39 +308,48 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         return target, candidates, eval_sets
 
     def _threshold_best(self, affinity):
-        """What ``threshold`` was compared with, at its best: ``(what, value, candidate)``.
+        """The cut that left nothing selected and the best score it was compared with.
 
-        Called when the selection is empty; None when ``threshold`` did not
-        decide it (no threshold).  The default rule compares each
-        candidate's affinity with it; a selector whose threshold applies to
-        something else (MTDNN: molecules) or only sometimes (MolGroup's
-        relative rule) overrides this.
+        Called when the selection is empty.
+
+        Returns
+        -------
+        tuple or None
+            ``(parameter, cut, what, value, candidate)``: the parameter's name
+            and value, what it was compared with and the best of that, and
+            whose it is; None when no cut decided the selection (no
+            ``threshold``).  The default rule compares each candidate's
+            affinity with ``threshold``; a selector whose cut applies to
+            something else (MTDNN: molecules), to a part of the candidates
+            (TAG: those it measured) or only sometimes (MolGroup's relative
+            rule) overrides this.
         """
         if self.threshold is None:
             return None
-        return "affinity", float(affinity.max()), affinity.idxmax()
+        return ("threshold", self.threshold, "affinity", float(affinity.max()),
+                affinity.idxmax())
 
     def _warn_threshold_excludes_all(self, affinity):
-        """Warn that ``threshold`` left nothing selected, naming it and the best score."""
+        """Warn that a cut left nothing selected, naming it and the best score."""
         best = self._threshold_best(affinity)
         if best is None:
             return
-        what, value, name = best
-        optional = None in self._parameter_constraints.get("threshold", ())
+        param, cut, what, value, name = best
+        optional = None in self._parameter_constraints.get(param, ())
         warnings.warn(
-            f"{type(self).__name__}: threshold={self.threshold:g} excludes every candidate "
+            f"{type(self).__name__}: {param}={cut:g} excludes every candidate "
             f"(the best {what} is {value:.4g}, of {name!r}), so nothing is selected and the "
-            "union is the target alone. Lower the threshold"
+            f"union is the target alone. Lower the {param}"
             + (", or set it to None to rank every candidate" if optional else ""),
             UserWarning, stacklevel=4)
 
     def _select(self, affinity):
-        """The selection, best first: the ``top_k`` best candidates at or above ``threshold``.
+        """The selection, best first: the ``top_k`` best whose affinity is at least ``threshold``.
 
         Called when the scoring leaves the selection to the base class; a
-        selector with another rule (TAG: strictly above its threshold)
-        overrides it.  Without a ``top_k`` or ``threshold`` parameter, the
-        class defaults (None) make no cut.
+        selector that also leaves out candidates by a rule of its own (TAG,
+        MTDNN) overrides it.  Without a ``top_k`` or ``threshold`` parameter,
+        the class defaults (None) make no cut.
 
         Parameters
         ----------

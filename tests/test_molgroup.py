@@ -425,3 +425,19 @@ def test_paper_size_on_a_cpu_is_announced_before_it_trains(small, monkeypatch):
         warnings.filterwarnings("error", message=".*paper's size")
         with pytest.raises(RuntimeError, match="stopped before training"):
             MolGroupSelector(**TINY, device="cpu").fit(target, pool)
+
+
+def test_a_checkpoint_of_an_earlier_format_is_refused(tmp_path):
+    """An earlier molselect's checkpoint is not read (its keys differ): delete it, says the error."""
+    import json
+
+    from molselect.selectors._filtering import _read_checkpoint
+
+    path = tmp_path / "old.ckpt.json"
+    path.write_text(json.dumps({"format": "molselect-molgroup-checkpoint-v1", "fingerprint": "f"}))
+    with pytest.raises(ValueError, match=r"written by an earlier molselect \(molselect-molgroup-"
+                                         r"checkpoint-v1\); delete it"):
+        _read_checkpoint(path, "f")
+    path.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(ValueError, match="is not a MolGroupSelector checkpoint"):
+        _read_checkpoint(path, "f")

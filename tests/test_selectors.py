@@ -176,6 +176,15 @@ def test_a_threshold_that_excludes_every_candidate_is_warned_about(data):
         FingerprintSimilaritySelector(threshold=sel.affinity_[best]).fit(target, pool)
 
 
+def test_selection_result_takes_attributes_and_the_deprecated_extra():
+    from molselect.base import SelectionResult
+
+    affinity = pd.Series({"a": 1.0})
+    assert SelectionResult(affinity, attributes={"n_": 1}).attributes == {"n_": 1}
+    with pytest.warns(FutureWarning, match=r"extra=\.\.\.\) is renamed attributes="):
+        assert SelectionResult(affinity, extra={"n_": 1}).attributes == {"n_": 1}
+
+
 def test_all_and_random(data):
     target, _, pool = data
     assert AllAuxiliariesSelector().fit(target, pool).selected_ == list(pool)
@@ -263,6 +272,39 @@ def test_tag_affinity_follows_planted_helpful_and_harmful(data):
     assert set(sel.history_.columns) == {"epoch", "candidate", "affinity", "target_loss"}
     assert len(sel.history_) == 3 * 2
     assert abs(sel.affinity_["noise"]) < sel.affinity_["copy"]
+    assert sel.measured_.all()
+
+
+def test_tag_threshold_keeps_an_affinity_equal_to_it(data):
+    """TAG's threshold is the selectors' one rule: an affinity of at least it passes."""
+    target, _, pool = data
+    pool = {"esol": pool["esol"], "bace": pool["bace"]}
+    params = dict(epochs=1, lookahead_every=2, top_k=None, **TINY)
+    affinity = TAGSelector(**params, threshold=None).fit(target, pool).affinity_
+    best = affinity.idxmax()
+    assert best in TAGSelector(**params, threshold=affinity[best]).fit(target, pool).selected_
+
+
+def test_tag_leaves_out_a_candidate_it_never_measured(data, monkeypatch):
+    """An unmeasured candidate's affinity of 0 is a placeholder: not selected, with a warning."""
+    from molselect.core.lookahead import LookaheadStep
+
+    target, _, pool = data
+    pool = {"esol": pool["esol"], "bace": pool["bace"]}
+    lookahead = LookaheadStep.lookahead
+
+    def bace_unmeasured(self, batch):
+        z, measured = lookahead(self, batch)
+        z[1], measured[1] = 0.0, 0.0
+        return z, measured
+
+    monkeypatch.setattr(LookaheadStep, "lookahead", bace_unmeasured)
+    for threshold in (-0.5, None):
+        with pytest.warns(UserWarning, match="no lookahead step measured the affinity of 'bace'"):
+            sel = TAGSelector(epochs=1, lookahead_every=2, top_k=None, threshold=threshold,
+                              **TINY).fit(target, pool)
+        assert sel.affinity_["bace"] == 0.0 and not sel.measured_["bace"]
+        assert "bace" not in sel.selected_ and sel.measured_["esol"]
 
 
 # --- Task2vec ------------------------------------------------------------------------------
@@ -314,17 +356,29 @@ def test_mtdnn_warns_when_no_molecule_passes_the_threshold(data):
     top = max(p.max() for p in MTDNNSelector(epochs=1, **TINY).fit(
         target, pool).probabilities_.values())
     threshold = (top + 1.0) / 2
-    with pytest.warns(UserWarning, match=f"threshold={threshold:g} excludes every candidate "
-                                         rf"\(the best molecule probability of 'target' is "
-                                         rf"{top:.4g}, of 'esol'\)"):
-        sel = MTDNNSelector(epochs=1, threshold=threshold, **TINY).fit(target, pool)
+    with pytest.warns(UserWarning, match=f"molecule_threshold={threshold:g} excludes every "
+                                         rf"candidate \(the best molecule probability of "
+                                         rf"'target' is {top:.4g}, of 'esol'\)"):
+        sel = MTDNNSelector(epochs=1, molecule_threshold=threshold, **TINY).fit(target, pool)
     assert sel.selected_ == []
+
+
+def test_mtdnn_threshold_is_the_deprecated_name_of_molecule_threshold(data):
+    target, _, pool = data
+    pool = {"esol": pool["esol"]}
+    new = MTDNNSelector(epochs=1, molecule_threshold=0.45, **TINY).fit(target, pool)
+    with pytest.warns(FutureWarning, match="threshold is renamed molecule_threshold"):
+        old = MTDNNSelector(epochs=1, threshold=0.45, **TINY).fit(target, pool)
+    np.testing.assert_array_equal(old.kept_["esol"], new.kept_["esol"])
+    assert old.selected_ == new.selected_
+    with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\), got 1.5"):
+        MTDNNSelector(epochs=1, threshold=1.5, **TINY).fit(target, pool)
 
 
 def test_mtdnn_keeps_only_instances_above_threshold(data):
     target, _, pool = data
     pool = {"esol": pool["esol"], "bace": pool["bace"]}
-    sel = MTDNNSelector(epochs=3, threshold=0.4, **{**TINY, "lr": 1e-2})
+    sel = MTDNNSelector(epochs=3, molecule_threshold=0.4, **{**TINY, "lr": 1e-2})
     union = sel.fit_transform(target, pool)
     kept_any = False
     probs = np.concatenate(list(sel.probabilities_.values()))

@@ -110,7 +110,8 @@ def run(args):
     import pandas as pd
 
     from .. import __version__
-    from ..datasets._io import _describe_rows, parse_smiles
+    from ..datasets._io import _describe_rows
+    from ..featurize._smiles import parse_smiles
 
     estimator, info = _load(args.model_file)
     if info.get("molselect") != __version__:

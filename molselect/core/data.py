@@ -15,8 +15,7 @@ import torch
 
 from .._ragged import ranges
 
-# ranges stays importable from here, where it used to live
-__all__ = ["GraphTable", "GraphView", "MixedBatch", "ranges"]
+__all__ = ["GraphTable", "GraphView", "MixedBatch"]
 
 
 @dataclass

@@ -95,37 +95,71 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
         raise ValueError(f"molecule {int(idx[bad])} has {int(n_full[bad])} atoms, more than "
                          f"max_nodes={max_nodes}; raise max_nodes or pass truncate=True")
     n_keep = np.minimum(n_full, max_nodes)
-    B, N, D = len(idx), int(max(n_keep.max(), 1)), spatial.max_dist
-    batch = np.arange(B)
+    N = int(max(n_keep.max(), 1))
+    x, node_mask = _atoms(graphs, node_ptr[idx], n_keep, N)
+    edge_attr, degree, edge_offsets, edge_dst = _bonds(graphs, edge_ptr, idx, n_full, node_mask)
+    spatial_pos, edge_path, path_len = _pairs(spatial, idx, n_keep, n_full, N, edge_offsets,
+                                              edge_dst, len(edge_attr))
+    B, D = len(idx), spatial.max_dist
 
-    # atoms
-    atom_b = np.repeat(batch, n_keep)
+    return {
+        "x": torch.from_numpy(x),
+        "node_mask": torch.from_numpy(node_mask),
+        "degree": torch.from_numpy(degree),
+        "spatial_pos": torch.from_numpy(spatial_pos.reshape(B, N, N)),
+        "edge_attr": torch.from_numpy(edge_attr),
+        "edge_path": torch.from_numpy(edge_path.reshape(B, N, N, D)),
+        "path_len": torch.from_numpy(path_len.reshape(B, N, N)),
+    }
+
+
+def _atoms(graphs, first_node, n_keep, N):
+    """The kept atoms' features padded to ``N``, and the mask of real atoms.
+
+    Returns ``x`` (B, N, n_atom_features) and ``node_mask`` (B, N);
+    ``first_node`` is each molecule's first row in ``graphs.x``.
+    """
+    B = len(n_keep)
+    atom_b = np.repeat(np.arange(B), n_keep)
     atom_i = ranges(np.zeros(B, dtype=np.int64), n_keep)
-    atom_g = node_ptr[idx][atom_b] + atom_i
     xs = np.asarray(graphs.x)
     x = np.zeros((B, N, xs.shape[1]), dtype=np.int64)
-    x[atom_b, atom_i] = xs[atom_g]
+    x[atom_b, atom_i] = xs[first_node[atom_b] + atom_i]
     node_mask = np.zeros((B, N), dtype=bool)
     node_mask[atom_b, atom_i] = True
+    return x, node_mask
 
-    # bonds of the whole molecules: paths of kept atoms may pass through cut ones
+
+def _bonds(graphs, edge_ptr, idx, n_full, node_mask):
+    """The bonds of the whole molecules: paths of kept atoms may pass through cut ones.
+
+    Returns the batch's edge table ``edge_attr`` (E, n_bond_features), the
+    kept atoms' ``degree`` (B, N), each molecule's first row in the table and
+    each row's target atom (to walk along the paths).
+    """
+    B, N = node_mask.shape
     n_edges = edge_ptr[idx + 1] - edge_ptr[idx]
-    e_glob = ranges(edge_ptr[idx], n_edges)
-    e_off = np.cumsum(n_edges) - n_edges
-    edge_attr = np.asarray(graphs.edge_attr)[e_glob].astype(np.int64)
-    n_edge_rows = len(e_glob)
-    ei = np.asarray(graphs.edge_index)
-    e_b = np.repeat(batch, n_edges)
-    src = ei[0, e_glob].astype(np.int64)
+    rows = ranges(edge_ptr[idx], n_edges)
+    offsets = np.cumsum(n_edges) - n_edges
+    edge_attr = np.asarray(graphs.edge_attr)[rows].astype(np.int64)
+    edge_index = np.asarray(graphs.edge_index)
+    molecule = np.repeat(np.arange(B), n_edges)
+    src = edge_index[0, rows].astype(np.int64)
     nf_max = int(n_full.max())
-    deg_full = np.bincount(e_b * nf_max + src, minlength=B * nf_max).reshape(B, nf_max)
+    deg_full = np.bincount(molecule * nf_max + src, minlength=B * nf_max).reshape(B, nf_max)
     degree = np.zeros((B, N), dtype=np.int64)
     degree[:, :min(N, nf_max)] = deg_full[:, :N]
     degree[~node_mask] = 0
-    # target atom of each batch edge row, to walk along the paths
-    edge_dst = ei[1, e_glob].astype(np.int64)
+    return edge_attr, degree, offsets, edge_index[1, rows].astype(np.int64)
 
-    # pairs of kept atoms
+
+def _pairs(spatial, idx, n_keep, n_full, N, edge_offsets, edge_dst, n_edge_rows):
+    """Every pair of kept atoms: ``spatial_pos``, ``edge_path`` and ``path_len``, flat.
+
+    Each shortest path is walked hop by hop, over the pairs still en route,
+    from the first bond that :class:`SpatialFeatures` stores per pair.
+    """
+    B, D = len(idx), spatial.max_dist
     pb, pi, pj = pair_grid(n_keep)
     nf = n_full[pb]
     base = spatial.pair_ptr[idx][pb]
@@ -138,28 +172,18 @@ def collate_graphormer(graphs, spatial: SpatialFeatures, indices, max_nodes: int
     path_len = np.zeros(B * N * N, dtype=np.int64)
     reach = d != UNREACHABLE
     path_len[flat] = np.where(reach, np.minimum(d, D), 0)
-    # walk every path hop by hop over the pairs still en route
     live = np.nonzero(reach & (d > 0))[0]
     cur = pi[live]
     for k in range(D):
         if live.size == 0:
             break
         e = spatial.first_edge[base[live] + cur * nf[live] + pj[live]].astype(np.int64)
-        row = e_off[pb[live]] + e
+        row = edge_offsets[pb[live]] + e
         edge_path[flat[live], k] = row
         cur = edge_dst[row]
         more = cur != pj[live]
         live, cur = live[more], cur[more]
-
-    return {
-        "x": torch.from_numpy(x),
-        "node_mask": torch.from_numpy(node_mask),
-        "degree": torch.from_numpy(degree),
-        "spatial_pos": torch.from_numpy(spatial_pos.reshape(B, N, N)),
-        "edge_attr": torch.from_numpy(edge_attr),
-        "edge_path": torch.from_numpy(edge_path.reshape(B, N, N, D)),
-        "path_len": torch.from_numpy(path_len.reshape(B, N, N)),
-    }
+    return spatial_pos, edge_path, path_len
 
 
 def concat_spatial(parts, max_dist):

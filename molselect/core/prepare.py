@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..featurize import featurize, maccs_fingerprints
+from ..featurize._smiles import blank_smiles
 from .data import GraphTable
 
 __all__ = ["LabelScaler", "build_table"]
@@ -103,10 +104,8 @@ def build_table(datasets, fingerprints=False, scalers=None, encoder_inputs=None,
         # Molecules to predict come without a name: call them what they are.
         role = "target" if i == 0 else "auxiliary"
         where = f"{role} dataset {data.name!r}" if data.name else "the molecules given"
-        empty = np.flatnonzero([isinstance(s, str) and not s.strip() for s in smiles])
+        empty = blank_smiles(smiles)
         if empty.size:
-            # featurize() reads '' as a molecule without atoms; training on it, or
-            # predicting it with a confident probability, would be silently meaningless.
             raise ValueError(
                 f"{where}: {empty.size} empty SMILES at positions "
                 f"{', '.join(map(str, empty[:10]))}; remove them (from_frame / from_csv "

@@ -100,9 +100,9 @@ class _StackedGINLayer(nn.Module):
         return training_batch_norm(z, self.norm2_weight[m], self.norm2_bias[m])
 
 
-def _mix(own, shared, a):
-    """``a * shared + (1 - a) * own`` (eq. 2) in one pass."""
-    return torch.lerp(own, shared, a)
+def _gated_mix(own, shared, gate):
+    """``gate * shared + (1 - gate) * own`` (eq. 2) in one pass."""
+    return torch.lerp(own, shared, gate)
 
 
 class RoutedGIN(nn.Module):
@@ -168,8 +168,8 @@ class RoutedGIN(nn.Module):
         bonds = self.target.layers[0].bond_embedding.encode(view.edge_attr)
         h = grouped_linear(atoms, counts, self.aux_atom_embedding)
         if gate is not None:
-            a = gate.index_select(0, segment)[:, None]
-            h = _mix(h, self.target.atom_embedding(view.x, atoms), a)
+            node_gate = gate.index_select(0, segment)[:, None]
+            h = _gated_mix(h, self.target.atom_embedding(view.x, atoms), node_gate)
         src, dst = view.edge_index
         for i, (layer, aux_layer) in enumerate(zip(self.target.layers, self.aux_layers)):
             neighbours = h.index_select(0, src)
@@ -180,6 +180,6 @@ class RoutedGIN(nn.Module):
                 shared = layer(h, view.edge_index, view.edge_attr, segment, self.n_auxiliaries,
                                update_running=False, counts=counts, bonds=bonds,
                                neighbours=neighbours)
-                own = _mix(own, shared, a)
+                own = _gated_mix(own, shared, node_gate)
             h = self.target.activate(own, i)
         return mean_pool(h, view.batch, view.num_graphs)

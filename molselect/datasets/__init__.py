@@ -5,14 +5,14 @@
 >>> bbbp.train, bbbp.valid, bbbp.test                               # doctest: +SKIP
 """
 
-from .._checks import MAX_SMILES_LENGTH
+from ..featurize._smiles import MAX_SMILES_LENGTH
 from ._base import CLASSIFICATION, REGRESSION, DatasetGroup, MoleculeDataset, infer_task_types
 from ._download import DownloadError, get_data_home
 from ._io import from_csv, from_frame
 from ._leakage import canonical_keys, find_overlap, make_union, skeleton_keys
 from ._loaders import DatasetSplits, list_datasets, load_dataset
 from ._registry import DatasetInfo, get_dataset_info
-from ._smiles import from_smiles
+from ._from_smiles import from_smiles
 from ._split import cluster_split, random_split, scaffold_split
 from ._user_split import DegenerateSplitError
 from ._validation import as_dataset, as_group, name_datasets

@@ -1,4 +1,4 @@
-"""User data in: ``from_frame`` / ``from_csv``, and the shared SMILES validity check."""
+"""User data in: ``from_frame`` / ``from_csv``, and how a table's invalid SMILES are reported."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .._checks import (
-    MAX_SMILES_LENGTH,
+from ..featurize._smiles import (
+    blank_smiles,
     describe_smiles,
-    readable_smiles,
+    parse_smiles,
+    smiles_array,
     smiles_too_long,
+    too_long_phrase,
     too_long_reason,
 )
 from ._base import MoleculeDataset, infer_task_types
@@ -21,7 +23,7 @@ from ._formats import (dataset_name, encoding_advice, file_format, read_sdf, sep
 from ._table_checks import index_columns, warn_conflicting_duplicates
 from ._labels import check_binary_labels, check_finite_labels, warn_integer_regression
 
-__all__ = ["from_csv", "from_frame", "parse_smiles", "read_frame", "read_table"]
+__all__ = ["from_csv", "from_frame", "read_frame", "read_table"]
 
 _SHOWN = 10
 
@@ -32,43 +34,6 @@ class MissingColumnError(KeyError, ValueError):
     def __str__(self):
         # KeyError's str() is the repr of its argument, which quotes the message.
         return str(self.args[0]) if self.args else ""
-
-
-def parse_smiles(smiles):
-    """Parse SMILES once with RDKit, silencing its error log.
-
-    Parameters
-    ----------
-    smiles : sequence of str
-        The SMILES strings; ``None``/NaN/empty, text that is not printable
-        ASCII and SMILES longer than ``MAX_SMILES_LENGTH`` count as invalid
-        (the long ones are not parsed at all).
-
-    Returns
-    -------
-    mols : list of rdkit.Chem.Mol or None
-        One entry per input, ``None`` where the SMILES is invalid.
-    invalid : ndarray of bool
-        True where the SMILES is invalid.
-    """
-    from rdkit import Chem
-    from rdkit.rdBase import BlockLogs
-
-    def parse(s):
-        # Not ASCII text (a lone surrogate from surrogateescape decoding, a snowman, a NUL):
-        # an invalid SMILES like any other, reported with its row, not a crash inside
-        # RDKit nor a molecule RDKit guessed by skipping characters.
-        return Chem.MolFromSmiles(s) if readable_smiles(s) else None
-
-    # BlockLogs restores RDKit's previous log settings when released, unlike
-    # RDLogger.DisableLog, which would change them for the whole process.
-    block = BlockLogs()
-    try:
-        mols = [parse(s) for s in smiles]
-    finally:
-        del block
-    invalid = np.fromiter((m is None for m in mols), dtype=bool, count=len(mols))
-    return mols, invalid
 
 
 def _describe_rows(rows, smiles=None):
@@ -108,8 +73,8 @@ def _handle_invalid(smiles, invalid, on_invalid, source):
                          "on_invalid='drop' (from_frame, from_csv, from_smiles).")
     dropped = []
     if long_rows.size:
-        dropped.append(f"{long_rows.size} SMILES longer than MAX_SMILES_LENGTH = "
-                       f"{MAX_SMILES_LENGTH:,} characters (rows {_describe_rows(long_rows)})")
+        dropped.append(f"{long_rows.size} SMILES {too_long_phrase()} (rows "
+                       f"{_describe_rows(long_rows)})")
     if bad_rows.size:
         dropped.append(f"{bad_rows.size} SMILES that RDKit cannot parse (rows "
                        f"{_describe_rows(bad_rows)})")
@@ -341,8 +306,8 @@ def from_frame(df, smiles_col="smiles", task_cols=None, task_types=None, name=No
             f"strings, e.g. {first!r} ({type(first).__name__}) at rows (0-based) "
             f"{_describe_rows(wrong)}; SMILES must be text (decode bytes, check the column)"
         )
-    smiles = np.array([s.strip() if isinstance(s, str) else "" for s in raw], dtype=object)
-    empty = np.flatnonzero(smiles == "")
+    smiles = smiles_array(raw)
+    empty = blank_smiles(smiles)
     if empty.size and on_invalid == "raise":
         raise ValueError(
             f"{source}: {empty.size} empty SMILES in column {smiles_col!r} at rows (0-based) "

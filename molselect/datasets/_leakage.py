@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from .._checks import readable_smiles
+from ..featurize._smiles import mol_from_smiles, smiles_of
 
 __all__ = ["canonical_keys", "skeleton_keys", "find_overlap", "make_union"]
 
@@ -24,24 +24,7 @@ _CACHE_LIMIT = 2_000_000
 
 
 def _smiles_of(data):
-    ids = getattr(data, "ids", None)
-    if ids is not None:
-        data = ids
-    if isinstance(data, str):
-        raise TypeError("expected a sequence of SMILES or a dataset, got a single string")
-    return [s.strip() if isinstance(s, str) else s for s in data]
-
-
-def _parse(smiles):
-    """The molecule of a SMILES, or None for an invalid one.
-
-    Invalid as everywhere in molselect (``readable_smiles``): what RDKit
-    cannot parse, and, without parsing it, text that is not printable ASCII
-    or is longer than ``MAX_SMILES_LENGTH``, whose InChIKey would take minutes.
-    """
-    from rdkit import Chem
-
-    return Chem.MolFromSmiles(smiles) if readable_smiles(smiles) else None
+    return smiles_of(data, "a sequence of SMILES or a dataset")
 
 
 def _key(mol):
@@ -71,7 +54,6 @@ def canonical_keys(smiles):
         cannot parse them, or they are not printable ASCII, or longer than
         ``MAX_SMILES_LENGTH``).  Keys are memoised per SMILES string.
     """
-    from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
     smiles = _smiles_of(smiles)
@@ -82,7 +64,7 @@ def canonical_keys(smiles):
             if s in _KEY_CACHE:
                 out[i] = _KEY_CACHE[s]
                 continue
-            mol = _parse(s)
+            mol = mol_from_smiles(s)
             key = None if mol is None else _key(mol)
             out[i] = key
             if len(_KEY_CACHE) < _CACHE_LIMIT and isinstance(s, str):
@@ -127,7 +109,6 @@ def skeleton_keys(smiles):
         else ``"smiles:" +`` its non-isomeric canonical SMILES; ``None`` for
         invalid SMILES (as in :func:`canonical_keys`).
     """
-    from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
     smiles = _smiles_of(smiles)
@@ -138,7 +119,7 @@ def skeleton_keys(smiles):
             if isinstance(s, str) and s in _SKELETON_CACHE:
                 out[i] = _SKELETON_CACHE[s]
                 continue
-            mol = _parse(s)
+            mol = mol_from_smiles(s)
             out[i] = None if mol is None else _skeleton_key(mol)
             if len(_SKELETON_CACHE) < _CACHE_LIMIT and isinstance(s, str):
                 _SKELETON_CACHE[s] = out[i]
@@ -183,7 +164,6 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
         The mask (or the indices) of the molecules of ``other`` found in
         ``reference``.
     """
-    from rdkit import Chem
     from rdkit.rdBase import BlockLogs
 
     if match not in MATCHES:
@@ -218,13 +198,13 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
                 composition = _COMPOSITION_CACHE.get(s, False)
                 mol = None
                 if composition is False:
-                    mol = _parse(s)
+                    mol = mol_from_smiles(s)
                     composition = None if mol is None else _heavy_composition(mol)
                     if len(_COMPOSITION_CACHE) < _CACHE_LIMIT:
                         _COMPOSITION_CACHE[s] = composition
                 if composition is None or composition not in compositions:
                     continue
-                key = _key(mol if mol is not None else _parse(s))
+                key = _key(mol if mol is not None else mol_from_smiles(s))
                 if len(_KEY_CACHE) < _CACHE_LIMIT:
                     _KEY_CACHE[s] = key
             mask[i] = key is not None and key in ref_keys
@@ -236,7 +216,7 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
 def _reference_compositions(smiles):
     out = set()
     for s in smiles:
-        mol = _parse(s)
+        mol = mol_from_smiles(s)
         if mol is not None:
             out.add(_heavy_composition(mol))
     return out

@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 
-from .._checks import MAX_SMILES_LENGTH, smiles_too_long
+from ..featurize._smiles import parse_smiles, smiles_array, smiles_too_long, too_long_phrase
 from ._base import MoleculeDataset
 from ._download import find_local, locate
-from ._io import _describe_rows, parse_smiles, read_table
+from ._io import _describe_rows, read_table
 from ._registry import dataset_names, get_dataset_info
 from ._split import random_split, scaffold_split
 from ._labels import check_finite_labels
@@ -195,8 +195,7 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
             f"{_remedy(info, source, path)}; if it is deliberately another version, register "
             "it with molselect.datasets._registry.register(dataclasses.replace(info, "
             "n_rows=...), overwrite=True)", UserWarning, stacklevel=2)
-    smiles = np.array([s.strip() if isinstance(s, str) else "" for s in frame["smiles"]],
-                      dtype=object)
+    smiles = smiles_array(frame["smiles"])
     try:
         y = frame[list(info.tasks)].to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
@@ -230,9 +229,8 @@ def load_dataset(name, split=None, data_home=None, random_state=0, max_molecules
         n_long = sum(smiles_too_long(smiles[r]) for r in dropped)
         # Over-long SMILES are never parsed: say so rather than blame RDKit.
         what = "SMILES that RDKit cannot parse" if not n_long else (
-            f"invalid SMILES ({n_long} longer than MAX_SMILES_LENGTH = "
-            f"{MAX_SMILES_LENGTH:,} characters, {dropped.size - n_long} that RDKit cannot "
-            "parse)")
+            f"invalid SMILES ({n_long} {too_long_phrase()}, {dropped.size - n_long} that RDKit "
+            "cannot parse)")
         warnings.warn(
             f"{info.name}: dropped {dropped.size} {what} from "
             f"{where}{path.name} (rows {_describe_rows(dropped)}); see .full.dropped_rows",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import describe_smiles, readable_smiles, too_long_note
+from ..featurize._smiles import describe_smiles, mol_from_smiles, smiles_of, too_long_note
 
 __all__ = ["scaffold_split", "random_split", "cluster_split", "butina_clusters",
            "murcko_scaffolds", "CLUSTER_THRESHOLD"]
@@ -28,12 +28,7 @@ def _check_fracs(fracs):
 
 
 def _as_smiles(smiles):
-    ids = getattr(smiles, "ids", None)
-    if ids is not None:
-        smiles = ids
-    if isinstance(smiles, str):
-        raise TypeError("expected a sequence of SMILES (or a dataset), got a single string")
-    return [s.strip() if isinstance(s, str) else s for s in smiles]
+    return smiles_of(smiles, "a sequence of SMILES (or a dataset)")
 
 
 def murcko_scaffolds(smiles, mols=None):
@@ -57,7 +52,6 @@ def murcko_scaffolds(smiles, mols=None):
         When a SMILES cannot be parsed, or is longer than ``MAX_SMILES_LENGTH``;
         the message lists the rows.
     """
-    from rdkit import Chem
     from rdkit.Chem.Scaffolds import MurckoScaffold
     from rdkit.rdBase import BlockLogs
 
@@ -71,8 +65,7 @@ def murcko_scaffolds(smiles, mols=None):
             if cached is not None:
                 out[i] = cached
                 continue
-            mol = mols[i] if mols is not None else (
-                Chem.MolFromSmiles(s) if readable_smiles(s) else None)
+            mol = mols[i] if mols is not None else mol_from_smiles(s)
             if mol is None:
                 bad.append(i)
                 continue
@@ -194,7 +187,6 @@ def random_split(n, fracs=(0.8, 0.1, 0.1), random_state=0):
 
 
 def _morgan_fingerprints(smiles, mols=None):
-    from rdkit import Chem
     from rdkit.Chem import rdFingerprintGenerator
     from rdkit.rdBase import BlockLogs
 
@@ -204,8 +196,7 @@ def _morgan_fingerprints(smiles, mols=None):
     block = BlockLogs()
     try:
         for i, s in enumerate(smiles):
-            mol = mols[i] if mols is not None else (
-                Chem.MolFromSmiles(s) if readable_smiles(s) else None)
+            mol = mols[i] if mols is not None else mol_from_smiles(s)
             if mol is None:
                 bad.append(i)
                 continue

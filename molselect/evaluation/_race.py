@@ -31,10 +31,6 @@ from scipy import stats
 
 __all__ = ["GainRace", "RaceLook", "detectable_gain", "simulate_races"]
 
-#: The race's verdicts.
-VERIFIED_VERDICTS = ("helps", "none helps", "undecided")
-
-
 @lru_cache(maxsize=64)
 def pocock_level(alpha, min_seeds, max_seeds, n_sim=200_000, random_state=0):
     """The nominal two-sided level of each look that spends ``alpha`` over all of them.

@@ -179,8 +179,8 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
                              f"do not cover (they cover {targets})")
         true_gain = truth[value].astype(float)
         helps = set(truth.index[truth["verdict"] == "helps"])
-        kk = min(k, len(true_gain))
-        best = true_gain.sort_values(ascending=False).iloc[:kk].mean()
+        n_top = min(k, len(true_gain))
+        best = true_gain.sort_values(ascending=False).iloc[:n_top].mean()
         per_run, run_scores, n_scored = [], [], []
         for _, run in group.groupby("run", sort=True):
             scores = run.set_index("candidate")["score"]
@@ -194,13 +194,13 @@ def score_selector(selector_scores, gains, *, k=3, value="relative_gain", unmeas
             scores, truth_run = scores[common], true_gain[common]
             run_scores.append(scores)
             n_scored.append(len(common))
-            share = _top_k_shares(scores, kk)
+            share = _top_k_shares(scores, n_top)
             per_run.append({
                 "spearman": stats.spearmanr(scores, truth_run).statistic
                 if len(common) > 2 else np.nan,
                 "kendall": stats.kendalltau(scores, truth_run).statistic
                 if len(common) > 1 else np.nan,
-                "precision_at_k": share[share.index.isin(helps)].sum() / kk
+                "precision_at_k": share[share.index.isin(helps)].sum() / n_top
                 if helps else np.nan,
                 "top_k_gain": (share * truth_run[share.index]).sum() / share.sum()
                 if len(share) else np.nan,

@@ -24,7 +24,7 @@ from scipy import linalg, stats
 from sklearn.base import clone
 
 from .._param_validation import POSITIVE_INT, Interval, StrOptions
-from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..datasets._leakage import make_union
 from ..datasets._validation import name_datasets
 from ..metrics import greater_is_better
@@ -302,7 +302,7 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
 
 
 class SubsetEffectsSelector(BaseAuxiliarySelector):
-    """Rank candidates by their designed-subset main effect on the target.
+    __doc__ = """Rank candidates by their designed-subset main effect on the target.
 
     The selector of :func:`~molselect.evaluation.subset_effects`: trains the
     downstream model on ``n_runs`` designed subsets of the candidates and
@@ -326,8 +326,7 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
         As :func:`subset_effects`.
     random_state : int, default=0
     verbose : bool, default=False
-    leakage_guard : bool or "skeleton", default=True
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -385,5 +384,5 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
             n_jobs=self.n_jobs, torch_threads=self.torch_threads,
             random_state=self.random_state, verbose=bool(self.verbose))
         affinity = result.effects["relative_effect"].rename("affinity")
-        return SelectionResult(affinity, extra={"effects_": result.effects,
+        return SelectionResult(affinity, attributes={"effects_": result.effects,
                                                 "subset_effects_": result})

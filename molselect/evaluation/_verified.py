@@ -276,7 +276,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
         summary = self._summary(race, groups)
         best = winner or summary.sort_values("gain", ascending=False).index[0]
         sd_fit = race.pooled_sd / np.sqrt(2)
-        extra = {
+        attributes = {
             "verdict_": verdict, "group_": winner, "gain_": float(summary.loc[best, "gain"]),
             "gain_interval_": (float(summary.loc[best, "low"]), float(summary.loc[best, "high"])),
             "n_fits_": fits,
@@ -287,7 +287,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
             "ranking_selector_": ranker,
         }
         selected = groups[winner] if winner is not None else []
-        return SelectionResult(ranker.affinity_, selected=selected, ranking=ranking, extra=extra)
+        return SelectionResult(ranker.affinity_, selected=selected, ranking=ranking,
+                               attributes=attributes)
 
     @staticmethod
     def _summary(race, groups):

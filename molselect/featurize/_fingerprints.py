@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from rdkit import Chem, rdBase
+from rdkit import rdBase
 from rdkit.Chem import MACCSkeys
 
-from .._checks import readable_smiles
 from ._cache import load_or_build
 from ._graphs import PARALLEL_THRESHOLD, _as_smiles_array, map_chunks, raise_invalid
+from ._smiles import mol_from_smiles
 
 __all__ = ["MACCS_BITS", "maccs_fingerprints"]
 
@@ -23,7 +23,7 @@ def _maccs_chunk(smiles) -> dict[str, np.ndarray]:
     empty = "0" * MACCS_BITS
     _block = rdBase.BlockLogs()  # noqa: F841  we report parse errors ourselves
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
+        mol = mol_from_smiles(smi, empty_is_valid=True)
         if mol is None:
             invalid.append(i)
             bits.append(empty)

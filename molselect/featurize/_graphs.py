@@ -12,9 +12,9 @@ import numpy as np
 
 from .._ragged import ranges
 from .._signals import sigterm_raises
-from .._checks import describe_smiles, too_long_note
 from ._cache import load_or_build
 from ._ogb import featurize_chunk
+from ._smiles import describe_smiles, too_long_note
 
 if TYPE_CHECKING:  # torch is imported lazily: joblib workers only need numpy + RDKit
     from torch_geometric.data import Batch

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from rdkit import Chem, rdBase
+from rdkit import rdBase
 from rdkit.Chem import rdchem
 
-from .._checks import readable_smiles
+from ._smiles import mol_from_smiles
 
 __all__ = [
     "ALLOWABLE_FEATURES",
@@ -158,7 +158,7 @@ def featurize_chunk(smiles) -> dict[str, np.ndarray]:
     bond_extend = bond_raw.extend
     bond_code = _BOND_CODE_OF_ORDER.get
     for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if smi == "" or readable_smiles(smi) else None
+        mol = mol_from_smiles(smi, empty_is_valid=True)
         if mol is None:
             invalid.append(i)
             continue

@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from .._ragged import pair_grid
+from ._cache import load_or_build
 
 __all__ = ["UNREACHABLE", "SpatialFeatures", "spatial_features"]
 
@@ -219,8 +220,6 @@ def spatial_features(graphs, max_dist: int = 5, cache: bool = True) -> SpatialFe
     """
     if int(max_dist) < 1:
         raise ValueError(f"max_dist must be at least 1, got {max_dist}")
-    from molselect.featurize import load_or_build  # late: the package imports this module
-
     arrays = load_or_build("spatial", [_FORMAT, _graph_key(graphs)],
                            lambda: _build(graphs), cache=cache)
     expected = np.diff(np.asarray(graphs.node_ptr, dtype=np.int64)) ** 2

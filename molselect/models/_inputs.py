@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..datasets._smiles import from_smiles, is_smiles
+from ..datasets._from_smiles import from_smiles
+from ..featurize._smiles import is_smiles
 
 __all__ = ["check_labels_beside", "eval_datasets", "is_smiles", "smiles_dataset"]
 

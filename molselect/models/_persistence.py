@@ -29,8 +29,6 @@ __all__ = ["CHECKPOINT_FORMAT", "MODEL_FORMAT", "load_encoder", "load_model",
 CHECKPOINT_FORMAT = "molselect-encoder-v1"
 #: Format tag of a model file (:func:`save_model`).
 MODEL_FORMAT = "molselect-model-v1"
-# Shape hyper-parameters added after the checkpoint format: their value in older files.
-_SHAPE_DEFAULTS = {"feature_set": "full"}
 
 
 def _cpu_state(module):
@@ -80,8 +78,8 @@ def load_encoder(estimator, encoder, path):
         When ``path`` does not exist.
     ValueError
         When the file is not a molselect encoder checkpoint, holds another
-        architecture, was saved with other shape hyper-parameters, or does not
-        fit ``encoder``.
+        architecture, was saved with other shape hyper-parameters or by a
+        molselect that did not record them all, or does not fit ``encoder``.
     """
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -93,8 +91,12 @@ def load_encoder(estimator, encoder, path):
     if checkpoint["encoder"] != estimator._encoder_name:
         raise ValueError(f"{str(path)!r} holds a {checkpoint['encoder']} encoder; "
                          f"{type(estimator).__name__} needs a {estimator._encoder_name} encoder")
-    saved = {**{k: v for k, v in _SHAPE_DEFAULTS.items() if k in estimator._shape_params},
-             **checkpoint["config"]}
+    saved = checkpoint["config"]
+    missing = [k for k in estimator._shape_params if k not in saved]
+    if missing:
+        raise ValueError(f"the pretrained encoder {str(path)!r} was saved by an earlier "
+                         f"molselect, which did not record {', '.join(missing)}; save it again "
+                         "(pretrain() or save_encoder())")
     mismatch = {k: (v, getattr(estimator, k)) for k, v in saved.items()
                 if getattr(estimator, k) != v}
     if mismatch:

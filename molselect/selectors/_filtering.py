@@ -187,12 +187,13 @@ class _FilterState:
         and for the selected.
     rows : list of dict
         History rows of the finished rounds (see ``_HISTORY_COLUMNS``).
-    final_aff : dict of str to float
+    last_affinity : dict of str to float
         Each candidate's mean affinity in the last round it took part in.
-    final_runs : dict of str to list of float
+    last_runs : dict of str to list of float
         Each candidate's affinity per repeat, same round.
-    parts : dict of str to dict
-        ``task_affinity`` and ``structure_affinity``: each candidate's cosine, same round.
+    components : dict of str to dict
+        ``task_affinity`` and ``structure_affinity``, the two cosines the
+        affinity combines: each candidate's, same round.
     selected : list of str
         The selection, once finished.
     rounds_done : int
@@ -204,10 +205,10 @@ class _FilterState:
     alive: list
     round_dropped: pd.Series
     rows: list = field(default_factory=list)
-    final_aff: dict = field(default_factory=dict)
-    final_runs: dict = field(default_factory=dict)
-    parts: dict = field(default_factory=lambda: {"task_affinity": {},
-                                                 "structure_affinity": {}})
+    last_affinity: dict = field(default_factory=dict)
+    last_runs: dict = field(default_factory=dict)
+    components: dict = field(default_factory=lambda: {"task_affinity": {},
+                                                      "structure_affinity": {}})
     selected: list = field(default_factory=list)
     rounds_done: int = 0
     finished: bool = False
@@ -224,13 +225,10 @@ class _FilterState:
         round_dropped = cls.start(candidates).round_dropped
         for name, value in saved["round_dropped"].items():
             round_dropped[name] = np.nan if value is None else value
-        final_aff = saved["final_aff"]
-        # Checkpoints written before the repeats existed hold one run per candidate.
-        final_runs = saved.get("final_runs", {n: [v] for n, v in final_aff.items()})
         return cls(alive=saved["alive"], round_dropped=round_dropped, rows=saved["rows"],
-                   final_aff=final_aff, final_runs=final_runs, parts=saved["parts"],
-                   selected=saved["selected"], rounds_done=saved["rounds_done"],
-                   finished=saved["finished"])
+                   last_affinity=saved["last_affinity"], last_runs=saved["last_runs"],
+                   components=saved["components"], selected=saved["selected"],
+                   rounds_done=saved["rounds_done"], finished=saved["finished"])
 
     def to_checkpoint(self):
         """The state as a checkpoint's JSON content (without its header).
@@ -241,8 +239,9 @@ class _FilterState:
             The keys ``from_checkpoint`` reads, in the order of the checkpoint file.
         """
         return {"rounds_done": self.rounds_done, "finished": self.finished,
-                "alive": self.alive, "rows": self.rows, "final_aff": self.final_aff,
-                "final_runs": self.final_runs, "parts": self.parts, "selected": self.selected,
+                "alive": self.alive, "rows": self.rows, "last_affinity": self.last_affinity,
+                "last_runs": self.last_runs, "components": self.components,
+                "selected": self.selected,
                 "round_dropped": {k: (None if np.isnan(v) else v)
                                   for k, v in self.round_dropped.items()}}
 
@@ -270,11 +269,11 @@ class _FilterState:
                                                 for run in runs]), index=self.alive)
         affinity = per_run.mean(axis=1)
         for name in self.alive:
-            self.final_aff[name] = affinity[name]
-            self.final_runs[name] = per_run.loc[name].tolist()
-        for part in self.parts:
-            mean = np.mean([run[part][last].mean(axis=0) for run in runs], axis=0)
-            self.parts[part].update(zip(self.alive, mean))
+            self.last_affinity[name] = affinity[name]
+            self.last_runs[name] = per_run.loc[name].tolist()
+        for component, values in self.components.items():
+            mean = np.mean([run[component][last].mean(axis=0) for run in runs], axis=0)
+            values.update(zip(self.alive, mean))
         return per_run
 
     def keep(self, r, survivors, dropped, final):
@@ -291,14 +290,15 @@ class _FilterState:
         """The selection's :class:`SelectionResult`, fitted attributes in the order given."""
         order = list(candidates)
         history = pd.DataFrame(self.rows, columns=list(_HISTORY_COLUMNS))
-        affinity = pd.Series(self.final_aff, dtype=float)
-        runs = pd.DataFrame.from_dict(self.final_runs, orient="index").reindex(order)
+        affinity = pd.Series(self.last_affinity, dtype=float)
+        runs = pd.DataFrame.from_dict(self.last_runs, orient="index").reindex(order)
         runs.columns = [f"repeat {k}" for k in range(runs.shape[1])]
         spread = _spread(runs.to_numpy(dtype=float))
-        extra = {
-            "task_affinity_": pd.Series(self.parts["task_affinity"], dtype=float,
+        attributes = {
+            "task_affinity_": pd.Series(self.components["task_affinity"], dtype=float,
                                         name="task_affinity").reindex(order),
-            "structure_affinity_": pd.Series(self.parts["structure_affinity"], dtype=float,
+            "structure_affinity_": pd.Series(self.components["structure_affinity"],
+                                             dtype=float,
                                              name="structure_affinity").reindex(order),
             "round_dropped_": self.round_dropped.rename("round_dropped"),
             "affinity_std_": pd.Series(spread["std"], index=order, name="affinity_std"),
@@ -306,12 +306,14 @@ class _FilterState:
                                                index=order),
             "affinity_runs_": runs,
         }
-        return SelectionResult(affinity, selected=self.selected, history=history, extra=extra,
-                               ranking=survival_ranking(affinity.reindex(order),
-                                                        self.round_dropped, self.selected))
+        ranking = survival_ranking(affinity.reindex(order), self.round_dropped, self.selected)
+        return SelectionResult(affinity, selected=self.selected, history=history,
+                               attributes=attributes, ranking=ranking)
 
 
-_CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v1"
+#: v2: the state's keys renamed (``last_affinity``, ``last_runs``, ``components``) and the
+#: fingerprint over every parameter; a v1 file is refused.
+_CHECKPOINT_FORMAT = "molselect-molgroup-checkpoint-v2"
 
 
 def _read_checkpoint(path, fingerprint):
@@ -324,7 +326,12 @@ def _read_checkpoint(path, fingerprint):
     except (OSError, ValueError) as exc:
         raise ValueError(f"checkpoint {path} cannot be read ({exc}); delete it to start the "
                          "selection afresh") from None
-    if not isinstance(state, dict) or state.get("format") != _CHECKPOINT_FORMAT:
+    written = state.get("format") if isinstance(state, dict) else None
+    if isinstance(written, str) and written.startswith("molselect-molgroup-checkpoint-") \
+            and written != _CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {path} was written by an earlier molselect ({written}); "
+                         "delete it to start the selection afresh")
+    if written != _CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a MolGroupSelector checkpoint; delete it or pass "
                          "another checkpoint path")
     if state.get("fingerprint") != fingerprint:

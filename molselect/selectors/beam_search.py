@@ -11,8 +11,9 @@ from tqdm.auto import tqdm
 
 from .._param_validation import BACKBONE, BACKBONE_KEYS, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
 from .._progress import progress_disabled
-from ..base import BaseAuxiliarySelector, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
+from ..datasets import scaffold_split
 from .simple import fingerprint_distribution, fingerprint_kl
 
 __all__ = ["BeamSearchSelector", "holdout_validation"]
@@ -32,17 +33,8 @@ def holdout_validation(target, frac_valid=0.2):
     -------
     train, valid : MoleculeDataset
     """
-    try:
-        from ..datasets import scaffold_split
-    except ImportError:  # pragma: no cover - the splitter ships with molselect.datasets
-        scaffold_split = None
     n = len(target)
-    if scaffold_split is not None:
-        train_idx, valid_idx, _ = scaffold_split(target.ids, 1.0 - frac_valid, frac_valid, 0.0)
-    else:  # pragma: no cover
-        order = np.random.default_rng(0).permutation(n)
-        cut = int(round((1.0 - frac_valid) * n))
-        train_idx, valid_idx = np.sort(order[:cut]), np.sort(order[cut:])
+    train_idx, valid_idx, _ = scaffold_split(target.ids, 1.0 - frac_valid, frac_valid, 0.0)
     if len(valid_idx) == 0 or len(train_idx) == 0:
         raise ValueError(
             f"the target {target.name!r} ({n} molecules) is too small to hold out a validation "
@@ -52,7 +44,7 @@ def holdout_validation(target, frac_valid=0.2):
 
 
 class BeamSearchSelector(BaseAuxiliarySelector):
-    """Select auxiliaries by beam search over combinations, each scored by a short training.
+    __doc__ = """Select auxiliaries by beam search over combinations, each scored by a short training.
 
     Starting from the target alone (evaluated as the baseline), every depth
     extends each combination in the beam by one more candidate; each new
@@ -96,11 +88,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         by their data; the same seed gives the same search on the same device.
     verbose : bool, default=False
         Progress bar over the evaluated combinations.
-    leakage_guard : bool or "skeleton", default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union (same
-        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
-        salt forms too).
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -206,7 +194,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         best = history.loc[history["score"].idxmax(), "combination"]
         affinity = pd.Series({n: history.loc[history["combination"].map(lambda c, n=n: n in c),
                                               "score"].max() for n in names}, dtype=float)
-        return SelectionResult(affinity, selected=list(best), history=history, extra={
+        return SelectionResult(affinity, selected=list(best), history=history, attributes={
             "baseline_loss_": float(criterion.baseline), "validation_source_": source,
         })
 

@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
                                  InvalidParameterError, StrOptions)
 from .._checks import check_random_state
-from ..base import TOP_K, BaseAuxiliarySelector
+from ..base import LEAKAGE_GUARD_DOC, TOP_K, BaseAuxiliarySelector
 from ..core import resolve_device
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
 from ..core.gin import FEATURE_SETS
@@ -30,17 +30,13 @@ from ._molgroup_training import RoundSettings, _label_scalers, _train_repeat
 
 __all__ = ["MolGroupSelector", "centred_affinity", "filter_candidates", "survival_ranking"]
 
-#: Parameters added after checkpoints were written, at the value that computes what the
-#: selector computed before they existed: left out of the checkpoint's fingerprint.
-_NEUTRAL_PARAMS = {"n_repeats": 1, "gate_epochs": 1, "filter_rule": "threshold"}
-
 #: The paper's hidden size (its configuration is the class defaults), a GPU configuration:
 #: on a CPU a run of that size takes about an hour (2 cores, BBBP and four candidates).
 _PAPER_HIDDEN_DIM = 300
 
 
 class MolGroupSelector(BaseAuxiliarySelector):
-    """Select auxiliary datasets with MolGroup (Huang, Hu and Ying, NeurIPS 2023).
+    __doc__ = """Select auxiliary datasets with MolGroup (Huang, Hu and Ying, NeurIPS 2023).
 
     A GIN in which every dataset owns its parameters is trained on the
     target and all candidates; each auxiliary's layers mix the target's and
@@ -55,7 +51,10 @@ class MolGroupSelector(BaseAuxiliarySelector):
     n_rounds : int, default=3
         Filtering rounds R.
     threshold : float in [0, 1], default=0.6
-        Affinity (a gate value in [0, 1]) below which a candidate is dropped.
+        The selectors' cut (an affinity of at least ``threshold`` passes),
+        applied after every round: a candidate whose affinity (a gate value
+        in [0, 1]) is below it is dropped; before the last round, the lowest
+        is dropped when none is (``filter_rule="threshold"``).
     top_k : int or None, default=3
         Number of auxiliaries selected after the last round (None: all survivors).
     epochs : int, default=10
@@ -138,18 +137,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
         RandomState or Generator gives one draw from it (which advances it).
     verbose : bool, default=False
         Progress bars per round and epoch, with the running affinities.
-    leakage_guard : bool or "skeleton", default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union (same
-        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
-        salt forms too).
-    checkpoint : str or path-like or None, default=None
+""" + LEAKAGE_GUARD_DOC + """    checkpoint : str or path-like or None, default=None
         A JSON file written (atomically) after every finished round: the
         survivors, affinities and history so far, with fingerprints of the
         data and the parameters.  When the file exists, ``fit`` resumes after
         its last finished round and gives the same result as an uninterrupted
         run; a checkpoint of a finished selection returns that selection at
-        once.  A checkpoint written for other data or parameters is refused
-        (delete it to start afresh).
+        once.  A checkpoint written for other data or parameters, or by an
+        earlier molselect, is refused (delete it to start afresh).
     n_repeats : int, default=1
         Independent trainings per round, each from its own seed (an extension
         of the paper, which trains once).  A candidate's affinity in a round is
@@ -365,7 +360,8 @@ class MolGroupSelector(BaseAuxiliarySelector):
         dropped = self.round_dropped_
         last = affinity[dropped.index[dropped == dropped.max()]]
         return None if self.filter_rule == "relative" or last.empty else (
-            f"affinity in round {int(dropped.max())}", float(last.max()), last.idxmax())
+            "threshold", self.threshold, f"affinity in round {int(dropped.max())}",
+            float(last.max()), last.idxmax())
 
     def _run_round(self, r, target, alive, round_seed, device):
         """Algorithm 1's inner loop, ``n_repeats`` times: train on the target and ``alive``.
@@ -393,8 +389,7 @@ class MolGroupSelector(BaseAuxiliarySelector):
         digest = hashlib.sha256()
         params = {k: v for k, v in self.get_params().items()
                   if k not in ("verbose", "checkpoint", "random_state", "n_jobs",
-                               "torch_threads")
-                  and not (k in _NEUTRAL_PARAMS and v == _NEUTRAL_PARAMS[k])}
+                               "torch_threads")}
         params["seed"] = seed
         params["device"] = str(device)
         digest.update(json.dumps(params, sort_keys=True, default=repr).encode())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .._param_validation import POSITIVE_INT, Interval, StrOptions
-from ..base import SelectionResult, best_candidates
+from .._param_validation import POSITIVE_INT, Hidden, Interval, StrOptions
+from ..base import LEAKAGE_GUARD_DOC, SelectionResult, best_candidates
 from ..core import JointStep, MultiDatasetNetwork, adam, train
 from ..core.discriminator import (DiscriminatorNetwork, DiscriminatorStep, target_probability,
                                   target_vs_rest_probability)
@@ -18,12 +19,12 @@ __all__ = ["MTDNNSelector"]
 
 
 class MTDNNSelector(JointTrainingSelector):
-    """Keep the auxiliary molecules that a dataset discriminator finds target-like.
+    __doc__ = """Keep the auxiliary molecules that a dataset discriminator finds target-like.
 
     The target and all candidates are trained jointly on one shared GIN (a
     head per dataset).  A discriminator then scores each auxiliary molecule's
     probability of belonging to the target, and the molecule is kept when it
-    exceeds ``threshold`` (paper appendix B: 0.6).  This is instance-level
+    exceeds ``molecule_threshold`` (paper appendix B: 0.6).  This is instance-level
     selection: ``fit_transform`` returns the target plus, for every selected
     auxiliary, only its kept molecules.
 
@@ -43,8 +44,10 @@ class MTDNNSelector(JointTrainingSelector):
 
     Parameters
     ----------
-    threshold : float, default=0.6
+    molecule_threshold : float in [0, 1), default=0.6
         Probability of "target" above which an auxiliary molecule is kept.
+        Not the selectors' ``threshold`` (a cut on ``affinity_``), which
+        MTDNN does not have.
     top_k : int or None, default=None
         At most this many auxiliaries (those with the highest mean
         probability) are selected among those with kept molecules; None: all.
@@ -62,7 +65,9 @@ class MTDNNSelector(JointTrainingSelector):
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
-    leakage_guard : bool or "skeleton", default=True
+""" + LEAKAGE_GUARD_DOC + """    threshold : float in [0, 1)
+        Deprecated: the name ``molecule_threshold`` had until 0.1; still
+        accepted, with a FutureWarning, until 0.2.
 
     Attributes
     ----------
@@ -74,7 +79,7 @@ class MTDNNSelector(JointTrainingSelector):
     probabilities_ : dict of str to ndarray
         Per candidate, every molecule's probability of "target".
     kept_ : dict of str to ndarray of bool
-        Per candidate, which molecules are kept (probability > threshold).
+        Per candidate, which molecules are kept (probability > molecule_threshold).
     n_kept_ : pandas.Series
         Number of kept molecules per candidate.
     history_ : pandas.DataFrame
@@ -87,8 +92,13 @@ class MTDNNSelector(JointTrainingSelector):
 
     _parameter_constraints = {
         **JointTrainingSelector._parameter_constraints,
+        "molecule_threshold": [Interval(Real, 0, 1, closed="left",
+                                        note="a probability of 'target' above which a molecule "
+                                             "is kept")],
         "threshold": [Interval(Real, 0, 1, closed="left",
-                               note="a probability of 'target' above which a molecule is kept")],
+                               note="a probability of 'target' above which a molecule is kept; "
+                                    "threshold is deprecated, pass molecule_threshold"),
+                      Hidden(StrOptions(("deprecated",)))],
         "epochs": [POSITIVE_INT],
         "discriminator": [StrOptions(("binary", "joint"))],
         "discriminator_weight": [Interval(Real, 0, None, closed="neither")],
@@ -99,11 +109,12 @@ class MTDNNSelector(JointTrainingSelector):
         # Only the joint design trains a discriminator head with the tasks.
         return DiscriminatorNetwork if self.discriminator == "joint" else MultiDatasetNetwork
 
-    def __init__(self, threshold=0.6, top_k=None, epochs=50, discriminator="binary",
+    def __init__(self, molecule_threshold=0.6, top_k=None, epochs=50, discriminator="binary",
                  discriminator_weight=1.0,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
-                 device="auto", random_state=None, verbose=False, leakage_guard=True):
-        self.threshold = threshold
+                 device="auto", random_state=None, verbose=False, leakage_guard=True,
+                 threshold="deprecated"):
+        self.molecule_threshold = molecule_threshold
         self.top_k = top_k
         self.epochs = epochs
         self.discriminator = discriminator
@@ -117,8 +128,22 @@ class MTDNNSelector(JointTrainingSelector):
         self.random_state = random_state
         self.verbose = verbose
         self.leakage_guard = leakage_guard
+        self.threshold = threshold
+
+    def _molecule_cut(self):
+        """("molecule_threshold", value), or ("threshold", value) when the old name was given."""
+        if isinstance(self.threshold, str) and self.threshold == "deprecated":
+            return "molecule_threshold", self.molecule_threshold
+        return "threshold", self.threshold
 
     def _score_joint(self, target, names, table, classification, model, rng, device):
+        param, cut = self._molecule_cut()
+        if param == "threshold":
+            warnings.warn(
+                "MTDNNSelector: threshold is renamed molecule_threshold (the probability of "
+                "'target' above which an auxiliary molecule is kept; threshold is the "
+                "selectors' cut on affinity_); threshold= still works in 0.1 and will be "
+                "removed in 0.2", FutureWarning, stacklevel=5)
         joint = self.discriminator == "joint"
         optimizer = adam(model.parameters(), self.lr)
         step = (DiscriminatorStep(model, classification, optimizer, self.discriminator_weight)
@@ -134,25 +159,27 @@ class MTDNNSelector(JointTrainingSelector):
                      for d, n in enumerate(names)}
         else:
             probs = dict(zip(names, target_vs_rest_probability(model, table, device=device)))
-        kept = {n: p > self.threshold for n, p in probs.items()}
+        kept = {n: p > cut for n, p in probs.items()}
         affinity = pd.Series({n: float(p.mean()) for n, p in probs.items()}, dtype=float)
         n_kept = pd.Series({n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept")
-        return SelectionResult(affinity, history=history, extra={
+        return SelectionResult(affinity, history=history, attributes={
             "probabilities_": probs, "kept_": kept, "n_kept_": n_kept})
 
     def _select(self, affinity):
         """The ``top_k`` candidates of highest mean probability among those with kept molecules.
 
-        ``threshold`` applies to molecules, not to the mean: a candidate is
-        selected when at least one of its molecules passes it.
+        MTDNN has no cut on ``affinity_``; ``molecule_threshold`` applies to
+        molecules: a candidate is selected when at least one of its molecules
+        passes it.
         """
         return best_candidates(affinity, self.top_k, self.n_kept_ > 0)
 
     def _threshold_best(self, affinity):
-        """The highest probability of "target" of any auxiliary molecule (the threshold's)."""
+        """The molecule cut and the highest probability of "target" of any auxiliary molecule."""
         tops = pd.Series({n: float(p.max()) if len(p) else -np.inf
                           for n, p in self.probabilities_.items()}, dtype=float)
-        return "molecule probability of 'target'", float(tops.max()), tops.idxmax()
+        return (*self._molecule_cut(), "molecule probability of 'target'", float(tops.max()),
+                tops.idxmax())
 
     def _selected_data(self, name, data):
         mask = self.kept_[name]

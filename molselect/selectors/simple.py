@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import Interval
-from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..featurize import maccs_fingerprints
 
 __all__ = [
@@ -58,18 +58,14 @@ def fingerprint_kl(p, q):
 
 
 class AllAuxiliariesSelector(BaseAuxiliarySelector):
-    """Select every candidate: the paper's Unweighted Average (UA) baseline.
+    __doc__ = """Select every candidate: the paper's Unweighted Average (UA) baseline.
 
     Training on the union that ``fit_transform`` returns, with the losses
     averaged unweighted over datasets, is UA.
 
     Parameters
     ----------
-    leakage_guard : bool or "skeleton", default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union (same
-        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
-        salt forms too).
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -95,7 +91,7 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
 
 
 class FingerprintSimilaritySelector(BaseAuxiliarySelector):
-    """Rank candidates by the similarity of their MACCS fingerprint distribution to the target's.
+    __doc__ = """Rank candidates by the similarity of their MACCS fingerprint distribution to the target's.
 
     Each dataset's distribution is the smoothed frequency of each of the 167
     MACCS bits over its molecules (paper section 3); a candidate's affinity
@@ -107,15 +103,12 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     top_k : int or None, default=3
         Number of candidates selected (None: all at or above ``threshold``).
     threshold : float <= 0 or None, default=None
-        Minimum affinity (i.e. ``-threshold`` is the largest KL accepted); the
-        affinity is at most 0, so a positive threshold is refused.
+        Only candidates whose affinity is at least ``threshold`` are selected
+        (``-threshold`` is the largest KL accepted); the affinity is at most 0,
+        so a positive threshold is refused.  None: no cut.
     smoothing : float, default=1.0
         Laplace count added to every bit (see :func:`fingerprint_distribution`).
-    leakage_guard : bool or "skeleton", default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union (same
-        InChIKey; "skeleton": same largest-fragment connectivity, so stereo and
-        salt forms too).
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -150,11 +143,11 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
         p = fingerprint_distribution(target.ids, self.smoothing)
         kl = pd.Series({name: fingerprint_kl(p, fingerprint_distribution(d.ids, self.smoothing))
                         for name, d in candidates.items()}, dtype=float, name="divergence")
-        return SelectionResult(-kl, extra={"divergence_": kl, "target_distribution_": p})
+        return SelectionResult(-kl, attributes={"divergence_": kl, "target_distribution_": p})
 
 
 class RandomSelector(BaseAuxiliarySelector):
-    """Select ``top_k`` candidates at random: a sanity floor for the other selectors.
+    __doc__ = """Select ``top_k`` candidates at random: a sanity floor for the other selectors.
 
     Parameters
     ----------
@@ -162,8 +155,7 @@ class RandomSelector(BaseAuxiliarySelector):
         Number selected (None: a random ordering of all).
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Seed; the same seed and candidate names give the same selection.
-    leakage_guard : bool or "skeleton", default=True
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str

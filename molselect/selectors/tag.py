@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from numbers import Real
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Interval
-from ..base import SelectionResult, best_candidates
+from ..base import LEAKAGE_GUARD_DOC, SelectionResult
 from ..core import adam, train
 from ..core.lookahead import LookaheadStep
 from ._joint import JointTrainingSelector
@@ -17,7 +19,7 @@ __all__ = ["TAGSelector"]
 
 
 class TAGSelector(JointTrainingSelector):
-    """Select auxiliaries by TAG's lookahead inter-task affinity to the target.
+    __doc__ = """Select auxiliaries by TAG's lookahead inter-task affinity to the target.
 
     The target and all candidates are trained jointly on one shared GIN
     encoder with a head per dataset (balanced batches, unweighted mean of the
@@ -30,17 +32,20 @@ class TAGSelector(JointTrainingSelector):
         Z_m = 1 - L_target(theta + adam_update(grad L_m)) / L_target(theta)
 
     ``affinity_`` is Z averaged over all lookahead steps of the training.
+    A candidate that no lookahead step measured (it had no labels in any
+    lookahead batch) has no Z: its ``affinity_`` is 0, a placeholder, it is
+    not selected, and ``fit`` warns.
 
     Parameters
     ----------
     top_k : int or None, default=3
-        At most this many candidates are selected (None: all with Z above
+        At most this many candidates are selected (None: all with Z at least
         ``threshold``).
     threshold : float below 1 or None, default=0.0
-        Only candidates whose mean Z is strictly above it are selected: Z > 0
-        means a step on the candidate lowered the target's loss on average.
-        Z is at most 1, so a threshold of 1 or more is refused.
-        None: no threshold.
+        Only candidates whose mean Z is at least ``threshold`` are selected
+        (the selectors' one rule): Z > 0 means a step on the candidate
+        lowered the target's loss on average.  Z is at most 1, so a
+        threshold of 1 or more is refused.  None: no threshold.
     epochs : int, default=10
         Joint training epochs (an epoch is N_target x (M + 1) draws).
     lookahead_every : int, default=5
@@ -64,16 +69,17 @@ class TAGSelector(JointTrainingSelector):
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
         Progress bar with the running losses.
-    leakage_guard : bool or "skeleton", default=True
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
-        Best first; may be empty when no candidate has Z above the threshold.
+        Best first; may be empty when no candidate has Z at least ``threshold``.
     affinity_ : pandas.Series
         Mean lookahead affinity ``Z = 1 - L'/L`` per candidate, at most 1: the
         relative fall of the target's loss after a step on the candidate
         (higher means more helpful).
+    measured_ : pandas.Series of bool
+        Per candidate, whether a lookahead step measured its Z.
     history_ : pandas.DataFrame
         One row per epoch and candidate: epoch, candidate, affinity (the
         epoch's mean Z), target_loss.
@@ -131,13 +137,24 @@ class TAGSelector(JointTrainingSelector):
         affinity = pd.Series(np.where(measured > 0, total / np.maximum(measured, 1e-12), 0.0),
                              index=names, dtype=float)
         history_ = pd.DataFrame(rows, columns=["epoch", "candidate", "affinity", "target_loss"])
-        return SelectionResult(affinity, history=history_)
+        measured_ = pd.Series(measured > 0, index=names, dtype=bool, name="measured")
+        if not measured_.all():
+            unmeasured = ", ".join(map(repr, measured_.index[~measured_]))
+            warnings.warn(
+                f"TAGSelector: no lookahead step measured the affinity of {unmeasured} (no "
+                "labels of it in any lookahead batch), so it is not selected; train for more "
+                "epochs or lower lookahead_every", UserWarning, stacklevel=5)
+        return SelectionResult(affinity, history=history_, attributes={"measured_": measured_})
 
     def _select(self, affinity):
-        """The ``top_k`` best candidates strictly above ``threshold``.
+        """The base rule (the ``top_k`` best at least ``threshold``) among the measured candidates.
 
-        Strictly: Z = 0 is a step on the candidate that left the target's
-        loss where it was, which is no evidence that it helps.
+        An unmeasured candidate's affinity of 0 is a placeholder, not
+        evidence that it helps.
         """
-        keep = None if self.threshold is None else affinity > self.threshold
-        return best_candidates(affinity, self.top_k, keep)
+        return super()._select(affinity[self.measured_])
+
+    def _threshold_best(self, affinity):
+        """As the base rule's, among the measured candidates (None when none was measured)."""
+        measured = affinity[self.measured_]
+        return None if measured.empty else super()._threshold_best(measured)

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from .._param_validation import POSITIVE_INT, Interval, StrOptions
 from .._progress import progress_disabled
-from ..base import SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, SelectionResult
 from ..core import JointStep, adam, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
 from ._joint import JointTrainingSelector
@@ -20,7 +20,7 @@ DISTANCES = ("asymmetric", "cosine")
 
 
 class Task2VecSelector(JointTrainingSelector):
-    """Select the candidates whose Task2vec embedding is closest to the target's.
+    __doc__ = """Select the candidates whose Task2vec embedding is closest to the target's.
 
     A GIN probe is first trained on the union of the target and all
     candidates (``probe_epochs``, one head per dataset).  Then, following the
@@ -39,7 +39,8 @@ class Task2VecSelector(JointTrainingSelector):
     ----------
     top_k : int or None, default=3
     threshold : float or None, default=None
-        Minimum affinity (minus the distance).
+        Only candidates whose affinity (minus the distance) is at least
+        ``threshold`` are selected.  None: no cut.
     distance : {"asymmetric", "cosine"}, default="asymmetric"
         "cosine": Task2vec's symmetric normalised cosine distance
         ``d(a, b) = cos_dist(a / (a + b), b / (a + b))`` between the
@@ -61,8 +62,7 @@ class Task2VecSelector(JointTrainingSelector):
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
     verbose : bool, default=False
-    leakage_guard : bool or "skeleton", default=True
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -135,4 +135,4 @@ class Task2VecSelector(JointTrainingSelector):
         t = embeddings[target.name]
         distance = pd.Series({n: task2vec_distance(embeddings[n], t, trivial, self.alpha)
                               for n in names}, dtype=float, name="distance")
-        return SelectionResult(-distance, extra={"distance_": distance, "embeddings_": frame})
+        return SelectionResult(-distance, attributes={"distance_": distance, "embeddings_": frame})

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import StrOptions
-from ..base import TOP_K, BaseAuxiliarySelector, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, TOP_K, BaseAuxiliarySelector, SelectionResult
 from ..datasets._base import CLASSIFICATION, REGRESSION
 
 __all__ = ["TaskTypeSelector"]
@@ -19,7 +19,7 @@ def _kind(data):
 
 
 class TaskTypeSelector(BaseAuxiliarySelector):
-    """Rank candidates by whether their tasks are of the target's type: the metadata floor.
+    __doc__ = """Rank candidates by whether their tasks are of the target's type: the metadata floor.
 
     A candidate's affinity is the share of its tasks of the target's
     (majority) task type: 1 for a classification candidate of a
@@ -40,9 +40,7 @@ class TaskTypeSelector(BaseAuxiliarySelector):
         Order within a share: a seeded random order, or the order given.
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Seed of the random tie-break.
-    leakage_guard : bool or "skeleton", default=True
-        Remove auxiliary molecules found in ``eval_set`` from the union.
-
+""" + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -93,4 +91,4 @@ class TaskTypeSelector(BaseAuxiliarySelector):
         ranking = list(keys.sort_values(["share", "order"], ascending=[False, True]).index)
         selected = ranking if self.top_k is None else ranking[:self.top_k]
         return SelectionResult(share, selected=selected, ranking=ranking,
-                               extra={"target_task_type_": kind})
+                               attributes={"target_task_type_": kind})

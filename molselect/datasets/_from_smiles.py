@@ -1,4 +1,4 @@
-"""SMILES strings and their labels as arrays: ``from_smiles`` and the test for SMILES input.
+"""SMILES strings and their labels as arrays: ``from_smiles``.
 
 scikit-learn's model selection (``cross_val_score``, ``GridSearchCV``) splits
 ``X`` and ``y`` by rows, so the estimators and selectors also take an array of
@@ -9,35 +9,14 @@ its checks and error messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
+from ..featurize._smiles import is_smiles
 from ._validation import is_dataset
 
-__all__ = ["from_smiles", "is_smiles"]
-
-
-def is_smiles(X):
-    """Whether ``X`` is a 1-D collection of SMILES strings (list, tuple, array or Series).
-
-    Parameters
-    ----------
-    X : object
-
-    Returns
-    -------
-    bool
-        True for a list, tuple, 1-D array or pandas Series whose every item is a
-        str (an empty one included); False for a single string and anything else.
-    """
-    import pandas as pd
-
-    if isinstance(X, str) or not isinstance(X, (Sequence, np.ndarray, pd.Series)):
-        return False
-    if np.ndim(X) != 1:
-        return False
-    return all(isinstance(s, str) for s in X)
+__all__ = ["from_smiles"]
 
 
 def from_smiles(smiles, y, tasks=None, task_types=None, name=None, metric=None,
