@@ -131,7 +131,7 @@ def test_directive_renders_the_output_and_warns_on_failure(ext, tmp_path):
     text, warnings = _build(tmp_path, run=True)
     assert "$ export MOLSELECT_DATA=/data/moleculenet\n   $ molselect datasets" in text
     # The first 3 lines, "...", and the last: the data home the :env: option set.
-    assert "   ...\n   data home: /data/moleculenet (set MOLSELECT_DATA to change it)" in text
+    assert "   ...\n   data home: /data/moleculenet (downloaded datasets; set MOLSELECT_DATA to change it)" in text
     assert "$ molselect select --target bbbp \\\n         --candidates toxcats" in text
     assert text.count("unknown dataset 'toxcats'") == 2
     # Only the block that did not declare exit code 2 warns, at its line of the page.
