@@ -358,8 +358,10 @@ def test_evaluate_shows_the_baselines_and_warns_of_fits_best_at_their_last_epoch
     assert baselines["target_alone"] == pytest.approx(
         json.loads(out_file.read_text())["results"][0]["mean"])
     # One epoch: every fit's best epoch is its last.
+    # --epochs is the converged protocol's limit, which every fit ran into.
     assert "warning: in 2 of 2 fits of the target alone the best validation epoch was the " \
-           "last one trained (epoch 1 of 1)" in err and "may not have converged" in err
+           "last one trained (the limit of 1 epochs, reached while still improving)" in err
+    assert "may not have converged" in err and "a larger --epochs" in err
     code, out, err = run(capsys, "evaluate", "--target", "bbbp", "--seeds", "0", "--quiet",
                          "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "8",
                          "--num-layers", "1", "--no-baselines")

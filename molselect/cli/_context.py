@@ -130,25 +130,20 @@ def context_block(scores, model, alone):
     return "\n".join(lines)
 
 
-def max_epochs(estimator, protocol="default"):
-    """The epochs a fit of a study may train, and whether it stops early, under ``protocol``.
+def max_epochs(estimator):
+    """The epochs a fit of a study may train, and whether it stops early.
 
     Parameters
     ----------
     estimator : estimator
-        The downstream estimator as the command made it.
-    protocol : str or None, default="default"
-        The study's protocol; None: the estimator as given (a plain fit).
+        The downstream estimator as the study trains it
+        (:func:`molselect.cli._inputs.study_estimator`).
 
     Returns
     -------
     epochs : int
     early_stopping : bool
     """
-    from ..evaluation import apply_protocol
-
-    if protocol is not None:
-        estimator = apply_protocol(estimator, protocol)
     params = estimator.get_params(deep=False)
     return int(params["epochs"]), params.get("early_stopping") is not None
 
@@ -187,13 +182,10 @@ def last_epoch_warning(best_epochs, n_epochs, epochs, early_stopping):
         return None
     limit = (f"the limit of {epochs} epochs, reached while still improving"
              if early_stopping else f"epoch {epochs} of {epochs}")
-    advice = ("train longer than the converged protocol's limit (in Python: "
-              "protocol='fixed' with an estimator of more epochs and early_stopping=10, "
-              "monitor='loss', n_checkpoints=5)"
-              if early_stopping else
-              "train longer (more --epochs), or under the 'converged' protocol (early "
-              "stopping on the validation loss, up to 100 epochs: what `molselect evaluate "
-              "--with` and `molselect transfer` use)")
+    # Every command's fits stop early now; without early stopping (a fit cached by an
+    # earlier molselect) the same advice holds.
+    advice = ("train longer: a larger --epochs (the limit; early stopping still ends a fit "
+              "that stops improving)")
     return (f"in {int(last.sum())} of {int(known.sum())} fits of the target alone the best "
             f"validation epoch was the last one trained ({limit}): the fits may not have "
             "converged, so the target-alone score may understate the model and a gain may come "

@@ -14,7 +14,8 @@ from ._common import CLIError
 from ._options import csv_options, option_values, size_options, study_options
 
 __all__ = ["FILE_SUFFIXES", "ALL", "is_csv", "dataset_specs", "expand_all", "auxiliary_specs",
-           "input_files", "load_target", "load_candidates", "make_estimator", "study_kwargs"]
+           "input_files", "load_target", "load_candidates", "make_estimator", "study_estimator",
+           "study_kwargs"]
 
 
 #: The keyword of ``--candidates`` (and ``--with``) for every available registry dataset.
@@ -351,6 +352,32 @@ def make_estimator(model, target, args, seed):
     params = get_estimator_preset(args.preset, model)
     params.update(option_values(args, size_options(rounds=False)))
     return cls(random_state=seed, **params)
+
+
+def study_estimator(model, target, args, seed):
+    """The downstream estimator of ``evaluate``, ``transfer`` and ``train``, under the
+    converged protocol, with ``--epochs`` (when given) as its epoch limit.
+
+    The studies' protocol sets its own epoch limit; applied here instead, a user's
+    ``--epochs`` is the limit rather than silently replaced, and the target alone trains
+    the same way with and without auxiliaries.
+
+    Parameters
+    ----------
+    model, target, args, seed
+        As :func:`make_estimator`.
+
+    Returns
+    -------
+    BaseGraphEstimator
+        Unfitted; pass it to the studies with ``protocol="fixed"``.
+    """
+    from ..evaluation import apply_protocol
+
+    estimator = apply_protocol(make_estimator(model, target, args, seed), "default")
+    if getattr(args, "epochs", None) is not None:
+        estimator.set_params(epochs=args.epochs)
+    return estimator
 
 
 def study_kwargs(args):

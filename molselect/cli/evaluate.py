@@ -55,13 +55,13 @@ def run(args):
     specs = _inputs.auxiliary_specs(args.with_, train.name)
     pool = _inputs.load_candidates(specs, args, train.name) if specs else {}
     metric = test.metric
-    estimator = _inputs.make_estimator(args.model, train, args, None)
+    estimator = _inputs.study_estimator(args.model, train, args, None)
     options = _inputs.study_kwargs(args)
     summary = None
     if pool:
         validate_auxiliaries(pool, train.name)
         gains = evaluate_selection(train, pool, estimator, eval_set=valid, test_set=test,
-                                   label=", ".join(pool), **options)
+                                   label=", ".join(pool), protocol="fixed", **options)
         leaked = int(gains["n_leaked"].iloc[0])
         if leaked and not args.quiet:
             print(f"leakage guard: removed {leaked} auxiliary molecule(s) found in the "
@@ -80,7 +80,7 @@ def run(args):
         settings = [("target only", [results[job.key]["test_score"] for job in jobs])]
         epochs = ([results[job.key]["best_epoch"] for job in jobs],
                   [results[job.key].get("n_epochs") for job in jobs],
-                  *_context.max_epochs(estimator, protocol=None))
+                  *_context.max_epochs(estimator))
     rows = []
     for label, scores in settings:
         scores = np.asarray(scores, dtype=float)

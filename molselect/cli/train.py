@@ -66,12 +66,7 @@ def make_model(args, target):
         Unfitted, its parameters checked now, before any training: a refused
         value is a :class:`CLIError` naming the option that set it.
     """
-    from ..evaluation import apply_protocol
-
-    estimator = apply_protocol(_inputs.make_estimator(args.model, target, args, args.seed),
-                               "default")
-    if args.epochs is not None:
-        estimator.set_params(epochs=args.epochs)
+    estimator = _inputs.study_estimator(args.model, target, args, args.seed)
     estimator.set_params(verbose=not args.quiet)
     try:
         estimator._validate_params()

@@ -82,7 +82,8 @@ def run_design(args, train, valid, test, pool, control, estimator, summary_path)
 
     kwargs = _inputs.study_kwargs(args)
     result = subset_effects(train, pool, estimator, design=args.design, n_runs=args.runs,
-                            eval_set=valid, test_set=test, random_state=args.seed,
+                            eval_set=valid, test_set=test, protocol="fixed",
+                            random_state=args.seed,
                             **{k: kwargs[k] for k in ("cache", "n_jobs", "torch_threads",
                                                       "verbose")})
     print(f"\n{args.model} on {train.name!r}: main effect of each candidate on the test "
@@ -131,11 +132,11 @@ def run(args):
         print("target   ", train.summary())
         for data in pool.values():
             print("candidate" if data is not control else "control  ", data.summary())
-    estimator = _inputs.make_estimator(args.model, train, args, None)
+    estimator = _inputs.study_estimator(args.model, train, args, None)
     if args.design != "pairwise":
         return run_design(args, train, valid, test, pool, control, estimator, summary_path)
     gains = transfer_gains(train, pool, estimator, eval_set=valid, test_set=test,
-                           **_inputs.study_kwargs(args))
+                           protocol="fixed", **_inputs.study_kwargs(args))
     summary = summary_with_control(gains, None if control is None else control.name)
     alone = gains.groupby("seed")["score_alone"].first()
     print(f"\n{args.model} on {train.name!r}: relative gain in test {train.metric} of each "
