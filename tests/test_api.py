@@ -100,7 +100,7 @@ def test_selector_params_give_a_baseline_only_the_backbone():
      r"gate_epochs must be at most epochs - warmup_epochs = 1 .*got 3"),
 ])
 def test_selector_params_keep_given_values_and_the_selector_refuses_them(given, param, match):
-    """Issue 21.1: no clamping of what was given; MolGroup's own check names the parameter."""
+    """No clamping of what was given; MolGroup's own check names the parameter."""
     with pytest.raises(InvalidParameterError, match=match) as info:
         selector_params(ms.MolGroupSelector, "stable", **given)
     assert info.value.param == param

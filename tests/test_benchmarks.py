@@ -124,6 +124,7 @@ def test_ground_truth_cache_is_sound(common):
     assert all(cache.get(key) is not None for key in keys)
 
 
+@pytest.mark.slow
 def test_protocol_report(results):
     rebuild("bench_protocol", results, ["protocol.md", "protocol.csv"])
 

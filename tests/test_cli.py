@@ -1,10 +1,13 @@
 """The ``molselect`` command line: every command on bundled data, tiny, plus bad arguments."""
 
+import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,27 +15,15 @@ import pandas as pd
 import pytest
 
 from molselect.cli import build_parser, main
+from molselect.cli.evaluate import _auxiliaries_from
 from molselect.registry import SELECTORS
+
+from conftest import TINY, TINY_ARGS, bbbp_csv_text, fake_cache_entry
 
 # A MolGroup selection small enough to take seconds on a CPU (MolGroup, not the default
 # method: these tests exercise its options).
-TINY = ["--max-molecules", "40", "--epochs", "2", "--hidden-dim", "16", "--num-layers", "2",
-        "--preset", "fast", "--method", "molgroup"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Run the tiny models on one thread, then restore the setting.
-
-    Intra-op threads cannot speed up 16-unit networks on 40 molecules, and on a
-    shared, oversubscribed CI machine their spin-waiting made these tests 4x slower.
-    """
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+MOLGROUP_ARGS = ["--max-molecules", "40", "--epochs", "2", *TINY_ARGS, "--preset", "fast",
+                 "--method", "molgroup"]
 
 
 def run(capsys, *argv):
@@ -46,7 +37,7 @@ def selection(tmp_path_factory):
     """One tiny MolGroup selection with --out, shared by the tests that read its files."""
     out = tmp_path_factory.mktemp("select") / "result.json"
     code = main(["select", "--target", "bbbp", "--candidates", "bace,esol", "--rounds", "2",
-                 "--top-k", "1", "--seed", "0", "--quiet", "--out", str(out), *TINY])
+                 "--top-k", "1", "--seed", "0", "--quiet", "--out", str(out), *MOLGROUP_ARGS])
     assert code == 0
     return out
 
@@ -67,8 +58,9 @@ def csv_files(tmp_path):
 
 
 # -- help and the console script -----------------------------------------------------------
-@pytest.mark.parametrize("command", [[], ["datasets"], ["select"], ["evaluate"], ["train"],
-                                     ["predict"], ["demo"]])
+@pytest.mark.probe("CLI-01")
+@pytest.mark.parametrize("command", [[], ["datasets"], ["select"], ["evaluate"], ["transfer"],
+                                     ["cache"], ["train"], ["predict"], ["demo"]])
 def test_help_of_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(command + ["--help"])
@@ -138,7 +130,8 @@ def test_select_writes_json_and_history(selection):
     assert set(result["affinity"]) == {"bace", "esol"}
     assert set(result["task_affinity"]) == {"bace", "esol"}
     params = result["parameters"]
-    assert params["hidden_dim"] == 16 and params["epochs"] == 2 and params["n_rounds"] == 2
+    assert params["hidden_dim"] == TINY["hidden_dim"]
+    assert params["epochs"] == 2 and params["n_rounds"] == 2
     assert params["random_state"] == 0 and params["warmup_epochs"] == 1
     assert result["max_molecules"] == 40
     history = pd.read_csv(selection.with_name("result.history.csv"))
@@ -151,14 +144,15 @@ def test_select_writes_json_and_history(selection):
 def test_select_takes_the_linearized_meta_gradient(capsys, tmp_path):
     out = tmp_path / "lin.json"
     code, _, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
-                     "--rounds", "1", "--meta-gradient", "linearized", "--out", str(out), *TINY)
+                     "--rounds", "1", "--meta-gradient", "linearized", "--out", str(out),
+                     *MOLGROUP_ARGS)
     assert code == 0
     assert json.loads(out.read_text())["parameters"]["meta_gradient"] == "linearized"
 
 
 def test_select_prints_a_ranked_table(capsys):
     code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace", "esol",
-                         "--rounds", "1", "--top-k", "1", *TINY)
+                         "--rounds", "1", "--top-k", "1", *MOLGROUP_ARGS)
     assert code == 0
     assert "target    bbbp: 40 molecules" in out
     table = out[out.index("candidate "):]
@@ -216,6 +210,7 @@ def test_select_missing_csv_file(capsys, tmp_path):
     assert code == 2 and "absent.csv" in err
 
 
+@pytest.mark.probe("CLI-16")
 def test_candidate_file_with_a_comma_in_its_name(capsys, csv_files, monkeypatch):
     """CLI-16: an existing file is read whole; else the error says the value was split."""
     _, candidate = csv_files
@@ -233,6 +228,7 @@ def test_candidate_file_with_a_comma_in_its_name(capsys, csv_files, monkeypatch)
     assert "No file 'csv/assay' exists" in err and "separate arguments" in err
 
 
+@pytest.mark.probe("CLI-17")
 def test_candidate_smiles_column_differs_from_the_target_s(capsys, csv_files):
     """CLI-17: --candidate-smiles-col names the candidates' SMILES column."""
     target, candidate = csv_files
@@ -248,6 +244,7 @@ def test_candidate_smiles_column_differs_from_the_target_s(capsys, csv_files):
     assert "my_solubility" in out
 
 
+@pytest.mark.probe("CSV-08", "CSV-09")
 def test_candidate_files_named_by_their_whole_stem(capsys, csv_files, tmp_path):
     """CSV-08/09: assay.v1.csv and assay.v2.csv are two candidates; '.csv' is not blank."""
     _, candidate = csv_files
@@ -262,6 +259,7 @@ def test_candidate_files_named_by_their_whole_stem(capsys, csv_files, tmp_path):
         assert f"candidate {name}: 40 molecules" in out
 
 
+@pytest.mark.probe("CLI-19")
 def test_max_molecules_parses_only_a_sample_of_a_registry_candidate(capsys, monkeypatch):
     """CLI-19: --max-molecules N loads a seeded sample of 2N, not the whole candidate."""
     import molselect.datasets
@@ -319,6 +317,8 @@ def test_a_file_named_all_is_never_taken_for_the_keyword(capsys, tmp_path, monke
     ["evaluate", "--target", "bbbp", "--model", "transformer"],
     ["frobnicate"],
     [],
+    pytest.param(["transfer", "--target", "bbbp", "--candidates", "bace", "--bogus"],
+                 marks=pytest.mark.probe("CLI-02")),
 ])
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -331,8 +331,8 @@ def test_bad_arguments_exit_2(argv, capsys):
 def test_evaluate_target_only_and_union(capsys, tmp_path):
     out_file = tmp_path / "eval.json"
     code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", "bace", "--seeds",
-                       "0", "1", "--epochs", "1", "--max-molecules", "40", "--hidden-dim",
-                       "16", "--num-layers", "1", "--out", str(out_file))
+                       "0", "1", "--epochs", "1", "--max-molecules", "40", *TINY_ARGS,
+                       "--out", str(out_file))
     assert code == 0
     assert "test roc_auc over seeds [0, 1]" in out
     assert "target only" in out and "target + bace" in out
@@ -347,8 +347,8 @@ def test_evaluate_shows_the_baselines_and_warns_of_fits_best_at_their_last_epoch
                                                                                  tmp_path):
     out_file = tmp_path / "alone.json"
     code, out, err = run(capsys, "evaluate", "--target", "bbbp", "--seeds", "0", "1",
-                         "--quiet", "--epochs", "1", "--max-molecules", "40", "--hidden-dim",
-                         "8", "--num-layers", "1", "--out", str(out_file))
+                         "--quiet", "--epochs", "1", "--max-molecules", "40", *TINY_ARGS,
+                         "--out", str(out_file))
     assert code == 0
     block = out.split("context: test roc_auc")[1]
     assert "gin, target alone" in block and "random forest on ECFP4" in block
@@ -363,8 +363,7 @@ def test_evaluate_shows_the_baselines_and_warns_of_fits_best_at_their_last_epoch
            "last one trained (the limit of 1 epochs, reached while still improving)" in err
     assert "may not have converged" in err and "a larger --epochs" in err
     code, out, err = run(capsys, "evaluate", "--target", "bbbp", "--seeds", "0", "--quiet",
-                         "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "8",
-                         "--num-layers", "1", "--no-baselines")
+                         "--epochs", "1", "--max-molecules", "40", *TINY_ARGS, "--no-baselines")
     assert code == 0 and "context:" not in out
 
 
@@ -398,8 +397,7 @@ def test_context_block_says_when_the_model_is_worse_than_the_forest():
 
 def test_evaluate_reads_a_selection_json(capsys, selection):
     code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", str(selection),
-                       "--quiet", "--epochs", "1", "--max-molecules", "30", "--hidden-dim", "16",
-                       "--num-layers", "1")
+                       "--quiet", "--epochs", "1", "--max-molecules", "30", *TINY_ARGS)
     assert code == 0
     selected = json.loads(selection.read_text())["selected"]
     expected = "target + " + ", ".join(selected) if selected else "target only"
@@ -408,8 +406,7 @@ def test_evaluate_reads_a_selection_json(capsys, selection):
 
 def test_evaluate_regression_graphormer(capsys):
     code, out, _ = run(capsys, "evaluate", "--target", "freesolv", "--model", "graphormer",
-                       "--quiet", "--epochs", "1", "--max-molecules", "30", "--hidden-dim",
-                       "16", "--num-layers", "1")
+                       "--quiet", "--epochs", "1", "--max-molecules", "30", *TINY_ARGS)
     assert code == 0
     assert "graphormer on 'freesolv': test rmse" in out
     mean = float(out.split("target only")[1].split()[0])
@@ -556,7 +553,7 @@ def test_train_and_predict_bad_inputs_name_the_option(trained_model, capsys, tmp
 def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
     out_file = tmp_path / "gains.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--seeds", "0-2",
-            "--epochs", "1", "--max-molecules", "40", "--hidden-dim", "16", "--num-layers", "1",
+            "--epochs", "1", "--max-molecules", "40", *TINY_ARGS,
             "--results-dir", str(tmp_path / "cache"), "--out", str(out_file)]
     code, out, _ = run(capsys, *argv)
     assert code == 0
@@ -587,7 +584,7 @@ def test_transfer_prints_gains_and_writes_the_tidy_table(capsys, tmp_path):
 def test_evaluate_reports_the_paired_gain(capsys):
     code, out, _ = run(capsys, "evaluate", "--target", "bbbp", "--with", "bace", "--seeds",
                        "0,1", "--quiet", "--epochs", "1", "--max-molecules", "30",
-                       "--hidden-dim", "16", "--num-layers", "1")
+                       *TINY_ARGS)
     assert code == 0
     assert "gain (positive = helps)" in out and "95% CI" in out and "paired t-test" in out
 
@@ -634,7 +631,8 @@ def test_one_seed_options_point_a_list_to_seeds(command, capsys):
     assert f"argument {option}: expected one integer seed" in err and "--seeds 0-4" in err
 
 
-@pytest.mark.parametrize("seeds", ["x", "3-1", "0-2 1"])
+@pytest.mark.parametrize("seeds", ["x", pytest.param("3-1", marks=pytest.mark.probe("CLI-03")),
+                                   "0-2 1"])
 def test_bad_seeds_exit_2(seeds, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["transfer", "--target", "bbbp", "--candidates", "bace", "--seeds",
@@ -643,11 +641,20 @@ def test_bad_seeds_exit_2(seeds, capsys):
     assert "--seeds" in capsys.readouterr().err
 
 
+@pytest.mark.probe("CLI-07")
+def test_a_seed_beyond_64_bits_is_accepted(capsys):
+    code, out, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                         "--method", "random", "--max-molecules", "40", "--quiet",
+                         "--seed", str(2 ** 64))
+    assert code == 0, err
+    assert "random ranking of 2 candidates" in out
+
+
 def test_select_with_repeats_prints_and_writes_the_spread(tmp_path, capsys):
     out = tmp_path / "r.json"
     code = main(["select", "--target", "bbbp", "--candidates", "bace,esol", "--rounds", "1",
                  "--repeats", "2", "--filter-rule", "relative", "--top-k", "1", "--seed", "0",
-                 "--quiet", "--out", str(out), *TINY])
+                 "--quiet", "--out", str(out), *MOLGROUP_ARGS])
     assert code == 0
     printed = capsys.readouterr().out
     assert "sd" in printed and "95% CI" in printed
@@ -673,11 +680,12 @@ def test_select_defaults_to_task2vec_and_refuses_options_it_does_not_use(capsys,
     monkeypatch.undo()
     out = tmp_path / "t.json"
     code, printed, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
-                           "--max-molecules", "40", "--hidden-dim", "16", "--num-layers", "2",
+                           "--max-molecules", "40", *TINY_ARGS,
                            "--quiet", "--out", str(out))
     assert code == 0 and "task2vec ranking of 2 candidates" in printed
     result = json.loads(out.read_text())
-    assert result["method"] == "task2vec" and result["parameters"]["hidden_dim"] == 16
+    assert result["method"] == "task2vec"
+    assert result["parameters"]["hidden_dim"] == TINY["hidden_dim"]
 
 
 # -- select --verify ---------------------------------------------------------------------------
@@ -687,8 +695,8 @@ def tiny_verifier(monkeypatch):
     from molselect.evaluation import _verified
     from molselect.models import GINClassifier
 
-    monkeypatch.setattr(_verified, "default_estimator", lambda target: GINClassifier(
-        hidden_dim=8, num_layers=1, epochs=2, batch_size=32, device="cpu"))
+    monkeypatch.setattr(_verified, "default_estimator",
+                        lambda target: GINClassifier(epochs=2, **TINY))
 
 
 def test_select_verify_races_and_records_the_verdict(capsys, tmp_path, tiny_verifier):
@@ -728,7 +736,7 @@ def test_select_verify_bad_options(argv, message, capsys, tiny_verifier):
     assert code != 0 and message in err
 
 
-# -- issue 22: the user's own data and outputs that never destroy anything ------------------
+# -- the user's own data and outputs that never destroy anything ------------------
 def _congeneric(path, sep=","):
     """95 of 100 molecules on one benzene scaffold, labels alternating (probe SPLIT-01)."""
     chains = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
@@ -744,10 +752,13 @@ FP = ["--method", "fingerprint", "--max-molecules", "40", "--quiet"]
 
 
 @pytest.mark.parametrize("argv, option", [
-    (["--seeds", "-1"], "--seeds"), (["--seeds", "0-1000000"], "--seeds"),
-    (["--seeds", "0-600", "500-900"], "--seeds"), (["--n-jobs", "0"], "--n-jobs"),
-    (["--n-jobs", "-100000"], "--n-jobs"), (["--resample", "1"], "--resample"),
-    (["--resample", "9"], "--resample")])
+    pytest.param(["--seeds", "-1"], "--seeds", marks=pytest.mark.probe("CLI-05")),
+    pytest.param(["--seeds", "0-1000000"], "--seeds", marks=pytest.mark.probe("CLI-04")),
+    pytest.param(["--seeds", "0-600", "500-900"], "--seeds", marks=pytest.mark.probe("CLI-04")),
+    pytest.param(["--n-jobs", "0"], "--n-jobs", marks=pytest.mark.probe("CLI-06")),
+    pytest.param(["--n-jobs", "-100000"], "--n-jobs", marks=pytest.mark.probe("CLI-06")),
+    pytest.param(["--resample", "1"], "--resample", marks=pytest.mark.probe("CLI-18")),
+    pytest.param(["--resample", "9"], "--resample", marks=pytest.mark.probe("CLI-18"))])
 def test_seeds_and_n_jobs_are_checked_before_any_data_loads(argv, option, capsys, monkeypatch):
     """CLI-04/05/06: bounded, named, and refused by the parser (no dataset is read)."""
     import molselect.datasets
@@ -759,6 +770,7 @@ def test_seeds_and_n_jobs_are_checked_before_any_data_loads(argv, option, capsys
     assert f"argument {option}:" in capsys.readouterr().err
 
 
+@pytest.mark.probe("SPLIT-01", "CSV-10")
 def test_split_and_sep_for_a_csv_target(capsys, tmp_path):
     """SPLIT-01: the scaffold split's error names the --split that works; --split and --sep."""
     target = _congeneric(tmp_path / "series.csv", sep=";")
@@ -776,6 +788,7 @@ def test_split_and_sep_for_a_csv_target(capsys, tmp_path):
     assert code == 2 and "--split cluster: only for a CSV target" in err
 
 
+@pytest.mark.probe("CLI-11", "CLI-12")
 def test_out_never_overwrites_an_input_or_the_checkpoint(capsys, tmp_path):
     """CLI-11 / CLI-12: refused before anything is loaded; the input is unchanged."""
     target = _congeneric(tmp_path / "series.csv")
@@ -786,11 +799,12 @@ def test_out_never_overwrites_an_input_or_the_checkpoint(capsys, tmp_path):
     assert target.read_bytes() == before
     same = tmp_path / "same.json"
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
-                       "--out", str(same), "--checkpoint", str(same), *TINY)
+                       "--out", str(same), "--checkpoint", str(same), *MOLGROUP_ARGS)
     assert code == 2 and "--out and --checkpoint name the same file" in err
     assert not same.exists()
 
 
+@pytest.mark.probe("CLI-13", "CONC-05")
 def test_results_dir_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
     """CLI-13: a --results-dir that is a file (or under one) is refused up front, naming it."""
     import molselect.datasets
@@ -808,7 +822,7 @@ def test_results_dir_is_checked_before_any_work(capsys, tmp_path, monkeypatch):
 def test_transfer_design_fits_main_effects_from_designed_subsets(capsys, tmp_path):
     out_file = tmp_path / "effects.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace,esol", "--design", "half",
-            "--runs", "6", "--max-molecules", "30", "--hidden-dim", "8", "--num-layers", "1",
+            "--runs", "6", "--max-molecules", "30", *TINY_ARGS,
             "--no-baselines", "--quiet", "--results-dir", str(tmp_path / "cache"),
             "--out", str(out_file)]
     code, out, _ = run(capsys, *argv)
@@ -834,6 +848,7 @@ def test_transfer_design_options_are_checked_before_any_data(capsys, extra, mess
     assert code == 2 and message in err
 
 
+@pytest.mark.probe("CLI-10", "CLI-22")
 def test_transfer_gz_out_and_no_control(capsys, tmp_path):
     """CLI-10: x.csv.gz is gzip, its summary x.summary.csv.gz; --no-control leaves it out."""
     import gzip
@@ -841,7 +856,7 @@ def test_transfer_gz_out_and_no_control(capsys, tmp_path):
     out = tmp_path / "gz" / "gains.csv.gz"
     code, printed, _ = run(capsys, "transfer", "--target", "bbbp", "--candidates", "bace",
                            "--seeds", "0", "--no-control", "--epochs", "1", "--max-molecules",
-                           "30", "--hidden-dim", "8", "--num-layers", "1", "--quiet",
+                           "30", *TINY_ARGS, "--quiet",
                            "--out", str(out))
     assert code == 0
     assert "permuted" not in printed and "vs control" not in printed
@@ -855,8 +870,8 @@ def test_transfer_writes_the_baselines_into_its_summary_and_keeps_them_in_the_ca
                                                                                   tmp_path):
     out = tmp_path / "gains.csv"
     argv = ["transfer", "--target", "bbbp", "--candidates", "bace", "--seeds", "0",
-            "--no-control", "--epochs", "1", "--max-molecules", "30", "--hidden-dim", "8",
-            "--num-layers", "1", "--quiet", "--results-dir", str(tmp_path / "cache"),
+            "--no-control", "--epochs", "1", "--max-molecules", "30", *TINY_ARGS, "--quiet",
+            "--results-dir", str(tmp_path / "cache"),
             "--out", str(out)]
     code, printed, _ = run(capsys, *argv)
     assert code == 0 and "context: test roc_auc" in printed
@@ -883,6 +898,7 @@ def test_companion_files_are_named_after_the_result():
     assert companion_path("gains", "summary") == Path("gains.summary.csv")
 
 
+@pytest.mark.probe("CLI-14", "CLI-15")
 def test_a_registry_name_that_is_also_a_file_is_refused(capsys, tmp_path, monkeypatch):
     """CLI-14 / CLI-15: never read the file silently in place of the registry dataset."""
     monkeypatch.chdir(tmp_path)
@@ -896,6 +912,7 @@ def test_a_registry_name_that_is_also_a_file_is_refused(capsys, tmp_path, monkey
     assert code == 0, err
 
 
+@pytest.mark.probe("CSV-10", "CSV-11")
 @pytest.mark.parametrize("name", ["assay.tsv", "assay.tab", "assay.sdf"])
 def test_tsv_tab_and_sdf_names_are_files(name, capsys, tmp_path):
     from molselect.cli._inputs import is_csv
@@ -924,3 +941,231 @@ def test_transfer_help_has_no_doubled_percent(capsys):
     with pytest.raises(SystemExit):
         main(["transfer", "--help"])
     assert "%%" not in capsys.readouterr().out
+
+
+def _no_data(monkeypatch):
+    """Make any data loading by the CLI fail the test: checks must come first."""
+    import molselect.cli._inputs as inputs
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("data was loaded before the arguments were checked")
+
+    monkeypatch.setattr(inputs, "load_target", forbidden)
+
+
+# -- --out is checked first and written atomically -----------------------------------------
+@pytest.mark.parametrize("where", ["under_a_file", "a_directory"])
+def test_select_checks_out_before_loading_any_data(where, capsys, tmp_path, monkeypatch):
+    """Probe 119: the selection ran first, then failed on --out with a bare errno."""
+    _no_data(monkeypatch)
+    (tmp_path / "small.csv").write_text("x\n")
+    out = tmp_path / "small.csv" / "r.json" if where == "under_a_file" else tmp_path
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--out", str(out))
+    assert code == 2
+    assert "--out" in err and str(out) in err and "Traceback" not in err
+
+
+def test_evaluate_checks_out_before_training(capsys, tmp_path, monkeypatch):
+    """Probe 120: evaluate trained every model, then lost the results on a bad --out."""
+    _no_data(monkeypatch)
+    (tmp_path / "f").write_text("x\n")
+    code, _, err = run(capsys, "evaluate", "--target", "bbbp", "--out",
+                       str(tmp_path / "f" / "e.json"))
+    assert code == 2 and "--out" in err
+
+
+@pytest.mark.probe("CLI-23")
+def test_results_are_written_atomically(capsys, tmp_path, monkeypatch):
+    """Probe 119: a failed write must leave the old file whole, no temporary file, and say so."""
+    path = tmp_path / "r.json"
+    path.write_text("old\n")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the feature cache cannot write either
+        code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
+                           "--method", "fingerprint", "--max-molecules", "30", "--quiet",
+                           "--out", str(path))
+    assert code == 2 and "--out" in err and "No space left" in err
+    assert path.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+# -- errors without tracebacks -------------------------------------------------------------
+def test_cli_shows_no_traceback_for_a_truncated_csv(capsys, tmp_path):
+    """Probe 115: a truncated .csv.gz target gave a raw Python traceback."""
+    path = tmp_path / "t.csv.gz"
+    data = gzip.compress(bbbp_csv_text(200).encode())
+    path.write_bytes(data[: len(data) // 2])
+    code, _, err = run(capsys, "select", "--target", str(path), "--candidates", "bace")
+    assert code == 2 and "truncated" in err and "Traceback" not in err
+
+
+def test_cli_reports_an_unexpected_exception_without_a_traceback(capsys, monkeypatch):
+    """Probe 115: exceptions outside main()'s list escaped as tracebacks."""
+    import molselect.cli._inputs as inputs
+
+    def boom(args):
+        raise EOFError("unexpected")
+
+    monkeypatch.setattr(inputs, "load_target", lambda *a, **k: boom(a))
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
+    assert code == 1 and "EOFError: unexpected" in err and "--debug" in err
+
+
+def test_unknown_dataset_that_looks_like_a_path_says_no_file(capsys):
+    """Probe 108: `--target ./missing_file` was reported as an unknown dataset only."""
+    code, _, err = run(capsys, "select", "--target", "./missing_file", "--candidates", "bace")
+    assert code == 2 and "No file './missing_file' exists" in err
+
+
+# -- selector options checked before any data loads ----------------------------------------
+@pytest.mark.parametrize("argv, option", [
+    (["--threshold", "2"], "--threshold"), (["--threshold", "nan"], "--threshold"),
+    (["--seed", "-1"], "--seed"), (["--device", "nonsense"], "--device"),
+])
+def test_cli_refuses_bad_selector_options_before_loading_data(argv, option, capsys,
+                                                                 monkeypatch):
+    """Probes 112-114: accepted (rc 0), or refused after the data loaded without the option."""
+    _no_data(monkeypatch)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--method", "molgroup", *argv)
+    assert code == 2 and option in err
+
+
+def test_cli_checkpoint_needs_molgroup(capsys, monkeypatch):
+    """Probe 98: --checkpoint for a method that cannot resume is refused up front."""
+    _no_data(monkeypatch)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
+                       "--method", "tag", "--checkpoint", "c.json")
+    assert code == 2 and "--checkpoint" in err
+
+
+# -- selection files read by evaluate ------------------------------------------------------
+def test_malformed_with_json_is_named(capsys, tmp_path):
+    """Probe 121: 'Expecting value: line 1 column 22' without the file name."""
+    path = tmp_path / "sel.json"
+    path.write_text('{"selected": ["bace",}')
+    code, _, err = run(capsys, "evaluate", "--target", "bbbp", "--with", str(path))
+    assert code == 2 and "sel.json" in err and "not a valid JSON" in err
+
+
+def test_selected_as_a_string_is_refused_with_a_hint(capsys, tmp_path):
+    """Probe 123: "selected": "bace" was iterated into "unknown dataset 'b'"."""
+    path = tmp_path / "sel.json"
+    path.write_text(json.dumps({"selected": "bace"}))
+    code, _, err = run(capsys, "evaluate", "--target", "bbbp", "--with", str(path))
+    assert code == 2 and "must be a list of dataset names" in err
+
+
+def test_relative_csv_in_a_selection_file_is_resolved_against_its_folder(tmp_path,
+                                                                          monkeypatch):
+    """Probe 127: relative CSV paths broke `evaluate` run from another folder."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "esol200.csv").write_text("smiles,y\nCCO,1\n")
+    path = folder / "r.json"
+    path.write_text(json.dumps({"selected": ["esol200", "bace"],
+                                "sources": {"esol200": "esol200.csv", "bace": "bace"}}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert _auxiliaries_from([str(path)]) == [str(folder / "esol200.csv"), "bace"]
+
+
+# -- signals -------------------------------------------------------------------------------
+@pytest.mark.probe("CLI-20")
+def test_ctrl_c_exits_130_with_one_line(capsys, monkeypatch):
+    import molselect.cli._inputs as inputs
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inputs, "load_target", interrupted)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
+    assert code == 130 and err.strip() == "molselect: interrupted"
+
+
+@pytest.mark.probe("CLI-21")
+def test_sigterm_exits_as_cleanly_as_ctrl_c(capsys, monkeypatch):
+    """Probe 99: SIGTERM printed nothing (and left joblib workers behind)."""
+    import signal
+    import time
+
+    import molselect.cli._inputs as inputs
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        raise AssertionError("SIGTERM was not handled")
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(inputs, "load_target", terminated)
+    code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace")
+    assert code == 143 and "terminated" in err
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- the cache command ---------------------------------------------------------------------
+def test_cli_cache_shows_prunes_and_clears(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    fake_cache_entry(tmp_path, "ogb_graphs", "a", 2048, 1_000)
+    fake_cache_entry(tmp_path, "maccs", "b", 2048, 2_000)
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) in out and "2 file(s)" in out and "MOLSELECT_CACHE" in out
+    assert main(["cache", "--prune", "3K"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    assert main(["cache", "--clear"]) == 0
+    assert "deleted 1 cached file(s)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["cache", "--prune", "lots"])
+    assert "500M" in capsys.readouterr().err
+
+
+# -- transfer: one seed, another model, targets too small to measure ------------------------
+@pytest.mark.probe("CLI-25")
+def test_transfer_with_one_seed_gives_no_interval_and_no_verdict_of_effect(capsys):
+    code, out, err = run(capsys, "transfer", "--target", "bbbp", "--candidates", "bace",
+                         "--seeds", "0", "--epochs", "1", "--max-molecules", "30", *TINY_ARGS,
+                         "--no-control", "--no-baselines", "--quiet")
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("bace "))
+    assert row.split()[3:7] == ["-", "-", "-", "-"] and row.endswith("no clear effect")
+
+
+@pytest.mark.probe("CLI-24")
+def test_transfer_with_graphormer_on_a_regression_target(capsys):
+    code, out, err = run(capsys, "transfer", "--target", "esol", "--candidates", "freesolv",
+                         "--model", "graphormer", "--seeds", "0-1", "--epochs", "1",
+                         "--max-molecules", "30", *TINY_ARGS, "--no-control", "--no-baselines",
+                         "--quiet")
+    assert code == 0, err
+    assert "graphormer on 'esol': relative gain in test rmse" in out
+    assert next(line for line in out.splitlines() if line.startswith("freesolv "))
+
+
+@pytest.mark.probe("SPLIT-03", "SPLIT-04")
+@pytest.mark.parametrize("rows", ["20 molecules", "2 positives"])
+def test_a_small_or_imbalanced_csv_target_is_refused_before_any_fit(rows, capsys, tmp_path,
+                                                                     monkeypatch):
+    """Not NaN scores followed by a verdict: the split's single-class parts are named."""
+    from molselect.datasets import load_dataset
+    from molselect.evaluation import _jobs
+
+    frame = load_dataset("bbbp").full.to_frame()
+    if rows == "20 molecules":
+        frame = frame.sample(20, random_state=1)
+    else:
+        frame = pd.concat([frame[frame["p_np"] == 1].head(2), frame[frame["p_np"] == 0].head(98)])
+    path = tmp_path / "target.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setattr(_jobs, "run_fit", lambda job: pytest.fail("a model was trained"))
+    code, _, err = run(capsys, "transfer", "--target", str(path), "--candidates", "lipo",
+                       "--seeds", "0-1", "--quiet")
+    assert code == 2
+    assert "holds one class only" in err and "ROC-AUC is undefined" in err

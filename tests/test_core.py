@@ -298,7 +298,7 @@ def test_one_atom_block_in_a_training_batch(small_smiles):
     assert all(torch.equal(a, b) for a, b in zip(running, encoder.buffers()) if a.is_floating_point())
 
 
-# -- the reference code's behaviour, selectable (issue 12) ----------------------------------
+# -- the reference code's behaviour, selectable ----------------------------------
 
 def _fused_score(gate, task, struct):
     return (gate.balance * task + (1 - gate.balance) * struct) / gate.temperature

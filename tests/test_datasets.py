@@ -1,5 +1,7 @@
-"""Registry and loaders: bundled data, qm8/qm9 samples, invalid SMILES, full data home."""
+"""molselect.datasets' registry, loaders and MoleculeDataset: bundled data, qm8/qm9 samples,
+invalid SMILES, the full data home and damaged files in it, the dataset's own checks."""
 
+import gzip
 import hashlib
 import time
 import warnings
@@ -9,8 +11,12 @@ import pandas as pd
 import pytest
 
 import molselect.datasets as md
-from molselect.datasets import (DatasetInfo, get_dataset_info, list_datasets, load_dataset)
+from molselect.datasets import (DatasetInfo, MoleculeDataset, get_dataset_info, list_datasets,
+                                load_dataset)
 from molselect.datasets._registry import DATA_DIR
+from molselect.models import GINRegressor
+
+from conftest import TEN_SMILES, TINY, bbbp_csv_text
 
 ALL = ["hiv", "pcba", "tox21", "bace", "bbbp", "clintox", "muv", "sider", "toxcast",
        "chembl", "esol", "freesolv", "lipo", "qm8", "qm9"]
@@ -154,6 +160,7 @@ def test_qm_sample_from_full_file_matches_bundle(data_home, empty_home):
     assert len(everything.full) == 21786
 
 
+@pytest.mark.slow
 def test_all_available_datasets_match_manifest(data_home):
     """Every dataset in the data home loads with MANIFEST's rows and tasks.
 
@@ -197,3 +204,45 @@ def test_sample_is_seeded_ordered_and_capped():
     assert list(data.sample(10 * len(data)).ids) == list(data.ids)
     rng = np.random.default_rng(0)
     assert list(data.sample(20, random_state=rng).ids) != list(data.sample(20, random_state=rng).ids)
+
+
+# -- MoleculeDataset's own checks ----------------------------------------------------------
+def test_dataset_built_directly_or_duck_typed_refuses_inf():
+    """Probe 36: GINRegressor trained to NaN on an inf label of a dataset built by hand."""
+    with pytest.raises(ValueError, match=r"dataset 'd': column 'task0'.*row 2"):
+        MoleculeDataset(TEN_SMILES[:4], [1.0, 2.0, np.inf, 3.0], name="d")
+
+    class Duck:
+        ids = np.array(TEN_SMILES[:4], dtype=object)
+        y = np.array([[1.0], [np.inf], [2.0], [3.0]])
+
+    with pytest.raises(ValueError, match="non-finite"):
+        GINRegressor(epochs=1, **TINY).fit(Duck())
+
+
+def test_weights_with_the_wrong_row_count_are_a_value_error():
+    """Probe 41: w with n-1 rows raised an internal IndexError."""
+    with pytest.raises(ValueError, match=r"w has shape \(3, 1\).*one weight row per molecule"):
+        MoleculeDataset(TEN_SMILES[:4], np.ones(4), w=np.ones((3, 1)), name="d")
+
+
+# -- a damaged or cut data-home file -------------------------------------------------------
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not_gzip"])
+def test_damaged_data_home_file_says_to_delete_it(damage, tmp_path, monkeypatch):
+    """Probes 93-94: a damaged data-home file raised an error without the file or a fix."""
+    monkeypatch.delenv("MOLSELECT_DATA", raising=False)
+    path = tmp_path / "bbbp.csv.gz"
+    data = gzip.compress(bbbp_csv_text().encode())
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"",
+                      "not_gzip": b"no gzip here"}[damage])
+    with pytest.raises(ValueError, match=r"bbbp\.csv\.gz.*Delete .*bundled copy"):
+        load_dataset("bbbp", data_home=tmp_path)
+
+
+def test_data_home_file_with_fewer_rows_than_the_registry_warns(tmp_path, monkeypatch):
+    """Probe 95: hiv.csv.gz cut to 49 rows loaded silently."""
+    monkeypatch.delenv("MOLSELECT_DATA", raising=False)
+    path = tmp_path / "bbbp.csv.gz"
+    path.write_bytes(gzip.compress(bbbp_csv_text(49).encode()))
+    with pytest.warns(UserWarning, match=r"has 49 rows but the registry's .* has 2039"):
+        load_dataset("bbbp", data_home=tmp_path)

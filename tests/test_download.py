@@ -188,3 +188,11 @@ def test_data_home_file_in_wrong_layout(tmp_path):
                                                              index=False)
     with pytest.raises(ValueError, match="normalised layout.*esol"):
         load_dataset("esol", data_home=tmp_path)
+
+
+@pytest.mark.probe("CONC-08")
+def test_an_empty_molselect_data_means_the_default_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOLSELECT_DATA", "")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert get_data_home() == tmp_path / "user" / ".cache" / "molselect"

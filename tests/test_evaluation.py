@@ -20,7 +20,9 @@ from molselect.evaluation import _jobs
 from molselect.models import GINClassifier, GINRegressor
 from molselect.core import GINEncoder, MultiDatasetNetwork
 
-TINY = dict(hidden_dim=8, num_layers=1, epochs=1, batch_size=32, device="cpu")
+from conftest import TINY
+
+TINY_FIT = dict(TINY, epochs=1)
 
 
 def _take(d, n):
@@ -91,6 +93,7 @@ def test_adjusted_p_values_are_never_smaller():
             >= bh.set_index("candidate")["p_adjusted"] - 1e-12).all()
 
 
+@pytest.mark.probe("EVAL-01", "CLI-25")
 def test_one_seed_gives_no_interval_and_no_verdict_of_effect():
     summary = summarize_gains(_tidy({"a": [0.3]})).iloc[0]
     assert np.isnan(summary["gain_se"]) and np.isnan(summary["p_value"])
@@ -142,6 +145,7 @@ def test_score_selector_runs_agreement_and_fitted_selectors():
     assert row["spearman_std"] >= 0
 
 
+@pytest.mark.probe("EVAL-06")
 def test_score_selector_refuses_non_finite_and_unknown_candidates():
     with pytest.raises(ValueError, match="'sel' gives candidate 'b'.*not finite"):
         score_selector({"sel": pd.Series({"a": 1.0, "b": np.nan})}, _truth())
@@ -152,6 +156,7 @@ def test_score_selector_refuses_non_finite_and_unknown_candidates():
         score_selector({"sel": pd.Series({"a": 1.0})}, two)
 
 
+@pytest.mark.probe("EVAL-05")
 def test_score_selector_shares_tied_places_whatever_the_input_order():
     # a, b, c tie for k=2 places: each counts 2/3, whichever order the input lists them in
     truth = _truth()
@@ -170,6 +175,7 @@ def test_score_selector_shares_tied_places_whatever_the_input_order():
         pd.testing.assert_series_equal(row, reference, check_names=False)
 
 
+@pytest.mark.probe("EVAL-07")
 def test_score_selector_says_how_many_candidates_a_selector_scored():
     perfect = pd.Series({"a": 5, "b": 4, "c": 3, "d": 2, "e": 1})
     table = score_selector({"full": perfect, "part": perfect[["a", "c", "e"]]}, _truth(), k=2)
@@ -182,10 +188,11 @@ def test_score_selector_says_how_many_candidates_a_selector_scored():
     assert (row["n_candidates"], row["n_scored"], row["n_runs"]) == (5, 2, 2)
 
 
+@pytest.mark.probe("EVAL-08", "EVAL-09")
 def test_empty_gains_give_empty_summaries_with_their_columns(bace, pool, tmp_path):
     train, valid, test = bace
     # cached_only before any fit has finished: no rows
-    empty = transfer_gains(train, pool, GINClassifier(**TINY), seeds=1, eval_set=valid,
+    empty = transfer_gains(train, pool, GINClassifier(**TINY_FIT), seeds=1, eval_set=valid,
                            test_set=test, cache=tmp_path, cached_only=True, verbose=False)
     assert empty.empty
     full = summarize_gains(_truth())
@@ -217,7 +224,7 @@ def test_make_union_removes_held_out_molecules():
 
 def test_transfer_gains_checks_its_arguments(bace, pool):
     train, valid, test = bace
-    est = GINClassifier(**TINY)
+    est = GINClassifier(**TINY_FIT)
     with pytest.raises(ValueError, match="validation split"):
         transfer_gains(train, pool, est, seeds=1)
     with pytest.raises(TypeError, match="estimator must be"):
@@ -238,6 +245,15 @@ def test_transfer_gains_checks_its_arguments(bace, pool):
         evaluate_selection(train, {}, est, seeds=1, eval_set=valid, test_set=test)
 
 
+@pytest.mark.probe("EVAL-02")
+def test_no_candidates_is_refused_before_any_fit(bace):
+    train, valid, test = bace
+    with pytest.raises(ValueError, match="no candidates given"):
+        transfer_gains(train, {}, GINClassifier(**TINY_FIT), seeds=1, eval_set=valid,
+                       test_set=test)
+
+
+@pytest.mark.probe("EVAL-04")
 def test_a_candidate_emptied_by_the_leakage_guard_is_skipped(bace, pool):
     train, valid, test = bace
     leaky = MoleculeDataset(test.ids[:10], test.y[:10], name="leaky")   # all in the test split
@@ -245,32 +261,33 @@ def test_a_candidate_emptied_by_the_leakage_guard_is_skipped(bace, pool):
     with pytest.warns(UserWarning, match="candidate 'leaky': the leakage guard removed all 10 "
                                          "of its molecules"):
         gains = transfer_gains(train, {"esol": pool["esol"], "leaky": leaky},
-                               GINClassifier(**TINY), **kwargs)
+                               GINClassifier(**TINY_FIT), **kwargs)
     assert list(gains["candidate"]) == ["esol"]
     with pytest.warns(UserWarning, match="'leaky'"), \
             pytest.raises(ValueError, match="removed every molecule of every candidate"):
-        transfer_gains(train, {"leaky": leaky}, GINClassifier(**TINY), **kwargs)
+        transfer_gains(train, {"leaky": leaky}, GINClassifier(**TINY_FIT), **kwargs)
 
 
+@pytest.mark.probe("EVAL-03")
 def test_a_copy_of_the_target_is_warned_about(bace, tmp_path):
     train, valid, test = bace
     twin = MoleculeDataset(train.ids, train.y, name="twin")   # the target under another name
     kwargs = dict(seeds=1, eval_set=valid, test_set=test, cache=tmp_path, cached_only=True,
                   verbose=False)
     with pytest.warns(UserWarning, match="auxiliary 'twin' is a copy of the target"):
-        transfer_gains(train, {"twin": twin}, GINClassifier(**TINY), **kwargs)
+        transfer_gains(train, {"twin": twin}, GINClassifier(**TINY_FIT), **kwargs)
     with pytest.warns(UserWarning, match="'twin' is a copy of the target"):
-        evaluate_selection(train, {"twin": twin}, GINClassifier(**TINY), **kwargs)
+        evaluate_selection(train, {"twin": twin}, GINClassifier(**TINY_FIT), **kwargs)
     with warnings.catch_warnings():   # the control: same molecules, other labels
         warnings.filterwarnings("error", message=".*copy of the target")
-        transfer_gains(train, {"control": permuted_labels(train)}, GINClassifier(**TINY),
+        transfer_gains(train, {"control": permuted_labels(train)}, GINClassifier(**TINY_FIT),
                        **kwargs)
 
 
 # -- real fits --------------------------------------------------------------------------
 def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
     train, valid, test = bace
-    gains = transfer_gains(train, pool, GINClassifier(**TINY), seeds=[3, 5], eval_set=valid,
+    gains = transfer_gains(train, pool, GINClassifier(**TINY_FIT), seeds=[3, 5], eval_set=valid,
                            test_set=test, cache=tmp_path, verbose=False)
     assert len(gains) == 4 and set(gains["seed"]) == {3, 5}
     # one alone fit per seed, shared by every candidate; 2 x (1 + 2) fits in the cache
@@ -279,7 +296,7 @@ def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
     np.testing.assert_allclose(gains["gain"], gains["score_with"] - gains["score_alone"])
     np.testing.assert_allclose(gains["relative_gain"], gains["gain"] / gains["score_alone"])
     # Each fit is the estimator under the default protocol (apply_protocol), seeded.
-    again = apply_protocol(GINClassifier(**TINY, random_state=5), "default").fit(
+    again = apply_protocol(GINClassifier(**TINY_FIT, random_state=5), "default").fit(
         train, eval_set=valid).score(test)
     assert gains.loc[gains["seed"] == 5, "score_alone"].iloc[0] == pytest.approx(again)
 
@@ -289,25 +306,25 @@ def test_compare_selections_is_evaluate_selection_for_each_in_one_batch(bace, po
     kwargs = dict(seeds=[0, 1], eval_set=valid, test_set=test, cache=tmp_path, verbose=False,
                   protocol="fixed")
     table = compare_selections(train, {"both": pool, "esol only": [pool["esol"]]},
-                               GINClassifier(**TINY), **kwargs)
+                               GINClassifier(**TINY_FIT), **kwargs)
     assert list(table["candidate"].unique()) == ["both", "esol only"] and len(table) == 4
     assert len(ResultCache(tmp_path)) == 6   # the alone fit of a seed is shared: 2 x (1 + 2)
     for label, selected in (("both", pool), ("esol only", [pool["esol"]])):
-        alone = evaluate_selection(train, selected, GINClassifier(**TINY), label=label,
+        alone = evaluate_selection(train, selected, GINClassifier(**TINY_FIT), label=label,
                                    cached_only=True, **kwargs)  # every fit is in the cache
         got = table[table["candidate"] == label].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, alone)
     for bad, match in (({}, "non-empty mapping"), ([pool["esol"]], "non-empty mapping"),
                        ({"none": []}, "selection 'none' is empty")):
         with pytest.raises(ValueError, match=match):
-            compare_selections(train, bad, GINClassifier(**TINY), **kwargs)
+            compare_selections(train, bad, GINClassifier(**TINY_FIT), **kwargs)
 
 
 def test_tidy_table_records_the_epochs_each_fit_trained(bace, pool, tmp_path, monkeypatch):
     train, valid, test = bace
     kwargs = dict(seeds=1, eval_set=valid, test_set=test, protocol="fixed", cache=tmp_path,
                   verbose=False)
-    estimator = GINClassifier(**{**TINY, "epochs": 2})
+    estimator = GINClassifier(**{**TINY_FIT, "epochs": 2})
     gains = transfer_gains(train, {"esol": pool["esol"]}, estimator, **kwargs)
     assert gains[["n_epochs_alone", "n_epochs_with"]].values.tolist() == [[2, 2]]
     assert (gains["best_epoch_alone"] <= gains["n_epochs_alone"]).all()
@@ -329,7 +346,7 @@ def test_regression_gain_is_positive_when_rmse_falls(tmp_path):
     esol = load_dataset("esol")
     train, valid, test = _take(esol.train, 80), _take(esol.valid, 30), _take(esol.test, 30)
     gains = evaluate_selection(train, {"lipo": _take(load_dataset("lipo").train, 40)},
-                               GINRegressor(**TINY), seeds=2, eval_set=valid, test_set=test,
+                               GINRegressor(**TINY_FIT), seeds=2, eval_set=valid, test_set=test,
                                verbose=False)
     assert (gains["metric"] == "rmse").all() and (gains["candidate"] == "lipo").all()
     np.testing.assert_allclose(gains["gain"], gains["score_alone"] - gains["score_with"])
@@ -337,11 +354,12 @@ def test_regression_gain_is_positive_when_rmse_falls(tmp_path):
 
 def test_resample_to_sets_every_training_size(bace, pool):
     train, valid, test = bace
-    gains = transfer_gains(train, pool, GINClassifier(**TINY), seeds=1, eval_set=valid,
+    gains = transfer_gains(train, pool, GINClassifier(**TINY_FIT), seeds=1, eval_set=valid,
                            test_set=test, resample_to=50, verbose=False)
     assert (gains["n_candidate"] == 50).all()
 
 
+@pytest.mark.slow
 def test_planted_helpful_and_uninformative_auxiliaries():
     """A copy of the target's training data with its labels helps, and beats permuted labels.
 
@@ -374,10 +392,11 @@ def test_planted_helpful_and_uninformative_auxiliaries():
     assert (by_seed["copy"] - by_seed["permuted"]).mean() > 0.02, by_seed
 
 
+@pytest.mark.probe("CONC-02", "CLI-20")
 def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypatch):
     train, valid, test = bace
     kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, n_jobs=1)
-    reference = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "ref",
+    reference = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "ref",
                                **kwargs)
     real_run_fit, calls = _jobs.run_fit, []
 
@@ -389,51 +408,53 @@ def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypa
 
     monkeypatch.setattr(_jobs, "run_fit", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run", **kwargs)
+        transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run", **kwargs)
     assert len(ResultCache(tmp_path / "run")) == 3
-    partial = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run",
+    partial = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run",
                              cached_only=True, **kwargs)
     assert len(partial) < len(reference)
 
     resumed = []
     monkeypatch.setattr(_jobs, "run_fit", lambda job: resumed.append(job.key) or
                         real_run_fit(job))
-    result = transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run",
+    result = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run",
                             **kwargs)
     assert len(resumed) == 3 and not set(resumed) & set(calls)   # only the missing fits ran
     pd.testing.assert_frame_equal(result.drop(columns=["seconds_alone", "seconds_with"]),
                                   reference.drop(columns=["seconds_alone", "seconds_with"]))
     resumed.clear()
-    transfer_gains(train, pool, GINClassifier(**TINY), cache=tmp_path / "run", **kwargs)
+    transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run", **kwargs)
     assert resumed == []   # a repeated study costs nothing
 
 
 def test_cache_key_follows_content_not_device(bace, pool, tmp_path):
     train, valid, test = bace
     kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
-    transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+    transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
     assert len(ResultCache(tmp_path)) == 3
-    transfer_gains(train, pool, GINClassifier(**{**TINY, "device": "auto"}, verbose=False),
+    transfer_gains(train, pool, GINClassifier(**{**TINY_FIT, "device": "auto"}, verbose=False),
                    **kwargs)
     assert len(ResultCache(tmp_path)) == 3
-    transfer_gains(train, pool, GINClassifier(**{**TINY, "hidden_dim": 4}), **kwargs)
+    transfer_gains(train, pool, GINClassifier(**{**TINY_FIT, "hidden_dim": 4}), **kwargs)
     assert len(ResultCache(tmp_path)) == 6
     entry = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert {"job", "result"} <= set(entry) and "molselect" in entry["job"]
 
 
+@pytest.mark.slow
+@pytest.mark.probe("DASK-01")
 def test_same_numbers_on_a_two_worker_dask_cluster(bace, pool):
     distributed = pytest.importorskip("distributed")
     import joblib
 
     train, valid, test = bace
     kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, torch_threads=1)
-    local = transfer_gains(train, pool, GINClassifier(**TINY), n_jobs=1, **kwargs)
+    local = transfer_gains(train, pool, GINClassifier(**TINY_FIT), n_jobs=1, **kwargs)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         with joblib.parallel_config(backend="dask"):
-            remote = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+            remote = transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
         workers = client.run(lambda: 1)
     assert len(workers) == 2
     columns = ["candidate", "seed", "score_alone", "score_with", "gain", "valid_alone",
@@ -463,11 +484,11 @@ def test_downstream_gin_normalises_each_member_with_target_only_running_stats(sm
 def test_an_unreadable_cache_entry_is_recomputed_with_a_warning(bace, pool, tmp_path):
     train, valid, test = bace
     kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
-    first = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+    first = transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
     entry = next(tmp_path.glob("*.json"))
     entry.write_text("{not json")
     with pytest.warns(RuntimeWarning, match="unreadable"):
-        again = transfer_gains(train, pool, GINClassifier(**TINY), **kwargs)
+        again = transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
     pd.testing.assert_frame_equal(first.drop(columns=["seconds_alone", "seconds_with"]),
                                   again.drop(columns=["seconds_alone", "seconds_with"]))
     assert json.loads(entry.read_text())["result"]["key"] == entry.stem
@@ -509,7 +530,7 @@ def test_a_pickled_job_carries_parameters_not_the_estimator(bace):
     from molselect.evaluation import FitJob, run_fit
 
     train, valid, test = bace
-    job = FitJob(GINClassifier(**TINY), [(train.name, train)], valid, test, seed=4)
+    job = FitJob(GINClassifier(**TINY_FIT), [(train.name, train)], valid, test, seed=4)
     shipped = pickle.loads(pickle.dumps(job))
     assert shipped.estimator is None and shipped.key == job.key
     assert shipped.make_estimator().get_params()["random_state"] == 4
@@ -538,7 +559,7 @@ def test_variance_components_recover_a_simulated_spread_and_noise():
     vc = variance_components(flat.assign(candidate=flat["candidate"] % 3))
     assert vc["reliability"] < 0.5
 
-# -- issue 22: a result cache that never ends a study and never serves a wrong entry -------
+# -- a result cache that never ends a study and never serves a wrong entry -------
 class _FakeJob:
     """A job with a description and its key; ``_fake_fit`` "fits" it instantly."""
 
@@ -559,6 +580,7 @@ def fake_fits(monkeypatch):
     return ran
 
 
+@pytest.mark.probe("CLI-13", "CONC-05", "CONC-06")
 def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fake_fits,
                                                                     monkeypatch):
     jobs = [_FakeJob(seed) for seed in range(3)]
@@ -580,6 +602,7 @@ def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fak
     assert cache.write_errors == 3
 
 
+@pytest.mark.probe("EVAL-10", "EVAL-11")
 def test_a_copied_or_damaged_cache_entry_is_detected_and_recomputed(tmp_path, fake_fits):
     jobs = [_FakeJob(seed) for seed in range(2)]
     cache = ResultCache(tmp_path)
@@ -618,3 +641,39 @@ def test_orphaned_cache_temporaries_are_cleaned(tmp_path, fake_fits):
     os.utime(orphan, (time.time() - 3600, time.time() - 3600))
     _jobs.run_jobs([_FakeJob(0)], cache=tmp_path, verbose=False)
     assert not orphan.exists() and fresh.exists()   # a running write's file is left alone
+
+
+@pytest.mark.probe("CONC-01")
+def test_two_studies_sharing_a_cache_at_once_both_finish(tmp_path, fake_fits):
+    """Nothing coordinates them (each may run every fit), but both end with every result
+    and the cache holds one sound entry per job, no temporary file."""
+    import threading
+
+    jobs = [_FakeJob(seed) for seed in range(9)]
+    results = [None, None]
+
+    def study(i):
+        results[i] = _jobs.run_jobs(jobs, cache=ResultCache(tmp_path), verbose=False)
+
+    threads = [threading.Thread(target=study, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    scores = [{key: r["test_score"] for key, r in run.items()} for run in results]
+    assert scores[0] == scores[1] and len(scores[0]) == 9
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{j.key}.json" for j in jobs)
+    fake_fits.clear()
+    _jobs.run_jobs(jobs, cache=ResultCache(tmp_path), verbose=False)
+    assert fake_fits == []
+
+
+@pytest.mark.probe("DASK-02")
+def test_the_dask_backend_without_a_client_says_to_create_one(fake_fits):
+    pytest.importorskip("distributed")
+    import joblib
+
+    with pytest.raises(ValueError, match="create a Dask Client"):
+        with joblib.parallel_config(backend="dask"):
+            _jobs.run_jobs([_FakeJob(0), _FakeJob(1)], n_jobs=2, verbose=False)
+    assert fake_fits == []

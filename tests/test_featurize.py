@@ -1,9 +1,15 @@
-"""Tests for molselect.featurize: OGB parity, batching, cache, MACCS, parallel path."""
+"""molselect.featurize: OGB parity, batching, the cache (files, damage, pruning), MACCS, the
+parallel path and its clean exit on SIGTERM, molecules too large to featurize."""
 
+import os
+import re
+import stat
+import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -16,7 +22,11 @@ from molselect.featurize import (
     load_or_build,
     maccs_fingerprints,
 )
+from molselect.datasets import from_frame, load_dataset
+from molselect.featurize import _cache
 from molselect.featurize._cache import cache_key
+
+from conftest import fake_cache_entry, refused_quickly
 
 # Charged, aromatic, chiral, E/Z, ion pair, single atom, radical, isotope/explicit H,
 # hypervalent, dummy atom, metal complex, empty.
@@ -269,3 +279,251 @@ def test_matches_ogb_on_real_datasets(data_home):
                                   ref["node_feat"].reshape(-1, 9)), (path.name, smi)
             assert np.array_equal(g.edge_index[:, e], ref["edge_index"]), (path.name, smi)
             assert np.array_equal(g.edge_attr[e], ref["edge_feat"]), (path.name, smi)
+
+
+# -- cache files: permissions, damage, inspection and pruning ------------------------------
+def test_cache_files_follow_the_umask(tmp_path, monkeypatch):
+    """Probe 91: cache files were 0600, so a shared cache was 'corrupted' for the others."""
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    previous = os.umask(0o022)
+    try:
+        _cache.load_or_build("probe", ["CCO"], lambda: {"a": np.arange(3)})
+    finally:
+        os.umask(previous)
+    (path,) = (tmp_path / "probe").glob("*.npz")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_crafted_cache_metadata_is_rebuilt_not_a_crash(tmp_path, monkeypatch):
+    """Probe 84: metadata holding a JSON list raised AttributeError."""
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    build = lambda: {"a": np.arange(3)}  # noqa: E731
+    _cache.load_or_build("probe", ["CCO"], build)
+    (path,) = (tmp_path / "probe").glob("*.npz")
+    np.savez(path, a=np.arange(3),
+             __molselect_meta__=np.frombuffer(b'["a list"]', dtype=np.uint8))
+    with pytest.warns(RuntimeWarning, match="corrupted"):
+        out = _cache.load_or_build("probe", ["CCO"], build)
+    np.testing.assert_array_equal(out["a"], np.arange(3))
+
+
+def test_unreadable_cache_file_is_not_called_corrupted(tmp_path, monkeypatch):
+    """Probe 91: 'is corrupted ([Errno 13] Permission denied)' was the wrong diagnosis."""
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    build = lambda: {"a": np.arange(3)}  # noqa: E731
+    _cache.load_or_build("probe", ["CCO"], build)
+
+    def denied(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_cache, "_read", denied)
+    with pytest.warns(RuntimeWarning, match="cannot be read") as record:
+        _cache.load_or_build("probe", ["CCO"], build)
+    assert not any("corrupted" in str(w.message) for w in record)
+
+
+def test_cache_file_without_a_required_array_is_rebuilt(tmp_path, monkeypatch):
+    """Probe 85: a cache file with a valid key and checksum but no edge_attr: KeyError."""
+    from molselect.featurize import featurize
+
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    smiles = ["CCO", "c1ccccc1"]
+    expected = featurize(smiles)
+    (path,) = (tmp_path / "ogb_graphs").glob("*.npz")
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files if k not in ("edge_attr", "__molselect_meta__")}
+    key = path.stem
+    _cache._write(path, key, arrays)
+    with pytest.warns(RuntimeWarning, match="missing array"):
+        again = featurize(smiles)
+    np.testing.assert_array_equal(again.edge_attr, expected.edge_attr)
+
+
+def test_cache_info_and_pruning_delete_the_least_recently_used_first(tmp_path):
+    old = fake_cache_entry(tmp_path, "ogb_graphs", "a", 100, 1_000)
+    mid = fake_cache_entry(tmp_path, "maccs", "b", 100, 2_000)
+    new = fake_cache_entry(tmp_path, "ogb_graphs", "c", 100, 3_000)
+    mine = tmp_path / "notes.txt"  # not molselect's: never counted nor deleted
+    mine.write_text("keep")
+    info = _cache.cache_info(tmp_path)
+    assert (info["files"], info["bytes"]) == (3, 300)
+    assert info["kinds"]["ogb_graphs"] == {"files": 2, "bytes": 200}
+    assert _cache.clear_cache(max_bytes=150, folder=tmp_path) == {"files": 2, "bytes": 200}
+    assert not old.exists() and not mid.exists() and new.exists()
+    assert _cache.clear_cache(folder=tmp_path) == {"files": 1, "bytes": 100}
+    assert _cache.cache_info(tmp_path)["files"] == 0 and mine.exists()
+    with pytest.raises(ValueError, match="max_bytes"):
+        _cache.clear_cache(max_bytes=-1, folder=tmp_path)
+
+
+# -- SIGTERM during parallel featurization -------------------------------------------------
+_FEATURIZE_MANY = r'''
+import sys
+import numpy as np
+from molselect.featurize import featurize
+smiles = np.array(["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "c1ccc2ccccc2c1",
+                   "CCN(CC)CC"] * 50000, dtype=object)
+print("start", flush=True)
+featurize(smiles, n_jobs=2, cache=False)
+print("finished", flush=True)
+'''
+
+
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.probe("CLI-21")
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_sigterm_during_parallel_featurization_leaves_no_workers(tmp_path):
+    """Probe 100: SIGTERM left 2 loky workers and 2 resource trackers behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _FEATURIZE_MANY], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MOLSELECT_CACHE": str(tmp_path)})
+    try:
+        assert proc.stdout.readline().strip() == "start"
+        deadline = time.monotonic() + 120
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
+            time.sleep(0.2)
+            workers = _descendants(proc.pid)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(1.0)
+        workers = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    assert not [p for p in workers if _alive(p)], "worker processes were left behind"
+
+
+# -- molecules too large to featurize in reasonable time -----------------------------------
+def test_huge_smiles_in_featurize_keys_overlap_and_split_is_invalid_not_a_hang():
+    """Probe 10: featurize and canonical_keys called directly on a huge SMILES hung."""
+    from molselect.datasets import (
+        MAX_SMILES_LENGTH, canonical_keys, find_overlap, scaffold_split, skeleton_keys)
+    from molselect.featurize import featurize, maccs_fingerprints
+
+    huge = "C" * 100_000
+    for call in (lambda: featurize(["CCO", huge], cache=False),
+                 lambda: maccs_fingerprints(["CCO", huge], cache=False),
+                 lambda: scaffold_split(["CCO", huge, "c1ccccc1"])):
+        message = refused_quickly(call)
+        assert re.search(r"\b1\W{1,3}'C{30}'\.\.\. \(100,000 characters\)", message)
+        assert f"MAX_SMILES_LENGTH = {MAX_SMILES_LENGTH:,}" in message
+    # As for an unparsable SMILES: no key, and never a match (not even with itself).
+    assert canonical_keys(["CCO", huge, "xx"]).tolist()[1:] == [None, None]
+    assert skeleton_keys([huge]).tolist() == [None]
+    assert find_overlap(["CCO", huge], [huge, "OCC"]).tolist() == [False, True]
+    # A molecule at the limit itself is accepted everywhere.
+    at_limit = "C" * MAX_SMILES_LENGTH
+    frame = pd.DataFrame({"smiles": ["CCO", at_limit], "y": [0.5, 1.0]})
+    assert len(from_frame(frame)) == 2
+    assert featurize([at_limit], cache=False).num_nodes.tolist() == [MAX_SMILES_LENGTH]
+    assert canonical_keys([at_limit])[0] is not None
+
+
+def test_largest_real_molecule_passes_with_a_wide_margin():
+    """Probe 10: the limit must not touch real data (sider's 1,340-character SMILES)."""
+    from molselect.datasets import MAX_SMILES_LENGTH, canonical_keys
+    from molselect.featurize import featurize
+
+    longest = max(load_dataset("sider").full.ids, key=len)
+    assert len(longest) == 1340
+    assert MAX_SMILES_LENGTH >= 3 * len(longest)
+    frame = pd.DataFrame({"smiles": [longest, "CCO"], "y": [0, 1]})
+    assert len(from_frame(frame)) == 2
+    assert featurize([longest], cache=False).num_nodes.tolist() == [476]
+    assert canonical_keys([longest])[0] is not None
+
+
+# -- the cache shared, unwritable or unset ---------------------------------------------------
+@pytest.mark.probe("CONC-04")
+def test_clearing_the_cache_while_featurizing_gives_the_right_arrays(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("MOLSELECT_CACHE", str(tmp_path))
+    smiles = list(load_dataset("esol").full.ids[:400])
+    expected = featurize(smiles, cache=False)
+    stop = threading.Event()
+
+    def clear_again_and_again():
+        while not stop.is_set():
+            _cache.clear_cache(folder=tmp_path)
+            time.sleep(0.002)
+
+    cleaner = threading.Thread(target=clear_again_and_again)
+    cleaner.start()
+    try:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            for _ in range(6):
+                graphs = featurize(smiles)
+                np.testing.assert_array_equal(graphs.x, expected.x)
+                np.testing.assert_array_equal(graphs.edge_index, expected.edge_index)
+    finally:
+        stop.set()
+        cleaner.join()
+    # Never a half-written file read: a write whose temporary file the clearing removed
+    # may say it could not write, nothing else.
+    messages = [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
+    assert all(m.startswith("could not write molselect cache file") for m in messages), messages
+
+
+@pytest.mark.probe("CONC-07")
+def test_a_cache_that_cannot_be_written_warns_and_the_features_are_right(tmp_path,
+                                                                          monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MOLSELECT_CACHE", str(blocker / "cache"))
+    smiles = ["CCO", "c1ccccc1", "CC(=O)[O-].[Na+]"]
+    with pytest.warns(RuntimeWarning, match="could not write molselect cache file"):
+        graphs = featurize(smiles)
+    expected = featurize(smiles, cache=False)
+    np.testing.assert_array_equal(graphs.x, expected.x)
+    np.testing.assert_array_equal(graphs.edge_attr, expected.edge_attr)
+
+
+@pytest.mark.probe("CONC-08")
+def test_an_empty_molselect_cache_means_the_default_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOLSELECT_CACHE", "")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert cache_dir() == tmp_path / "home" / ".cache" / "molselect" / "features"
+    featurize(["CCO"])
+    assert list(work.iterdir()) == []    # nothing written to the working folder
+    assert (cache_dir() / "ogb_graphs").is_dir()

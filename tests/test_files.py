@@ -1,4 +1,4 @@
-"""molselect._files: output files that never destroy anything (issue 22, part 2)."""
+"""molselect._files: output files that never destroy anything."""
 
 import gzip
 import os
@@ -18,6 +18,7 @@ def test_a_regular_file_is_replaced_atomically(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
 
 
+@pytest.mark.probe("CLI-09")
 def test_a_symlink_is_written_through_and_kept(tmp_path):
     real = tmp_path / "real.json"
     real.write_text("old")
@@ -33,6 +34,7 @@ def test_a_symlink_is_written_through_and_kept(tmp_path):
     assert dangling.is_symlink() and (tmp_path / "sub" / "made.json").read_text() == "x"
 
 
+@pytest.mark.probe("CLI-08", "CLI-09")
 def test_a_pipe_is_written_through_not_replaced(tmp_path):
     # A FIFO stands for the device nodes (/dev/null, /dev/stdout) that need root to make.
     fifo = tmp_path / "fifo"
@@ -68,6 +70,7 @@ def _device_copies(folder):
     return null, full
 
 
+@pytest.mark.probe("CLI-08")
 def test_a_device_is_written_through_and_its_write_error_raised(tmp_path):
     null, full = _device_copies(tmp_path)
     check_writable(null)
@@ -79,6 +82,7 @@ def test_a_device_is_written_through_and_its_write_error_raised(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fakefull", "fakenull"]
 
 
+@pytest.mark.probe("CLI-11")
 def test_an_input_file_is_never_overwritten(tmp_path):
     data = tmp_path / "esol.csv"
     data.write_text("smiles,y\nCCO,1\n")
@@ -92,6 +96,7 @@ def test_an_input_file_is_never_overwritten(tmp_path):
     atomic_write_text(tmp_path / "gains.csv", "gains", inputs=[data])
 
 
+@pytest.mark.probe("CLI-10")
 def test_a_gz_name_is_compressed(tmp_path):
     path = tmp_path / "gains.csv.gz"
     atomic_write_text(path, "a,b\n1,2\n")

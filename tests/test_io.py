@@ -1,12 +1,19 @@
-"""User data: from_csv / from_frame, bad inputs, DeepChem datasets."""
+"""User data (molselect.datasets' from_csv / from_frame / from_smiles): labels, SMILES, files,
+splits, bad inputs of every kind, DeepChem datasets."""
+
+import gzip
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from molselect.datasets import as_dataset, from_csv, from_frame, from_smiles
+from molselect.datasets import MoleculeDataset, as_dataset, from_csv, from_frame, from_smiles
+from molselect.models import GINClassifier
+
+from conftest import TEN_SMILES, TINY, bbbp_csv_text, refused_quickly
 
 
 @pytest.fixture
@@ -44,6 +51,7 @@ def test_from_csv_roundtrip_and_missing_labels(tmp_path, frame):
     np.testing.assert_array_equal(data.ids, frame["smiles"].to_numpy())
 
 
+@pytest.mark.probe("CSV-08", "CSV-09")
 @pytest.mark.parametrize("file, name", [("assay.v1.csv", "assay.v1"),
                                          ("assay.v2.csv.gz", "assay.v2"),
                                          ("batch.2024.tsv", "batch.2024"),
@@ -163,7 +171,7 @@ def test_deepchem_numpy_dataset_is_accepted(small_smiles):
     assert data.metric == "rmse"
 
 
-# -- issue 22: the user's own data -------------------------------------------------------
+# -- the user's own data: saved index, splits, separators, SDF, encodings, duplicates ---
 CHAINS = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
           "Br", "C(F)(F)F", "N", "O", "CC(C)C", "C#N", "S", "C=O"]
 
@@ -174,6 +182,7 @@ def _congeneric():
     return series + ["C1CCCCC1C", "c1ccncc1C", "C1CCOC1C", "c1ccc2ccccc2c1C", "C1CC1CC"]
 
 
+@pytest.mark.probe("CSV-07")
 def test_saved_row_index_is_dropped_with_a_warning(tmp_path, frame):
     path = tmp_path / "idx.csv"
     frame.sample(15, random_state=0).to_csv(path)     # index=True: pandas' default
@@ -200,6 +209,7 @@ def test_split_option_returns_checked_parts(frame):
         from_frame(frame, split="stratified")
 
 
+@pytest.mark.probe("SPLIT-01", "SPLIT-02", "CSV-04")
 def test_degenerate_scaffold_split_says_why_and_what_works(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "congeneric.csv"
@@ -216,6 +226,7 @@ def test_degenerate_scaffold_split_says_why_and_what_works(tmp_path):
         from_frame(pd.DataFrame({"smiles": acyclic, "y": np.arange(80.0)}), split="scaffold")
 
 
+@pytest.mark.probe("SPLIT-04")
 def test_single_class_part_is_refused_and_an_impossible_one_says_so(frame):
     labels = np.zeros(20)
     labels[[0, 1]] = 1
@@ -225,6 +236,7 @@ def test_single_class_part_is_refused_and_an_impossible_one_says_so(frame):
         from_frame(frame[["smiles", "active"]], split="random")
 
 
+@pytest.mark.probe("CSV-10")
 def test_tsv_and_sep(tmp_path):
     path = tmp_path / "esol.tsv"
     path.write_text("smiles\tlogS\nCCO\t1.5\nc1ccccc1\t2.0\n")
@@ -240,6 +252,7 @@ def test_tsv_and_sep(tmp_path):
         from_csv(semi)
 
 
+@pytest.mark.probe("CSV-11")
 def test_sdf_is_read_with_rdkit(tmp_path):
     from rdkit import Chem
 
@@ -258,6 +271,7 @@ def test_sdf_is_read_with_rdkit(tmp_path):
     assert list(data.ids) == ["CCO", "c1ccccc1", "CCN"] and data.y[:, 0].tolist() == [0, .5, 1]
 
 
+@pytest.mark.probe("CSV-12")
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".smi"])
 def test_other_formats_are_refused_by_name(tmp_path, suffix):
     path = tmp_path / f"data{suffix}"
@@ -266,6 +280,7 @@ def test_other_formats_are_refused_by_name(tmp_path, suffix):
         from_csv(path)
 
 
+@pytest.mark.probe("CSV-12", "CSV-13")
 def test_utf16_and_zip_get_the_right_advice(tmp_path):
     path = tmp_path / "utf16.csv"
     path.write_bytes("smiles,y\nCCO,1\n".encode("utf-16"))
@@ -278,6 +293,7 @@ def test_utf16_and_zip_get_the_right_advice(tmp_path):
         from_csv(zipped)
 
 
+@pytest.mark.probe("CSV-04")
 def test_conflicting_duplicates_are_reported(tmp_path):
     path = tmp_path / "dups.csv"
     path.write_text("smiles,p_np\nCCO,1\nOCC,0\nCCN,1\nCCN,1\nc1ccccc1,0\nCCC,1\n")
@@ -288,6 +304,7 @@ def test_conflicting_duplicates_are_reported(tmp_path):
     assert len(data) == 6
 
 
+@pytest.mark.probe("SPLIT-03", "SPLIT-04")
 @settings(max_examples=25, deadline=None)
 @given(labels=st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=20, max_size=20),
        split=st.sampled_from(["scaffold", "random", "cluster"]),
@@ -343,3 +360,280 @@ def test_from_smiles_errors(frame):
         from_smiles(frame["smiles"], None)
     with pytest.raises(TypeError, match="1-D sequence of SMILES strings"):
         from_smiles("CCO", [1])
+
+
+# -- labels that are not finite, not binary, or not numbers --------------------------------
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e300])
+def test_from_frame_refuses_non_finite_or_float32_overflowing_labels(bad):
+    """Probes 33-35: one inf or 1e300 label was accepted (and flipped 0/1 to regression)."""
+    frame = pd.DataFrame({"smiles": TEN_SMILES, "y": [0, 1] * 4 + [bad, 1]})
+    with pytest.raises(ValueError, match=r"column 'y'.*at row 8"):
+        from_frame(frame, name="t")
+
+
+def test_from_csv_names_file_column_and_row_of_an_overflowing_label(tmp_path):
+    """Probe 34: a CSV label 1e309 (inf once read) in a candidate poisoned every affinity."""
+    path = tmp_path / "esol_big.csv"
+    path.write_text("smiles,logS\n" + "".join(f"{s},{i}\n" for i, s in enumerate(TEN_SMILES[:5]))
+                    + "CCCC,1e309\n")
+    with pytest.raises(ValueError, match=r"esol_big.csv: column 'logS'.*at row 5"):
+        from_csv(path)
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 2] * 3 + [1], [0, 0.5] * 5])
+def test_forced_classification_on_non_binary_labels_is_refused(labels):
+    """Probe 32: from_frame accepted task_types='classification' on 0/1/2 or 0.5."""
+    frame = pd.DataFrame({"smiles": TEN_SMILES, "y": labels})
+    with pytest.raises(ValueError, match="'y' is classification but has labels other"):
+        from_frame(frame, task_types="classification")
+
+
+def test_integer_labels_inferred_as_regression_warn():
+    """Probe 31: 0/1/2 labels silently became a regression task."""
+    frame = pd.DataFrame({"smiles": TEN_SMILES, "y": [0, 1, 2] * 3 + [1]})
+    with pytest.warns(UserWarning, match="'y' has only the integer labels 0, 1, 2"):
+        data = from_frame(frame)
+    assert data.task_types == ["regression"]
+
+
+def test_empty_string_labels_are_missing_with_the_str_dtype():
+    """Probe 45: pandas 3's 'str' dtype made '' a 'non-numeric label'."""
+    frame = pd.DataFrame({"smiles": TEN_SMILES[:3], "y": pd.Series(["0", "1", ""], dtype="str")})
+    data = from_frame(frame)
+    assert np.isnan(data.y[2, 0]) and data.y[:2, 0].tolist() == [0.0, 1.0]
+
+
+def test_complex_and_datetime_labels_are_refused():
+    """Probe 46: complex and datetime labels were cast silently."""
+    with pytest.raises(ValueError, match="complex"):
+        from_frame(pd.DataFrame({"smiles": TEN_SMILES[:2], "y": [1 + 2j, 3]}))
+    with pytest.raises(ValueError, match="dates or times"):
+        from_frame(pd.DataFrame({"smiles": TEN_SMILES[:2],
+                                 "y": pd.to_datetime(["2020-01-01", "2021-01-01"])}))
+
+
+# -- damaged files -------------------------------------------------------------------------
+def test_truncated_gz_names_the_file(tmp_path):
+    """Probe 26: EOFError without the file name (and a traceback in the CLI)."""
+    path = tmp_path / "t.csv.gz"
+    data = gzip.compress(bbbp_csv_text(200).encode())
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"t\.csv\.gz: the compressed file is truncated"):
+        from_csv(path)
+
+
+def test_non_gzip_and_latin1_files_name_the_file(tmp_path):
+    """Probes 24-25: BadGzipFile / UnicodeDecodeError without the file name."""
+    fake = tmp_path / "fake.csv.gz"
+    fake.write_text("not gzip at all\n")
+    with pytest.raises(ValueError, match=r"fake\.csv\.gz: the file is not valid gzip"):
+        from_csv(fake)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("smiles,y\nCCO,1\nCC\xe9,0\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.csv: the file is not UTF-8.*encoding="):
+        from_csv(latin)
+
+
+# -- SMILES that are not molecules: named by row, never read as something else -------------
+def test_lone_surrogate_smiles_is_an_invalid_smiles_with_its_row():
+    """Probe 16: UnicodeEncodeError without a row, and on_invalid='drop' did not drop it."""
+    frame = pd.DataFrame({"smiles": ["CCO", "C\udcffC", "CCN"], "y": [0, 1, 0]})
+    with pytest.raises(ValueError, match="rows .*1 "):
+        from_frame(frame)
+    with pytest.warns(UserWarning, match="dropped 1"):
+        data = from_frame(frame, on_invalid="drop")
+    assert data.dropped_rows.tolist() == [1] and len(data) == 2
+
+
+def test_non_string_smiles_are_not_called_empty():
+    """Probe 7: integer or bytes SMILES were reported as 'empty SMILES'."""
+    frame = pd.DataFrame({"smiles": ["CCO", 42, b"CCN"], "y": [0, 1, 0]})
+    with pytest.raises(ValueError, match=r"2 value\(s\).*are not strings.*42 \(int\)"):
+        from_frame(frame)
+
+
+def test_non_ascii_and_empty_smiles_are_invalid_everywhere():
+    """Probes 15 and 43: '☃CC' was read as ethane, '' trained and predicted as 0 atoms."""
+    from molselect.featurize import featurize
+
+    frame = pd.DataFrame({"smiles": ["CCO", "☃CC", "\x00C", "CCN"], "y": [0, 1, 0, 1]})
+    with pytest.raises(ValueError, match=r"2 SMILES could not be parsed.*rows .*1 .*2 "):
+        from_frame(frame)
+    with pytest.raises(ValueError, match="invalid SMILES"):
+        featurize(["CCO", "☃CC"])
+    with pytest.raises(ValueError, match="target dataset 'd': 1 empty SMILES at positions 1"):
+        GINClassifier(epochs=1, **TINY).fit(
+            MoleculeDataset(["CCO", "", "CCN", "CCC"], [0, 1, 0, 1], name="d"))
+    est = GINClassifier(epochs=1, **TINY).fit(
+        MoleculeDataset(["CCO", "CCC", "CCN", "CCCC"], [0, 1, 0, 1], name="d"))
+    with pytest.raises(ValueError, match="empty SMILES"):
+        est.predict(["", "CCO"])
+
+
+def test_non_ascii_smiles_message_does_not_blame_rdkit_alone():
+    frame = pd.DataFrame({"smiles": ["CC", "\u2603CC"], "y": [0.0, 1.0]})
+    with pytest.raises(ValueError, match=r"not printable ASCII.*rows .*1 ") as info:
+        from_frame(frame, smiles_col="smiles", task_cols=["y"], name="d")
+    assert "could not be parsed by RDKit" not in str(info.value)
+
+
+def test_row_numbers_of_a_frame_with_its_own_index_say_they_are_positions():
+    """Probe 19: with index 100..103 the message said row 2 for the label 102."""
+    frame = pd.DataFrame({"smiles": ["CCO", "CCN", "xx", "CCC"], "y": [0, 1, 0, 1]},
+                         index=[100, 101, 102, 103])
+    with pytest.raises(ValueError, match="positions, not index labels.*rows.* 2 "):
+        from_frame(frame)
+
+
+def test_huge_smiles_is_refused_before_parsing_naming_row_size_and_limit(tmp_path):
+    """Probe 10: 'C' * 100000 ran for minutes (quadratic featurization and keys), no message."""
+    from molselect.datasets import MAX_SMILES_LENGTH
+
+    huge = "C" * 100_000
+    frame = pd.DataFrame({"smiles": ["CCO", "CCN", huge, "CCC"], "y": [0, 1, 0, 1]})
+    message = refused_quickly(lambda: from_frame(frame, name="big"))
+    assert message.startswith("dataset 'big': 1 SMILES too long")
+    assert "rows (0-based, header excluded) 2 (" in message
+    assert "(100,000 characters)" in message and len(message) < 1000  # not the whole SMILES
+    assert f"MAX_SMILES_LENGTH = {MAX_SMILES_LENGTH:,} characters" in message
+    assert "square or the cube of its size" in message  # why
+    assert "could not be parsed by RDKit" not in message  # it was never parsed
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    assert "big.csv: 1 SMILES too long" in refused_quickly(lambda: from_csv(path))
+
+
+def test_huge_smiles_is_dropped_with_a_warning_like_other_invalid_rows():
+    """Probe 10: with on_invalid='drop' the huge molecule is dropped and counted."""
+    frame = pd.DataFrame({"smiles": ["CCO", "C" * 100_000, "xx", "CCC"], "y": [0, 1, 0, 1]})
+    with pytest.warns(UserWarning, match=r"dropped 1 SMILES longer than MAX_SMILES_LENGTH "
+                                         r"= 5,000 characters \(rows 1\) and 1 SMILES that "
+                                         r"RDKit cannot parse \(rows 2\)"):
+        data = from_frame(frame, on_invalid="drop")
+    assert data.dropped_rows.tolist() == [1, 2] and list(data.ids) == ["CCO", "CCC"]
+
+
+# -- property-based: every failure of from_frame / from_csv is documented ------------------
+_TOKENS = st.sampled_from(["C", "c", "N", "O", "(", ")", "=", "1", "[", "]", "+", "Cl", "@",
+                           "\udcff", "☃", " ", "", "\x00"])
+
+
+_SMILES = st.one_of(
+    st.lists(_TOKENS, max_size=8).map("".join),
+    st.text(max_size=8),
+    st.sampled_from(TEN_SMILES),
+    st.none(), st.integers(), st.just(float("nan")),
+)
+
+
+_LABEL = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5),
+    st.sampled_from(["", " ", "0", "1", "a", "1e309", "nan", "-inf"]), st.none(),
+)
+
+
+def _documented(exc):
+    assert isinstance(exc, (ValueError, TypeError)), repr(exc)
+    message = str(exc)
+    assert "row" in message or "column" in message, message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_SMILES, _LABEL), min_size=1, max_size=8),
+       task_types=st.sampled_from([None, "classification", "regression"]),
+       on_invalid=st.sampled_from(["raise", "drop"]))
+def test_from_frame_fails_only_with_documented_errors(rows, task_types, on_invalid):
+    frame = pd.DataFrame({"smiles": [r[0] for r in rows],
+                          "y": pd.Series([r[1] for r in rows], dtype=object)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            data = from_frame(frame, task_types=task_types, on_invalid=on_invalid)
+        except Exception as exc:  # noqa: BLE001 - the property is about every exception
+            _documented(exc)
+            return
+    assert np.all(np.isnan(data.y) | (np.abs(data.y) < 3.5e38))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(body=st.lists(st.tuples(_SMILES, _LABEL), min_size=0, max_size=6),
+       compress=st.booleans(), damage=st.sampled_from([None, "truncate", "latin-1"]))
+def test_from_csv_fails_only_with_documented_errors(body, compress, damage, tmp_path):
+    text = "smiles,y\n" + "".join(f"{s},{y}\n" for s, y in body) + "CCO,1\nCCN,0\n"
+    path = tmp_path / ("f.csv.gz" if compress else "f.csv")
+    if damage == "latin-1":
+        data = (text + "CC\xe9,1\n").encode("latin-1", "replace")
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+    if compress:
+        data = gzip.compress(data)
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+    path.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from_csv(path, on_invalid="drop")
+        except Exception as exc:  # noqa: BLE001 - the property is about every exception
+            assert isinstance(exc, (ValueError, TypeError)), repr(exc)
+            assert "f.csv" in str(exc), str(exc)
+
+
+# -- CSV dialects a user's file comes in -----------------------------------------------------
+@pytest.mark.probe("CSV-01")
+def test_a_utf8_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffsmiles,y\nCCO,1\nCCN,0\n".encode("utf-8"))
+    data = from_csv(path)
+    assert data.tasks == ["y"] and list(data.ids) == ["CCO", "CCN"]
+
+
+@pytest.mark.probe("CSV-02")
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_crlf_and_cr_line_endings_leave_no_carriage_return(tmp_path, newline):
+    path = tmp_path / "lines.csv"
+    path.write_bytes(newline.join(["smiles,y", "CCO,1", "CCN,0", ""]).encode())
+    data = from_csv(path)
+    assert list(data.ids) == ["CCO", "CCN"] and data.y[:, 0].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.probe("CSV-03")
+def test_quoted_commas_in_a_text_column(tmp_path):
+    path = tmp_path / "named.csv"
+    path.write_text('smiles,name,p_np\nCCO,"cmpd, no. 0",1\nCCN,"cmpd, no. 1",0\n')
+    with pytest.raises(ValueError, match=r"column 'name' has a non-numeric label 'cmpd, no. 0' "
+                                         r"at row 0 \(2 such value"):
+        from_csv(path)
+    data = from_csv(path, task_cols="p_np")
+    assert data.tasks == ["p_np"] and list(data.ids) == ["CCO", "CCN"]
+
+
+@pytest.mark.probe("CSV-05")
+def test_censored_values_are_refused_and_padded_numbers_read(tmp_path):
+    path = tmp_path / "pic50.csv"
+    path.write_text("smiles,pIC50\nCCO,<5.0\nCCN,>9\nCCC,7.2\n")
+    with pytest.raises(ValueError, match=r"non-numeric label '<5.0' at row 0 \(2 such value"):
+        from_csv(path)
+    path.write_text("smiles,pIC50\nCCO,7.2 \nCCN, 6.1\nCCC,\t8.0\n")
+    assert from_csv(path).y[:, 0].tolist() == [7.2, 6.1, 8.0]
+
+
+@pytest.mark.probe("CSV-06")
+def test_decimal_commas_are_named_and_read_with_decimal(tmp_path):
+    path = tmp_path / "european.csv"
+    path.write_text("smiles;pIC50\nCCO;7,2\nCCN;6,1\n")
+    with pytest.raises(ValueError, match="non-numeric label '7,2' at row 0"):
+        from_csv(path, sep=";")
+    assert from_csv(path, sep=";", decimal=",").y[:, 0].tolist() == [7.2, 6.1]
+
+
+@pytest.mark.probe("CSV-14")
+def test_missing_label_spellings(tmp_path):
+    path = tmp_path / "missing.csv"
+    path.write_text("smiles,y\nCCO,NA\nCCN,n/a\nCCC,null\nCCCC,1.5\n")
+    y = from_csv(path).y[:, 0]
+    assert np.isnan(y[:3]).all() and y[3] == 1.5
+    path.write_text("smiles,y\nCCO,1\nCCN,-\nCCC,-\nCCCC,ND\n")
+    with pytest.raises(ValueError, match=r"non-numeric label '-' at row 1 \(3 such value"):
+        from_csv(path)

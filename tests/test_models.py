@@ -1,4 +1,5 @@
-"""The downstream estimators: fitting unions, outputs, GradNorm, pre-training, pickling, errors."""
+"""The downstream estimators: fitting unions, outputs, GradNorm, pre-training, pickling, errors,
+scikit-learn model selection, unusual chemistry (metals, isotopes, no bonds, 300 atoms)."""
 
 import pickle
 from types import SimpleNamespace
@@ -14,12 +15,14 @@ from molselect.metrics import evaluate
 from molselect.models import GINClassifier, GINRegressor, GraphormerClassifier, GraphormerRegressor
 from molselect.core.gradnorm import GradNormStep
 
-TINY = dict(hidden_dim=16, num_layers=2, epochs=1, batch_size=32, random_state=0, device="cpu")
-TINY_GRAPHORMER = dict(TINY, num_heads=2)
+from conftest import TEN_SMILES, TINY
+
+TINY_FIT = dict(TINY, epochs=1, random_state=0)
+TINY_GRAPHORMER = dict(TINY_FIT, num_heads=2)
 
 
 def tiny(cls, **kw):
-    params = TINY_GRAPHORMER if cls.__name__.startswith("Graphormer") else TINY
+    params = TINY_GRAPHORMER if cls.__name__.startswith("Graphormer") else TINY_FIT
     return cls(**{**params, **kw})
 
 
@@ -165,7 +168,7 @@ def test_pretrain_save_and_finetune(tmp_path, data):
         tiny(GINClassifier, pretrained=path).fit(data.bace)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tiny(GINClassifier, pretrained=tmp_path / "nope.pt").fit(data.bace)
-    GINClassifier.pretrain([data.bace, data.esol], tmp_path / "gin.pt", **TINY)
+    GINClassifier.pretrain([data.bace, data.esol], tmp_path / "gin.pt", **TINY_FIT)
     tiny(GINRegressor, pretrained=tmp_path / "gin.pt").fit(data.esol)
 
 
@@ -243,7 +246,7 @@ def test_clear_errors(data):
         est.predict(np.zeros(3))
 
 
-# -- feature_set (issue 12): the reference code's --feature simple ---------------------------
+# -- feature_set: the reference code's --feature simple ---------------------------
 
 @pytest.mark.parametrize("cls", [GINRegressor, GraphormerRegressor])
 def test_simple_feature_set_embeds_two_atom_and_two_bond_features(cls, data, tmp_path):
@@ -382,8 +385,9 @@ def test_validation_loss_is_cross_entropy_and_standardised_mse():
     assert got == pytest.approx((expected_clf + expected_reg) / 2)
 
 
-# -- scikit-learn habits (issue 22): SMILES and labels, model selection, labels beside data ----
+# -- scikit-learn habits: SMILES and labels, model selection, labels beside data ----
 
+@pytest.mark.probe("SK-03")
 @pytest.mark.parametrize("cls,target_name", CASES, ids=[c.__name__ for c, _ in CASES])
 def test_fit_and_score_smiles_and_labels_as_the_dataset_would(cls, target_name, data):
     target, test = getattr(data, target_name), getattr(data, f"{target_name}_test")
@@ -401,20 +405,20 @@ def test_fit_and_score_smiles_and_labels_as_the_dataset_would(cls, target_name, 
                                       on_data.predict_proba(test))
 
 
+@pytest.mark.probe("SK-02")
 def test_model_selection_on_smiles_and_labels(data):
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, cross_val_score
 
     X, y = list(data.bace.ids), data.bace.y.ravel()
-    small = dict(hidden_dim=8, num_layers=1)
-    scores = cross_val_score(tiny(GINClassifier, **small), X, y, cv=2)
+    scores = cross_val_score(tiny(GINClassifier), X, y, cv=2)
     assert scores.shape == (2,) and np.isfinite(scores).all()
     # A scorer of scikit-learn's (predict_proba and classes_) gives score()'s ROC-AUC.
     np.testing.assert_allclose(
-        cross_val_score(tiny(GINClassifier, **small), X, y, cv=2, scoring="roc_auc"), scores)
-    assert np.isfinite(cross_val_score(tiny(GINRegressor, **small), list(data.esol.ids),
+        cross_val_score(tiny(GINClassifier), X, y, cv=2, scoring="roc_auc"), scores)
+    assert np.isfinite(cross_val_score(tiny(GINRegressor), list(data.esol.ids),
                                        data.esol.y.ravel(), cv=3)).all()
-    search = GridSearchCV(tiny(GraphormerClassifier, **small), {"epochs": [1, 2]}, cv=2)
+    search = GridSearchCV(tiny(GraphormerClassifier), {"epochs": [1, 2]}, cv=2)
     search.fit(X, y)
     assert search.best_params_["epochs"] in (1, 2)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -453,6 +457,7 @@ def test_smiles_input_errors_name_the_row(data):
         est.score(X)
 
 
+@pytest.mark.probe("SK-08")
 def test_score_refuses_data_of_other_tasks(data):
     est = tiny(GINClassifier).fit(data.bace)
     bbbp = load_dataset("bbbp").test.subset(np.arange(40))   # one classification task too
@@ -466,6 +471,7 @@ def test_score_refuses_data_of_other_tasks(data):
         est.score(list(data.bace_test.ids), np.c_[data.bace_test.y, data.bace_test.y])
 
 
+@pytest.mark.probe("SK-07")
 def test_labels_beside_a_dataset_are_checked_not_ignored(data):
     target, test = data.bace, data.bace_test
     other = 1.0 - target.y.ravel()
@@ -481,3 +487,80 @@ def test_labels_beside_a_dataset_are_checked_not_ignored(data):
     assert alone.score(test, test.y) == alone.score(test)
     with pytest.raises(ValueError, match="carries its own labels"):
         alone.score(test, 1.0 - test.y)
+
+
+# -- input checks: eval_set, labels, SMILES ------------------------------------------------
+def test_unlabelled_eval_set_message_names_the_real_cause(bbbp_tiny):
+    """Probe 137: 'tasks ['p_np'] (1) do not match ... ['p_np'] (1)' contradicted itself."""
+    target, valid, _, _ = bbbp_tiny
+    empty = MoleculeDataset(valid.ids, np.full(len(valid), np.nan), tasks=["p_np"])
+    with pytest.raises(ValueError, match="task types.*no labels at all"):
+        GINClassifier(epochs=1, **TINY).fit(target, eval_set=empty)
+
+
+def test_gin_classifier_refuses_a_single_class_target():
+    """Probe 30: a single-class target trained silently in GINClassifier."""
+    data = MoleculeDataset(TEN_SMILES, np.zeros(10), task_types="classification", name="t")
+    with pytest.raises(ValueError, match="only one class"):
+        GINClassifier(epochs=1, **TINY).fit(data)
+
+
+def test_eval_set_that_cannot_score_is_warned_about(bbbp_tiny):
+    """Probe 136: an all-NaN eval_set was ignored silently (best epoch = the last)."""
+    target, valid, _, _ = bbbp_tiny
+    blank = MoleculeDataset(valid.ids, np.full(len(valid), np.nan),
+                            task_types="classification", tasks=["p_np"])
+    with pytest.warns(UserWarning, match="could not choose the best epoch"):
+        GINClassifier(epochs=1, random_state=0, **TINY).fit(target, eval_set=blank)
+
+
+def test_scoring_a_classifier_on_regression_labels_says_so(bbbp_tiny):
+    """Probe 131: sklearn's 'continuous format is not supported' from its internals."""
+    target, _, _, esol_valid = bbbp_tiny
+    est = GINClassifier(epochs=1, random_state=0, **TINY).fit(target)
+    renamed = MoleculeDataset(esol_valid.ids, esol_valid.y, tasks=target.tasks,
+                              task_types="regression")
+    with pytest.raises(ValueError, match=r"score: X.s task types \[.regression.\] do not match"):
+        est.score(renamed)
+
+
+def test_predicting_an_empty_smiles_names_the_molecules_not_a_dataset_none():
+    data = load_dataset("bbbp").train.subset(np.arange(40))
+    model = GINClassifier(epochs=1, random_state=0, **TINY).fit(data)
+    with pytest.raises(ValueError, match="the molecules given: 1 empty SMILES at positions 0"):
+        model.predict(["", "CC"])
+
+
+# -- unusual chemistry: metals, isotopes, molecules without bonds, large molecules ---------
+CHEMISTRY = {
+    "metals": ["N.N.Cl[Pt]Cl", "[Fe+2].c1cc[cH-]c1.c1cc[cH-]c1", "C[Hg]Cl", "[Li]CCCC",
+               "[K+].[O-][Mn](=O)(=O)=O", "Cl[Gd](Cl)Cl", "CC(=O)[O-].CC(=O)[O-].[Zn+2]",
+               "[U]", "[Cu+2].[O-]S(=O)(=O)[O-]", "N[Pt](N)(Cl)Cl"],
+    "isotopes and charges": ["[2H]OC([2H])([2H])[2H]", "[13CH4]", "[18F]c1ccccc1",
+                             "C[N+](C)(C)C", "CC(=O)[O-]", "[H][H]", "[H+]", "[He]", "[Xe]",
+                             "[NH4+]"],
+    "no bonds": ["[Na+].[Cl-]", "C", "[Ar]", "O", "[K+].[Br-]", "N", "[Ne]",
+                 "[Ca+2].[Cl-].[Cl-]", "S", "[Mg+2]"],
+}
+
+
+@pytest.mark.probe("CHEM-01", "CHEM-02", "CHEM-03")
+@pytest.mark.parametrize("kind", list(CHEMISTRY))
+@pytest.mark.parametrize("cls", [GINRegressor, GraphormerRegressor],
+                         ids=["GINRegressor", "GraphormerRegressor"])
+def test_unusual_chemistry_fits_and_predicts(cls, kind):
+    smiles = CHEMISTRY[kind]
+    data = MoleculeDataset(smiles, np.arange(len(smiles), dtype=float), name="unusual")
+    predictions = np.asarray(tiny(cls).fit(data).predict(smiles))
+    assert len(predictions) == len(smiles) and np.isfinite(predictions).all()
+
+
+@pytest.mark.probe("CHEM-04")
+def test_a_300_atom_molecule_fits_and_graphormer_keeps_max_nodes_of_it():
+    smiles = ["CC(C)" * 100, "CCO", "CCN", "c1ccccc1"]
+    data = MoleculeDataset(smiles, [1.0, 2.0, 3.0, 4.0], name="large")
+    assert np.isfinite(tiny(GINRegressor).fit(data).predict(smiles)).all()
+    for max_nodes in (128, 512):    # the first 128 atoms (documented), then all 300
+        model = tiny(GraphormerRegressor, max_nodes=max_nodes).fit(data)
+        assert np.isfinite(model.predict(smiles)).all()
+

@@ -1,5 +1,8 @@
-"""MolGroupSelector: end to end on small real data, filtering, leakage guard, API, bad input."""
+"""MolGroupSelector: end to end on small real data, filtering, leakage guard, API, bad input,
+checkpoints (a killed selection resumes)."""
 
+import json
+import os
 import pickle
 import warnings
 
@@ -17,7 +20,9 @@ from molselect.core.prepare import build_table
 from molselect.datasets import MoleculeDataset, load_dataset
 from molselect.featurize import maccs_fingerprints
 
-TINY = dict(hidden_dim=8, num_layers=2, epochs=2, n_rounds=2, batch_size=32, random_state=0)
+from conftest import TINY
+
+TINY_FIT = dict(TINY, epochs=2, n_rounds=2, random_state=0)
 
 
 def _sample(data, n, seed=0):
@@ -35,7 +40,7 @@ def small():
 
 def test_fit_selects_ranks_and_records_history(small):
     target, _, pool = small
-    sel = MolGroupSelector(**TINY).fit(target, pool)
+    sel = MolGroupSelector(**TINY_FIT).fit(target, pool)
     assert set(sel.selected_) <= set(pool)
     assert len(sel.selected_) <= sel.top_k
     assert list(sel.feature_names_in_) == list(pool)
@@ -67,8 +72,8 @@ def test_fit_selects_ranks_and_records_history(small):
 
 def test_same_seed_same_selection(small):
     target, _, pool = small
-    a = MolGroupSelector(**TINY).fit(target, pool)
-    b = MolGroupSelector(**TINY).fit(target, pool)
+    a = MolGroupSelector(**TINY_FIT).fit(target, pool)
+    b = MolGroupSelector(**TINY_FIT).fit(target, pool)
     pd.testing.assert_series_equal(a.affinity_, b.affinity_)
     assert a.selected_ == b.selected_
 
@@ -76,7 +81,7 @@ def test_same_seed_same_selection(small):
 @pytest.mark.parametrize("meta_gradient", ["linearized", "exact"])
 def test_both_meta_gradients_select_from_finite_affinities(small, meta_gradient):
     target, _, pool = small
-    sel = MolGroupSelector(**TINY, meta_gradient=meta_gradient)
+    sel = MolGroupSelector(**TINY_FIT, meta_gradient=meta_gradient)
     sel.fit(target, pool)
     assert np.isfinite(sel.affinity_).all() and sel.affinity_.between(0, 1).all()
     assert sel.history_["affinity"].notna().all()
@@ -90,7 +95,7 @@ def test_list_of_auxiliaries_and_deepchem_input(small):
     ds = dc.data.NumpyDataset(X=np.zeros((len(target), 1)), y=target.y, w=np.ones_like(target.y),
                               ids=target.ids)
     aux = [pool["esol"], pool["clintox"]]
-    sel = MolGroupSelector(**{**TINY, "n_rounds": 1, "epochs": 2}).fit(ds, aux)
+    sel = MolGroupSelector(**{**TINY_FIT, "n_rounds": 1, "epochs": 2}).fit(ds, aux)
     assert list(sel.feature_names_in_) == ["esol", "clintox"]
 
 
@@ -105,7 +110,7 @@ def test_fit_transform_returns_union_with_leakage_guard(small):
         planted[name] = MoleculeDataset(
             np.concatenate([data.ids, extra.ids]), np.vstack([data.y, y]), tasks=data.tasks,
             task_types=data.task_types, metric=data.metric, name=name)
-    sel = MolGroupSelector(**{**TINY, "threshold": 0.0})
+    sel = MolGroupSelector(**{**TINY_FIT, "threshold": 0.0})
     with pytest.warns(UserWarning, match="leakage guard removed"):
         union = sel.fit_transform(target, planted, eval_set=valid)
     assert list(union)[0] == target.name
@@ -120,7 +125,7 @@ def test_fit_transform_returns_union_with_leakage_guard(small):
 
 def test_guard_off_keeps_everything(small):
     target, valid, pool = small
-    sel = MolGroupSelector(**{**TINY, "threshold": 0.0, "leakage_guard": False})
+    sel = MolGroupSelector(**{**TINY_FIT, "threshold": 0.0, "leakage_guard": False})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         union = sel.fit_transform(target, pool, eval_set=valid)
@@ -129,20 +134,21 @@ def test_guard_off_keeps_everything(small):
 
 def test_pipeline_with_step_params_and_metadata_routing(small):
     target, _, pool = small
-    pipe = Pipeline([("molgroupselector", MolGroupSelector(**{**TINY, "n_rounds": 1}))])
+    pipe = Pipeline([("molgroupselector", MolGroupSelector(**{**TINY_FIT, "n_rounds": 1}))])
     pipe.fit(target, molgroupselector__auxiliaries=pool)
     # The step parameter reached fit: every candidate was scored, in the order given.
     assert list(pipe[-1].affinity_.index) == list(pool)
     assert set(pipe[-1].selected_) <= set(pool)
     with sklearn.config_context(enable_metadata_routing=True):
-        pipe = Pipeline([("sel", MolGroupSelector(**{**TINY, "n_rounds": 1}))])
+        pipe = Pipeline([("sel", MolGroupSelector(**{**TINY_FIT, "n_rounds": 1}))])
         pipe.fit(target, auxiliaries=pool)
         assert set(pipe[-1].selected_) <= set(pool)
 
 
+@pytest.mark.probe("SK-01")
 def test_pickle_roundtrip(small):
     target, _, pool = small
-    sel = MolGroupSelector(**{**TINY, "n_rounds": 1}).fit(target, pool)
+    sel = MolGroupSelector(**{**TINY_FIT, "n_rounds": 1}).fit(target, pool)
     clone = pickle.loads(pickle.dumps(sel))
     assert clone.selected_ == sel.selected_
     pd.testing.assert_frame_equal(clone.history_, sel.history_)
@@ -153,7 +159,7 @@ def test_a_round_that_drops_everyone_selects_nothing(small):
     # Gate values are sigmoids below 1, so threshold 1.0 (the largest valid one) drops all.
     with pytest.warns(UserWarning, match=r"threshold=1 excludes every candidate \(the best "
                                          r"affinity in round 1 is 0\.\d+, of '\w+'\)"):
-        sel = MolGroupSelector(**{**TINY, "threshold": 1.0}).fit(target, pool)
+        sel = MolGroupSelector(**{**TINY_FIT, "threshold": 1.0}).fit(target, pool)
     assert sel.selected_ == []
     assert (sel.round_dropped_ == 1).all()
     assert set(sel.history_["round"]) == {1}
@@ -178,22 +184,22 @@ def test_bad_input_fails_before_training(small, make_args, error, match):
     target, _, pool = small
     args = make_args(target, pool)
     with pytest.raises(error, match=match):
-        MolGroupSelector(**TINY).fit(*args)
+        MolGroupSelector(**TINY_FIT).fit(*args)
 
 
 # One parameter's bad values: tests/test_api.py generates them from the declarations.
 # Here the checks across parameters.
 @pytest.mark.parametrize("params, match", [
     ({"warmup_epochs": 2, "epochs": 2}, "warmup_epochs"),
-    ({"gate_epochs": 2}, "gate_epochs"),  # TINY trains the gate in 1 epoch only
+    ({"gate_epochs": 2}, "gate_epochs"),  # TINY_FIT trains the gate in 1 epoch only
 ])
 def test_bad_parameters(small, params, match):
     target, _, pool = small
     with pytest.raises(ValueError, match=match):
-        MolGroupSelector(**{**TINY, **params}).fit(target, pool)
+        MolGroupSelector(**{**TINY_FIT, **params}).fit(target, pool)
 
 
-# -- the reference code's behaviour, selectable (issue 12) ----------------------------------
+# -- the reference code's behaviour, selectable ----------------------------------
 
 @pytest.fixture(scope="module")
 def freesolv_fingerprints():
@@ -259,7 +265,7 @@ def test_reference_direction_reports_one_minus_the_papers_gate(small):
     target, _, pool = small
     # The first epoch is the warm-up: the gate is not trained yet, so both runs see the
     # same gate parameters, batches and structure cosines.
-    one = dict(TINY, n_rounds=1)
+    one = dict(TINY_FIT, n_rounds=1)
     paper = MolGroupSelector(**one).fit(target, pool).history_
     reference = MolGroupSelector(**one, gate_direction="reference").fit(target, pool).history_
     first = lambda h: h[h["epoch"] == 1].set_index("candidate")  # noqa: E731
@@ -272,7 +278,7 @@ def test_reference_direction_reports_one_minus_the_papers_gate(small):
 
 def test_reference_preset_drops_every_candidate_in_round_one_at_tiny_size(small):
     target, _, pool = small
-    params = {**get_preset("reference"), **TINY}
+    params = {**get_preset("reference"), **TINY_FIT}
     sel = MolGroupSelector(**params).fit(target, pool)
     assert sel.gate_direction == "reference" and sel.feature_set == "simple"
     # Two tiny epochs barely move the gate from its start below 0.6: nothing survives.
@@ -305,7 +311,7 @@ def test_raw_labels_reach_the_loss(monkeypatch):
         return out
 
     monkeypatch.setattr(module, "build_table", spy)
-    one = dict(TINY, n_rounds=1)
+    one = dict(TINY_FIT, n_rounds=1)
     raw = MolGroupSelector(**one, standardize_labels=False).fit(freesolv, pool)
     np.testing.assert_allclose(tables[-1].labels[0].numpy(), freesolv.y, rtol=1e-6)
     np.testing.assert_allclose(tables[-1].labels[1].numpy(), pool["esol"].y, rtol=1e-6)
@@ -317,9 +323,9 @@ def test_raw_labels_reach_the_loss(monkeypatch):
     assert first(raw) > 8 and first(scaled) < 3, (first(raw), first(scaled))
 
 
-# -- repeats, gate averaging and the relative filter (issue 12, stability) ------------------
+# -- repeats, gate averaging and the relative filter (stability) ------------------
 
-ONE_ROUND = dict(TINY, n_rounds=1, top_k=None, threshold=0.0)
+ONE_ROUND = dict(TINY_FIT, n_rounds=1, top_k=None, threshold=0.0)
 
 
 def test_repeats_average_runs_whose_first_is_the_single_run(small):
@@ -336,7 +342,7 @@ def test_repeats_average_runs_whose_first_is_the_single_run(small):
     np.testing.assert_allclose(three.affinity_std_, runs.std(axis=1, ddof=1))
     assert (three.affinity_interval_["low"] < three.affinity_).all()
     assert (three.affinity_interval_["high"] > three.affinity_).all()
-    last = three.history_[three.history_["epoch"] == TINY["epochs"]].set_index("candidate")
+    last = three.history_[three.history_["epoch"] == TINY_FIT["epochs"]].set_index("candidate")
     np.testing.assert_allclose(last["affinity"].reindex(list(pool)), three.affinity_)
     np.testing.assert_allclose(last["affinity_std"].reindex(list(pool)), three.affinity_std_)
 
@@ -401,7 +407,7 @@ def test_relative_filter_rule(scores, final, top_k, survivors):
 def test_relative_rule_ignores_the_threshold_scale(small):
     target, _, pool = small
     # threshold=1.0 drops everyone under the paper's rule; the relative rule keeps a selection.
-    sel = MolGroupSelector(**{**TINY, "threshold": 1.0, "top_k": 2},
+    sel = MolGroupSelector(**{**TINY_FIT, "threshold": 1.0, "top_k": 2},
                            filter_rule="relative").fit(target, pool)
     assert len(sel.selected_) == 2
     assert sel.selected_ == [n for n in sel.ranking_ if n in sel.selected_]
@@ -424,7 +430,7 @@ def test_paper_size_on_a_cpu_is_announced_before_it_trains(small, monkeypatch):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*paper's size")
         with pytest.raises(RuntimeError, match="stopped before training"):
-            MolGroupSelector(**TINY, device="cpu").fit(target, pool)
+            MolGroupSelector(**TINY_FIT).fit(target, pool)
 
 
 def test_a_checkpoint_of_an_earlier_format_is_refused(tmp_path):
@@ -441,3 +447,83 @@ def test_a_checkpoint_of_an_earlier_format_is_refused(tmp_path):
     path.write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueError, match="is not a MolGroupSelector checkpoint"):
         _read_checkpoint(path, "f")
+
+
+# -- checkpoints: a killed selection resumes -----------------------------------------------
+_RESUMABLE = r'''
+import json, os, signal, sys
+import numpy as np
+from molselect.datasets import load_dataset
+from molselect.selectors import MolGroupSelector
+from molselect.selectors import _molgroup_training as training
+
+checkpoint, kill_at = (sys.argv[1] or None), int(sys.argv[2])
+calls = []
+original = training.train
+
+def train(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == kill_at:  # killed at the start of this round, as by `kill -9`
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(*args, **kwargs)
+
+training.train = train
+target = load_dataset("bbbp").train.subset(np.arange(0, 400, 10), name="bbbp")
+pool = {n: load_dataset(n).train.subset(np.arange(30), name=n)
+        for n in ("bace", "esol", "clintox")}
+sel = MolGroupSelector(n_rounds=3, epochs=2, top_k=1, threshold=0.0, hidden_dim=16,
+                       num_layers=2, batch_size=16, device="cpu", random_state=0,
+                       checkpoint=checkpoint).fit(target, pool)
+print(json.dumps({"selected": sel.selected_, "affinity": sel.affinity_.tolist(),
+                  "history": sel.history_.to_numpy().tolist(), "rounds_run": len(calls),
+                  "dropped": sel.round_dropped_.fillna(-1).tolist()}))
+'''
+
+
+def _run_selection(checkpoint, kill_at):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", _RESUMABLE, str(checkpoint or ""),
+                           str(kill_at)], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+@pytest.mark.slow
+def test_killed_selection_resumes_from_its_checkpoint_with_the_same_result(tmp_path):
+    """Probe 98: an interrupt in round R threw away rounds 1..R-1."""
+    reference = _run_selection(None, 0)
+    assert reference.returncode == 0, reference.stderr
+    expected = json.loads(reference.stdout)
+    assert expected["rounds_run"] == 3
+
+    checkpoint = tmp_path / "molgroup.ckpt.json"
+    killed = _run_selection(checkpoint, 2)  # killed when round 2 starts
+    assert killed.returncode == -9
+    assert json.loads(checkpoint.read_text())["rounds_done"] == 1
+
+    resumed = _run_selection(checkpoint, 0)
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result.pop("rounds_run") == 2  # rounds 2 and 3 only
+    expected.pop("rounds_run")
+    assert result == expected
+
+    again = json.loads(_run_selection(checkpoint, 0).stdout)  # finished: nothing to train
+    assert again.pop("rounds_run") == 0 and again == expected
+
+
+def test_checkpoint_of_other_parameters_or_data_is_refused(bbbp_tiny, tmp_path):
+    """Probe 98: a checkpoint must never be resumed by another selection."""
+    target, _, pool, _ = bbbp_tiny
+    path = tmp_path / "c.json"
+    params = dict(n_rounds=1, epochs=2, top_k=1, random_state=0, checkpoint=path, **TINY)
+    MolGroupSelector(**params).fit(target, pool)
+    with pytest.raises(ValueError, match="written for other data or parameters"):
+        MolGroupSelector(**{**params, "threshold": 0.5}).fit(target, pool)
+    with pytest.raises(ValueError, match="written for other data or parameters"):
+        MolGroupSelector(**params).fit(target.subset(np.arange(30)), pool)
+    path.write_text("{broken")
+    with pytest.raises(ValueError, match="cannot be read.*delete it"):
+        MolGroupSelector(**params).fit(target, pool)

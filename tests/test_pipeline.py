@@ -1,5 +1,7 @@
 """Selector + estimator as one scikit-learn pipeline, end to end on small data."""
 
+import pickle
+
 import numpy as np
 import pytest
 import sklearn
@@ -7,6 +9,8 @@ from sklearn.pipeline import make_pipeline
 
 from molselect import GINClassifier, MolGroupSelector
 from molselect.datasets import load_dataset
+
+from conftest import TINY
 
 
 def spaced(d, n):
@@ -22,10 +26,9 @@ def data():
 
 
 def make():
-    selector = MolGroupSelector(n_rounds=1, epochs=2, warmup_epochs=1, top_k=1, hidden_dim=16,
-                                num_layers=2, batch_size=32, random_state=0, device="cpu")
-    model = GINClassifier(hidden_dim=16, num_layers=2, epochs=2, batch_size=32,
-                          random_state=0, device="cpu")
+    selector = MolGroupSelector(n_rounds=1, epochs=2, warmup_epochs=1, top_k=1, random_state=0,
+                                **TINY)
+    model = GINClassifier(epochs=2, random_state=0, **TINY)
     return make_pipeline(selector, model)
 
 
@@ -40,14 +43,18 @@ def check_fitted(pipe, test):
     return proba
 
 
+@pytest.mark.probe("SK-04", "SK-06")
 def test_pipeline_with_step_parameters(data):
     target, valid, test, pool = data
     pipe = make().fit(target, molgroupselector__auxiliaries=pool,
                       ginclassifier__eval_set=valid)
-    check_fitted(pipe, test)
+    proba = check_fitted(pipe, test)
+    again = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(again.predict_proba(test), proba)
     assert pipe.steps[-1][1].best_score_ is not None
 
 
+@pytest.mark.probe("SK-05")
 def test_pipeline_with_metadata_routing(data):
     target, valid, test, pool = data
     with sklearn.config_context(enable_metadata_routing=True):
@@ -60,6 +67,7 @@ def test_pipeline_with_metadata_routing(data):
         assert routed.steps[0][1].n_leaked_ is not None
 
 
+@pytest.mark.probe("SK-02")
 def test_grid_search_over_the_pipeline_on_smiles_and_labels(data):
     """scikit-learn's model selection splits SMILES X and labels y; the union is the selector's."""
     from sklearn.model_selection import GridSearchCV

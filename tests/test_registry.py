@@ -12,15 +12,7 @@ from molselect.base import TOP_K, BaseAuxiliarySelector, SelectionResult
 from molselect.cli import build_parser, main
 from molselect.registry import ESTIMATORS, SELECTORS
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from conftest import TINY
 
 
 def _choices(command, option):
@@ -34,11 +26,14 @@ def test_the_command_line_offers_every_registered_selector_and_model():
     assert list(_choices("transfer", "--model")) == list(ESTIMATORS)
 
 
-@pytest.mark.parametrize("method", list(SELECTORS))
+# subset-effects trains a GIN for each of its designed runs: about a minute.
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.slow)
+                                    if m == "subset-effects" else m for m in SELECTORS])
 def test_every_registered_selector_runs_from_the_command_line(method, capsys, tmp_path):
     accepted = SELECTORS[method].build().get_params()
-    tiny = {"--epochs": ("epochs", "1"), "--hidden-dim": ("hidden_dim", "8"),
-            "--num-layers": ("num_layers", "1"), "--rounds": ("n_rounds", "1")}
+    tiny = {"--epochs": ("epochs", "1"), "--hidden-dim": ("hidden_dim", str(TINY["hidden_dim"])),
+            "--num-layers": ("num_layers", str(TINY["num_layers"])),
+            "--rounds": ("n_rounds", "1"), "--device": ("device", TINY["device"])}
     sizes = [x for flag, (param, value) in tiny.items() if param in accepted
              for x in (flag, value)]
     out = tmp_path / "sel.json"

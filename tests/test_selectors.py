@@ -4,12 +4,15 @@ MolGroup is in the shared table ``SELECTORS`` (bad parameters are generated
 from the declarations in ``test_api.py``); its own behaviour is tested in
 ``test_molgroup.py``.
 
-Models are tiny (hidden 16, 2 layers, 1-3 epochs) and datasets a few hundred
+Models are tiny (``TINY`` of conftest.py, 1-3 epochs) and datasets a few hundred
 molecules, so the whole file runs in about a minute on two CPU cores.
 """
 
+import io
+import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,24 +37,26 @@ from molselect.selectors import (
     survival_ranking,
 )
 
-TINY = dict(hidden_dim=16, num_layers=2, batch_size=32, random_state=0, device="cpu")
+from conftest import TEN_SMILES, TINY
+
+SEEDED = dict(TINY, random_state=0)
 
 SELECTORS = {
-    "molgroup": lambda: MolGroupSelector(epochs=2, n_rounds=1, **TINY),
+    "molgroup": lambda: MolGroupSelector(epochs=2, n_rounds=1, **SEEDED),
     "all": lambda: AllAuxiliariesSelector(),
     "fingerprint": lambda: FingerprintSimilaritySelector(top_k=2),
     "random": lambda: RandomSelector(top_k=2, random_state=0),
     "task-type": lambda: TaskTypeSelector(top_k=2, random_state=0),
     "subset-effects": lambda: SubsetEffectsSelector(
-        GINClassifier(hidden_dim=8, num_layers=1, epochs=1, batch_size=32, device="cpu"),
+        GINClassifier(epochs=1, **TINY),
         n_runs=6, protocol="fixed", top_k=2),
-    "beam_p": lambda: BeamSearchSelector(epochs=1, beam_width=2, depth=2, **TINY),
+    "beam_p": lambda: BeamSearchSelector(epochs=1, beam_width=2, depth=2, **SEEDED),
     "beam_ps": lambda: BeamSearchSelector(criterion="performance+structure", epochs=1,
-                                          beam_width=2, depth=2, **TINY),
-    "tag": lambda: TAGSelector(epochs=1, lookahead_every=2, **TINY),
+                                          beam_width=2, depth=2, **SEEDED),
+    "tag": lambda: TAGSelector(epochs=1, lookahead_every=2, **SEEDED),
     "task2vec": lambda: Task2VecSelector(probe_epochs=1, head_epochs=1, fisher_samples=64,
-                                         **TINY),
-    "mtdnn": lambda: MTDNNSelector(epochs=1, **TINY),
+                                         **SEEDED),
+    "mtdnn": lambda: MTDNNSelector(epochs=1, **SEEDED),
 }
 
 
@@ -81,6 +86,7 @@ class _Recorder(BaseEstimator):
         return self
 
 
+@pytest.mark.probe("SK-01")
 @pytest.mark.parametrize("key", list(SELECTORS))
 def test_shared_api(key, data):
     target, valid, pool = data
@@ -119,6 +125,15 @@ def test_shared_api(key, data):
                 for k, v in s.get_params(deep=False).items()}
 
     assert params(clone(sel)) == params(sel)
+    # Fitted, it survives pickle and joblib unchanged; its clone is unfitted.
+    buffer = io.BytesIO()
+    joblib.dump(sel, buffer)
+    buffer.seek(0)
+    for copy in (pickle.loads(pickle.dumps(sel)), joblib.load(buffer)):
+        assert copy.selected_ == sel.selected_ and copy.ranking_ == sel.ranking_
+        pd.testing.assert_series_equal(copy.affinity_, sel.affinity_)
+        np.testing.assert_array_equal(copy.get_support(), support)
+    assert not hasattr(clone(sel), "selected_")
 
 
 def _single_class(target):
@@ -216,7 +231,7 @@ def test_beam_search_explores_width_by_depth(criterion, data):
     target = target.subset(np.arange(60))
     pool = {n: d.subset(np.arange(30)) for n, d in pool.items()}
     pool["sider"] = load_dataset("sider").train.subset(np.arange(30), name="sider")
-    sel = BeamSearchSelector(criterion=criterion, beam_width=2, depth=3, epochs=1, **TINY)
+    sel = BeamSearchSelector(criterion=criterion, beam_width=2, depth=3, epochs=1, **SEEDED)
     sel.fit(target, pool, eval_set=valid)
     h = sel.history_
     counts = h.groupby("depth").size().to_dict()
@@ -240,7 +255,7 @@ def test_beam_search_holdout_and_reproducible(data):
     target, _, pool = data
     target = target.subset(np.arange(80))
     pool = {n: d.subset(np.arange(30)) for n, d in list(pool.items())[:2]}
-    kw = dict(beam_width=1, depth=1, epochs=1, **TINY)
+    kw = dict(beam_width=1, depth=1, epochs=1, **SEEDED)
     with pytest.warns(UserWarning, match="scaffold"):
         a = BeamSearchSelector(**kw).fit(target, pool)
     assert a.validation_source_ == "scaffold holdout"
@@ -263,7 +278,7 @@ def test_tag_affinity_follows_planted_helpful_and_harmful(data):
                             task_types="classification", name="noise")
     # A copy's own head must first align with the target's for its encoder
     # gradient to help, hence a larger learning rate for this short training.
-    sel = TAGSelector(epochs=3, lookahead_every=2, top_k=None, **{**TINY, "lr": 1e-2})
+    sel = TAGSelector(epochs=3, lookahead_every=2, top_k=None, **{**SEEDED, "lr": 1e-2})
     sel.fit(target, {"noise": noise, "copy": copy})
     assert sel.affinity_["copy"] > 0
     assert sel.affinity_["copy"] > sel.affinity_["noise"]
@@ -313,14 +328,14 @@ def test_tag_leaves_out_a_candidate_it_never_measured(data, monkeypatch):
 def test_task2vec_self_distance_is_smallest(data):
     target, _, pool = data
     twin = target.subset(np.arange(len(target)), name="twin")
-    sel = Task2VecSelector(distance="cosine", probe_epochs=1, head_epochs=2, top_k=1, **TINY)
+    sel = Task2VecSelector(distance="cosine", probe_epochs=1, head_epochs=2, top_k=1, **SEEDED)
     sel.fit(target, {**pool, "twin": twin})
     assert sel.distance_.idxmin() == "twin"
     assert sel.selected_ == ["twin"]
     assert (sel.distance_ >= 0).all() and (sel.distance_ <= 1).all()
     assert list(sel.embeddings_.index) == ["bbbp", *pool, "twin"]
     assert (sel.embeddings_.to_numpy() >= 0).all()
-    asym = Task2VecSelector(probe_epochs=1, head_epochs=2, **TINY).fit(target, pool)
+    asym = Task2VecSelector(probe_epochs=1, head_epochs=2, **SEEDED).fit(target, pool)
     assert np.allclose(asym.affinity_, -asym.distance_)
 
 
@@ -334,7 +349,7 @@ def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(d
     # them from the target's, so they must look target-like.
     copy = MoleculeDataset(target.ids, rng.normal(size=(len(target), 1)),
                            task_types="regression", name="copy")
-    sel = MTDNNSelector(epochs=3, **TINY)
+    sel = MTDNNSelector(epochs=3, **SEEDED)
     sel.fit(target, {"unrelated": pool["bace"], "copy": copy})
     share = sel.n_kept_ / pd.Series({"unrelated": len(pool["bace"]), "copy": len(copy)})
     # With two candidates a copy's calibrated probability is at most 2/3 (density
@@ -345,7 +360,7 @@ def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(d
     assert sel.selected_[0] == "copy"
     assert sel.history_["discriminator_loss"].isna().all()   # fitted after the training
     # The earlier joint (M+1)-way softmax: a copy scores at most about 0.5, nothing passes 0.6.
-    joint = MTDNNSelector(epochs=3, discriminator="joint", **TINY).fit(
+    joint = MTDNNSelector(epochs=3, discriminator="joint", **SEEDED).fit(
         target, {"unrelated": pool["bace"], "copy": copy})
     assert joint.n_kept_["copy"] < sel.n_kept_["copy"]
 
@@ -353,13 +368,13 @@ def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(d
 def test_mtdnn_warns_when_no_molecule_passes_the_threshold(data):
     target, _, pool = data
     pool = {"esol": pool["esol"]}
-    top = max(p.max() for p in MTDNNSelector(epochs=1, **TINY).fit(
+    top = max(p.max() for p in MTDNNSelector(epochs=1, **SEEDED).fit(
         target, pool).probabilities_.values())
     threshold = (top + 1.0) / 2
     with pytest.warns(UserWarning, match=f"molecule_threshold={threshold:g} excludes every "
                                          rf"candidate \(the best molecule probability of "
                                          rf"'target' is {top:.4g}, of 'esol'\)"):
-        sel = MTDNNSelector(epochs=1, molecule_threshold=threshold, **TINY).fit(target, pool)
+        sel = MTDNNSelector(epochs=1, molecule_threshold=threshold, **SEEDED).fit(target, pool)
     assert sel.selected_ == []
 
 
@@ -378,7 +393,7 @@ def test_mtdnn_threshold_is_the_deprecated_name_of_molecule_threshold(data):
 def test_mtdnn_keeps_only_instances_above_threshold(data):
     target, _, pool = data
     pool = {"esol": pool["esol"], "bace": pool["bace"]}
-    sel = MTDNNSelector(epochs=3, molecule_threshold=0.4, **{**TINY, "lr": 1e-2})
+    sel = MTDNNSelector(epochs=3, molecule_threshold=0.4, **{**SEEDED, "lr": 1e-2})
     union = sel.fit_transform(target, pool)
     kept_any = False
     probs = np.concatenate(list(sel.probabilities_.values()))
@@ -435,3 +450,65 @@ def test_a_target_given_as_smiles_and_labels(data):
         FingerprintSimilaritySelector().fit(list(target.ids), auxiliaries=pool)
     with pytest.raises(TypeError, match="labels y must be an array-like"):
         FingerprintSimilaritySelector().fit(list(target.ids), pool)
+
+
+# -- input checks shared by every selector -------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: BeamSearchSelector(epochs=1, random_state=0, **TINY),
+    lambda: MolGroupSelector(epochs=2, n_rounds=1, random_state=0, **TINY),
+    lambda: FingerprintSimilaritySelector(),
+])
+def test_selectors_refuse_an_eval_set_of_another_task(make, bbbp_tiny):
+    """Probe 64: ESOL's validation split was scored by beam search as BBBP's."""
+    target, _, pool, esol_valid = bbbp_tiny
+    with pytest.raises(ValueError, match=r"eval_set\[0\]'s task"):
+        make().fit(target, pool, eval_set=[esol_valid])
+
+
+def test_selectors_refuse_non_binary_classification_labels(bbbp_tiny):
+    """Probe 32: MolGroupSelector trained BCE on a label 2 of a duck-typed dataset."""
+    target, _, pool, _ = bbbp_tiny
+
+    class Duck:
+        ids = np.array(TEN_SMILES, dtype=object)
+        y = np.array([0, 1, 2, 1, 0, 1, 0, 1, 0, 1], dtype=float)
+        task_types = ["classification"]
+
+    with pytest.raises(ValueError, match="labels other than 0 and 1"):
+        MolGroupSelector(n_rounds=1, epochs=2, **TINY).fit(target, {"duck": Duck(), **pool})
+
+
+_QUICK = {
+    "molgroup": lambda **kw: MolGroupSelector(n_rounds=1, epochs=2, **TINY, **kw),
+    "tag": lambda **kw: TAGSelector(epochs=1, **TINY, **kw),
+    "fingerprint": lambda **kw: FingerprintSimilaritySelector(**kw),
+    "task2vec": lambda **kw: Task2VecSelector(probe_epochs=0, head_epochs=1, **TINY, **kw),
+    "mtdnn": lambda **kw: MTDNNSelector(epochs=1, **TINY, **kw),
+}
+
+
+@pytest.mark.parametrize("key, bad", [
+    ("molgroup", 1.5), ("molgroup", -0.5), ("molgroup", float("nan")), ("molgroup", "0.5"),
+    ("tag", 5.0), ("tag", float("nan")), ("fingerprint", float("nan")), ("fingerprint", 0.5),
+    ("task2vec", "x"),
+])
+def test_threshold_is_validated(key, bad, bbbp_tiny):
+    """Probes 54-55: 1.5 selected nothing, NaN disabled the threshold, '0.5' crashed numpy."""
+    target, _, pool, _ = bbbp_tiny
+    with pytest.raises(ValueError, match="threshold must be"):
+        _QUICK[key](threshold=bad).fit(target, pool)
+
+
+def test_auxiliary_identical_to_the_target_is_warned_about(bbbp_tiny):
+    """Probe 48: a copy of the target was ranked #1 and selected without comment."""
+    target, _, pool, _ = bbbp_tiny
+    with pytest.warns(UserWarning, match="'copy' is a copy of the target"):
+        FingerprintSimilaritySelector(top_k=1).fit(target, {"copy": target, **pool})
+
+
+def test_invalid_smiles_in_featurization_name_the_dataset(bbbp_tiny):
+    """Probe 42: '1 invalid SMILES (position: SMILES) 119: 'xx'' named no dataset."""
+    target, _, pool, _ = bbbp_tiny
+    bad = MoleculeDataset(["CCO", "xx", "CCN"], [1.0, 2.0, 3.0], name="mine")
+    with pytest.raises(ValueError, match="auxiliary dataset 'mine': 1 invalid SMILES"):
+        TAGSelector(epochs=1, random_state=0, **TINY).fit(target, {"mine": bad})

@@ -1,6 +1,7 @@
 """molselect._signals: the one SIGTERM mechanism (the command line and the featurizer).
 
-The end-to-end behaviour is in tests/test_reliability.py (probes 99 and 100).
+The end-to-end behaviour is in test_cli.py (probe 99: the command line exits 143) and
+test_featurize.py (probe 100: no parallel workers left behind).
 """
 
 import os

@@ -1,4 +1,5 @@
-"""Scaffold split = official OGB split files; random split; leakage helpers."""
+"""molselect.datasets' splits: scaffold split = official OGB split files; random and
+cluster splits; scaffolds of long molecules."""
 
 import time
 from pathlib import Path
@@ -7,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from molselect.datasets import (canonical_keys, find_overlap, load_dataset, random_split,
-                                scaffold_split)
+from molselect.datasets import load_dataset, random_split, scaffold_split
 from molselect.datasets._registry import DATA_DIR
 
 OGB = Path(__file__).parent / "fixtures" / "ogb_splits"
@@ -88,39 +88,15 @@ def test_scaffold_cache_speeds_up_repeat_split(data_home):
         np.testing.assert_array_equal(a, b)
 
 
-def test_canonical_keys():
-    keys = canonical_keys(["CCO", "OCC", "C(C)O", "c1ccccc1", "C1=CC=CC=C1", "nope", ""])
-    assert keys[0] == keys[1] == keys[2] == "LFQSCWFLJHTTHZ-UHFFFAOYSA-N"
-    assert keys[3] == keys[4] != keys[0]
-    assert keys[5] is None and keys[6] is None
-
-
-def test_find_overlap_matches_spellings():
-    reference = ["OCC", "c1ccccc1", "invalid("]
-    other = ["CCO", "CCN", "C1=CC=CC=C1", "invalid(", "CCCO", "OCC"]
-    mask = find_overlap(reference, other)
-    assert mask.tolist() == [True, False, True, False, False, True]
-    assert find_overlap(reference, other, return_indices=True).tolist() == [0, 2, 5]
-    assert not find_overlap([], other).any()
-
-
-def test_find_overlap_with_datasets(tmp_path, monkeypatch):
-    monkeypatch.delenv("MOLSELECT_DATA", raising=False)
-    bbbp = load_dataset("bbbp", data_home=tmp_path)
-    mask = find_overlap(bbbp.test, bbbp.full)
-    # Every test molecule occurs in full (some may also appear as duplicates elsewhere).
-    assert mask[bbbp.indices["test"]].all()
-    assert mask.sum() >= len(bbbp.test)
-
-
 def _congeneric():
-    """95 disubstituted benzenes and 5 other ring systems (issue 22's congeneric series)."""
+    """95 disubstituted benzenes and 5 other ring systems (a congeneric series)."""
     chains = ["C", "CC", "CCC", "CO", "CCO", "CN", "CCN", "C(=O)O", "C(=O)N", "OC", "Cl", "F",
               "Br", "C(F)(F)F", "N", "O", "CC(C)C", "C#N", "S", "C=O"]
     series = list(dict.fromkeys(f"c1cc({a})ccc1{b}" for a in chains for b in chains[:6]))[:95]
     return series + ["C1CCCCC1C", "c1ccncc1C", "C1CCOC1C", "c1ccc2ccccc2c1C", "C1CC1CC"]
 
 
+@pytest.mark.probe("SPLIT-01")
 def test_cluster_split_keeps_similar_molecules_together_and_is_seeded():
     from molselect.datasets import cluster_split
     from molselect.datasets._split import butina_clusters
@@ -150,3 +126,26 @@ def test_butina_clusters_match_rdkit():
     for threshold in (0.3, 0.4, 0.6):
         assert tuple(butina_clusters(smiles, threshold)) == Butina.ClusterData(
             dists, len(fps), threshold, isDistData=True)
+
+
+# -- scaffolds of long molecules -----------------------------------------------------------
+def test_scaffold_of_a_long_acyclic_molecule_is_immediate():
+    """Probe 10: RDKit's Murcko decomposition is cubic: a 2,000-atom chain took 40 s."""
+    import time
+
+    from rdkit import Chem
+    from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    from molselect.datasets import MAX_SMILES_LENGTH
+    from molselect.datasets._split import murcko_scaffolds
+
+    start = time.perf_counter()
+    scaffolds = murcko_scaffolds(["C" * MAX_SMILES_LENGTH, "CC(C)(C)" * 600, "c1ccccc1CC"])
+    assert time.perf_counter() - start < 5.0
+    assert scaffolds == ["", "", "c1ccccc1"]
+    # The shortcut gives what RDKit gives for every acyclic molecule.
+    for name in ("esol", "freesolv"):
+        for smiles in load_dataset(name).full.ids:
+            mol = Chem.MolFromSmiles(smiles)
+            if mol.GetRingInfo().NumRings() == 0:
+                assert MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=True) == ""

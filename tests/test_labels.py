@@ -1,4 +1,4 @@
-"""One target rule for the selectors and the estimators (issue 21, point 1).
+"""molselect.datasets._labels: one target rule for the selectors and the estimators.
 
 A 200-molecule sample of toxcast has classification tasks of one class only
 next to tasks with both: selectors and estimators alike accept it with a
@@ -17,7 +17,9 @@ from molselect.datasets._labels import check_target_tasks
 from molselect.models import GINClassifier
 from molselect.selectors import MolGroupSelector, RandomSelector
 
-TINY = dict(hidden_dim=8, num_layers=1, epochs=1, batch_size=64, random_state=0)
+from conftest import TINY
+
+TINY_FIT = dict(TINY, epochs=1, random_state=0)
 
 
 def _n_classes(data):
@@ -62,7 +64,7 @@ def test_the_rule_names_the_single_class_tasks(toxcast):
 
 @pytest.mark.parametrize("make", [
     lambda: RandomSelector(top_k=1, random_state=0),
-    lambda: MolGroupSelector(n_rounds=1, **{**TINY, "epochs": 2}),
+    lambda: MolGroupSelector(n_rounds=1, **{**TINY_FIT, "epochs": 2}),
 ], ids=["random", "molgroup"])
 def test_selectors_accept_a_sample_with_some_single_class_tasks(toxcast, make):
     some, _, pool = toxcast
@@ -79,7 +81,7 @@ def test_estimator_accepts_a_sample_with_some_single_class_tasks(toxcast):
     some, _, _ = toxcast
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        model = GINClassifier(**TINY, device="cpu").fit(some)
+        model = GINClassifier(**TINY_FIT).fit(some)
     warning = _single_class_warning(record)
     assert warning.filename == __file__
     assert "GINClassifier" in str(warning.message)
@@ -88,8 +90,8 @@ def test_estimator_accepts_a_sample_with_some_single_class_tasks(toxcast):
 
 @pytest.mark.parametrize("make", [
     lambda: RandomSelector(top_k=1, random_state=0),
-    lambda: MolGroupSelector(n_rounds=1, **{**TINY, "epochs": 2}),
-    lambda: GINClassifier(**TINY, device="cpu"),
+    lambda: MolGroupSelector(n_rounds=1, **{**TINY_FIT, "epochs": 2}),
+    lambda: GINClassifier(**TINY_FIT),
 ], ids=["random", "molgroup", "gin"])
 def test_a_sample_where_every_task_is_single_class_is_refused_by_both(toxcast, make):
     _, every, pool = toxcast
