@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from molselect.cli import build_parser, main
-from molselect.cli.evaluate import _auxiliaries_from
+from molselect.cli._inputs import auxiliary_specs
 from molselect.registry import SELECTORS
 
 from conftest import TINY, TINY_ARGS, bbbp_csv_text, fake_cache_entry
@@ -1074,7 +1074,7 @@ def test_relative_csv_in_a_selection_file_is_resolved_against_its_folder(tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    assert _auxiliaries_from([str(path)]) == [str(folder / "esol200.csv"), "bace"]
+    assert auxiliary_specs([str(path)], None) == [str(folder / "esol200.csv"), "bace"]
 
 
 # -- signals -------------------------------------------------------------------------------

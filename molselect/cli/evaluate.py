@@ -36,12 +36,6 @@ def options():
     ]
 
 
-def _auxiliaries_from(specs, target_name=None):
-    """``--with`` values as names and files: :func:`molselect.cli._inputs.auxiliary_specs`."""
-    # The shared helper moved to _inputs (train reads --with too); tests import this name.
-    return _inputs.auxiliary_specs(specs, target_name)
-
-
 def run(args):
     """Run ``molselect evaluate`` on the parsed ``args``; return the exit code."""
     import numpy as np
