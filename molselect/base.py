@@ -100,25 +100,32 @@ def best_candidates(affinity, top_k=None, keep=None):
 
 
 def _warn_copies_of_target(target, candidates):
-    """Warn about a candidate that is a copy of the target: same molecules, same labels.
+    """Warn about a candidate that holds the target: its molecules with the same labels.
 
-    The same molecules with other labels are another task (and a legitimate
-    auxiliary); a copy only looks very helpful.
+    A copy of the target, or a superset of it (the target's molecules and more, as when
+    a candidate is the whole dataset the target was split from), only looks very
+    helpful.  The same molecules with other labels are another task (and a legitimate
+    auxiliary).
     """
-    molecules = set(target.ids)
-    order = np.argsort(target.ids.astype(str), kind="stable")
+    ids = target.ids.astype(str)
     for name, data in candidates.items():
-        if len(data) != len(target) or data.y.shape != target.y.shape:
+        if len(data) < len(target) or data.y.shape[1:] != target.y.shape[1:]:
             continue
-        if set(data.ids) != molecules:
+        rows = {smiles: i for i, smiles in enumerate(data.ids.astype(str))}
+        if not all(smiles in rows for smiles in ids):
             continue
-        other = np.argsort(data.ids.astype(str), kind="stable")
-        if np.array_equal(target.y[order], data.y[other], equal_nan=True):
-            warnings.warn(
-                f"auxiliary {name!r} is a copy of the target {target.name!r} (the same "
-                "molecules with the same labels): it will look very helpful without adding "
-                "any data. Leave it out", UserWarning, stacklevel=4,
-            )
+        matched = data.y[[rows[smiles] for smiles in ids]]
+        if not np.array_equal(target.y, matched, equal_nan=True):
+            continue
+        what = (f"is a copy of the target {target.name!r} (the same molecules with the same "
+                "labels)" if len(data) == len(target) else
+                f"holds the target {target.name!r}: all of its {len(target)} molecules with "
+                f"the same labels, among its {len(data)}")
+        warnings.warn(
+            f"auxiliary {name!r} {what}: it will look very helpful without adding that "
+            "data. Leave it out, or remove the target's molecules from it", UserWarning,
+            stacklevel=4,
+        )
 
 
 class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEstimator,

@@ -246,3 +246,21 @@ def test_data_home_file_with_fewer_rows_than_the_registry_warns(tmp_path, monkey
     path.write_bytes(gzip.compress(bbbp_csv_text(49).encode()))
     with pytest.warns(UserWarning, match=r"has 49 rows but the registry's .* has 2039"):
         load_dataset("bbbp", data_home=tmp_path)
+
+
+@pytest.mark.probe("EVAL-12")
+def test_a_split_dataset_passed_whole_is_refused_with_the_fix():
+    """``load_dataset`` returns train / valid / test; passing it whole where one dataset
+    goes says to pass its ``.train``."""
+    from molselect.evaluation import transfer_gains
+    from molselect.models import GINClassifier
+    from molselect.selectors import FingerprintSimilaritySelector
+
+    bace = load_dataset("bace")
+    with pytest.raises(TypeError, match=r"pass its \.train"):
+        GINClassifier().fit(bace)
+    with pytest.raises(TypeError, match=r"pass its \.train"):
+        FingerprintSimilaritySelector().fit(bace, {"bbbp": load_dataset("bbbp").train})
+    with pytest.raises(TypeError, match=r"pass its \.train"):
+        transfer_gains(bace.train, {"bbbp": load_dataset("bbbp")}, GINClassifier(),
+                       eval_set=bace.valid, test_set=bace.test)

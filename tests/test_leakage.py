@@ -54,3 +54,13 @@ def test_skeleton_leakage_guard_removes_stereo_and_salt_forms(bbbp_tiny):
     assert list(union["aux"].ids) == ["CC(=O)[O-]", "c1ccccc1"]
     with pytest.raises(ValueError, match="leakage_guard must be"):
         AllAuxiliariesSelector(leakage_guard="loose").fit(target, {"aux": aux})
+
+
+@pytest.mark.probe("CHEM-05")
+def test_isotopically_labelled_copies_are_other_molecules_unless_skeleton():
+    """As the user guide says: a deuterated or 13C-labelled copy of a held-out molecule is
+    another molecule to the default guard, and the same one to ``match="skeleton"``."""
+    held_out = ["CCO", "c1ccccc1C(=O)O"]
+    labelled = ["[2H]OCC", "c1ccccc1[13C](=O)O"]
+    assert not find_overlap(held_out, labelled).any()
+    assert find_overlap(held_out, labelled, match="skeleton").all()

@@ -506,6 +506,24 @@ def test_auxiliary_identical_to_the_target_is_warned_about(bbbp_tiny):
         FingerprintSimilaritySelector(top_k=1).fit(target, {"copy": target, **pool})
 
 
+@pytest.mark.probe("CHEM-06")
+def test_auxiliary_holding_the_whole_target_is_warned_about(bbbp_tiny):
+    """A candidate that is the target plus more molecules (the whole dataset the target was
+    split from) is named; the same molecules with other labels are another task."""
+    target, _, pool, _ = bbbp_tiny
+    extra = pool["esol"]
+    whole = MoleculeDataset(np.concatenate([extra.ids[:5], target.ids]),
+                            np.concatenate([np.ones((5, 1)), target.y]), name="whole")
+    with pytest.warns(UserWarning, match=rf"'whole' holds the target 'bbbp': all of its "
+                                         rf"{len(target)} molecules with the same labels, "
+                                         rf"among its {len(target) + 5}"):
+        FingerprintSimilaritySelector(top_k=1).fit(target, {"whole": whole, **pool})
+    relabelled = MoleculeDataset(whole.ids, 1 - whole.y, name="relabelled")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FingerprintSimilaritySelector(top_k=1).fit(target, {"relabelled": relabelled})
+
+
 def test_invalid_smiles_in_featurization_name_the_dataset(bbbp_tiny):
     """Probe 42: '1 invalid SMILES (position: SMILES) 119: 'xx'' named no dataset."""
     target, _, pool, _ = bbbp_tiny

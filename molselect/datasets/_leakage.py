@@ -141,8 +141,9 @@ def find_overlap(reference, other, return_indices=False, match="exact"):
     Identity is the key of :func:`canonical_keys` (InChIKey, else canonical
     SMILES), so different spellings of one molecule match.  Invalid SMILES
     never match.  The InChIKey keeps stereochemistry and every fragment, so
-    with ``match="exact"`` an enantiomer, a stereo-stripped copy, a salt or a
-    hydrate of a reference molecule is a *different* molecule;
+    with ``match="exact"`` an enantiomer, a stereo-stripped copy, an
+    isotopically labelled copy, a salt or a hydrate of a reference molecule is
+    a *different* molecule;
     ``match="skeleton"`` compares :func:`skeleton_keys` instead and catches
     them too.
 

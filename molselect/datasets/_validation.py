@@ -55,9 +55,14 @@ def not_a_dataset(obj, what, union=False):
     """
     union = (" or a union of them (a DatasetGroup or mapping name -> dataset, target first)"
              if union else "")
-    hint = ("pass one of its datasets (a union's target is its first member)"
-            if isinstance(obj, Mapping) else
-            "build one with molselect.datasets.from_frame or from_csv")
+    if all(hasattr(obj, part) for part in ("train", "valid", "test")):
+        # load_dataset's result: the usual slip is passing it whole.
+        hint = ("it holds a split dataset: pass its .train (and its .valid / .test as "
+                "eval_set, or as the data to score)")
+    elif isinstance(obj, Mapping):
+        hint = "pass one of its datasets (a union's target is its first member)"
+    else:
+        hint = "build one with molselect.datasets.from_frame or from_csv"
     return TypeError(
         f"{what} must be a dataset (molselect or DeepChem-style: SMILES in .ids, labels in .y)"
         f"{union}, got {type(obj).__name__}; {hint}")

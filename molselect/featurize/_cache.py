@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 import rdkit
 
-from .._files import atomic_write
+from .._files import atomic_write, remove_stale_temporaries
 
 __all__ = ["FEATURIZER_VERSION", "cache_dir", "cache_info", "cache_key", "clear_cache",
            "load_or_build"]
@@ -40,6 +41,11 @@ def cache_dir() -> Path:
     """
     env = os.environ.get("MOLSELECT_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "molselect" / "features"
+
+
+#: Seconds within which a temporary file may still be a write in progress (the age
+#: :func:`molselect._files.remove_stale_temporaries` waits for as well).
+FRESH_TEMPORARY_AGE = 600.0
 
 
 def _cache_files(folder: Path) -> list[Path]:
@@ -84,7 +90,8 @@ def clear_cache(max_bytes=None, folder=None):
     Parameters
     ----------
     max_bytes : int or None, default=None
-        None deletes every entry; otherwise the entries used longest ago
+        None deletes every entry (but the temporary file of a write in progress,
+        younger than ten minutes); otherwise the entries used longest ago
         (by modification or access time, whichever is later) are deleted
         until the cache holds at most ``max_bytes``.
     folder : str or path-like, optional
@@ -105,8 +112,16 @@ def clear_cache(max_bytes=None, folder=None):
         raise ValueError(f"max_bytes must be a non-negative integer or None, got {max_bytes!r}")
     folder = Path(folder) if folder is not None else cache_dir()
     files = []
+    now = time.time()
     for path in _cache_files(folder):
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:   # another process renamed or removed it meanwhile
+            continue
+        if path.name.endswith(".tmp") and now - stat.st_mtime < FRESH_TEMPORARY_AGE:
+            # Another process is writing this entry right now: deleting its temporary file
+            # would only make that write fail.
+            continue
         files.append((max(stat.st_mtime, stat.st_atime), stat.st_size, path))
     files.sort(key=lambda f: f[0])  # oldest use first
     total = sum(size for _, size, _ in files)
@@ -262,4 +277,8 @@ def load_or_build(kind: str, key_parts: Iterable[str],
     except OSError as exc:
         warnings.warn(f"could not write molselect cache file {path}: {exc}",
                       RuntimeWarning, stacklevel=2)
+    else:
+        # A write killed midway (kill -9) leaves its temporary file; the next write to the
+        # same folder removes those old enough not to be another process's write in progress.
+        remove_stale_temporaries(path.parent)
     return arrays
