@@ -109,8 +109,8 @@ def report(records):
         lines.append("No split measured yet.")
     else:
         cpu = sum(r["wall_s"] for r in records) / 3600
-        lines += [f"Splits measured: {len(records)}; wall hours (two fits at a time): "
-                  f"{cpu:.2f}.", "",
+        lines += [f"Splits measured: {len(records)}; {cpu:.2f} wall hours, two fits at a time "
+                  f"(about {2 * cpu:.1f} CPU hours).", "",
                   "| target | candidate | splits x seeds | gain % | 95% CI over splits | "
                   "+- one split | within sd % | between sd % | split means % |",
                   "|---|---|---:|---:|---|---:|---:|---:|---|"]
