@@ -294,7 +294,7 @@ def test_tag_threshold_keeps_an_affinity_equal_to_it(data):
     """TAG's threshold is the selectors' one rule: an affinity of at least it passes."""
     target, _, pool = data
     pool = {"esol": pool["esol"], "bace": pool["bace"]}
-    params = dict(epochs=1, lookahead_every=2, top_k=None, **TINY)
+    params = dict(epochs=1, lookahead_every=2, top_k=None, **SEEDED)
     affinity = TAGSelector(**params, threshold=None).fit(target, pool).affinity_
     best = affinity.idxmax()
     assert best in TAGSelector(**params, threshold=affinity[best]).fit(target, pool).selected_
@@ -381,9 +381,9 @@ def test_mtdnn_warns_when_no_molecule_passes_the_threshold(data):
 def test_mtdnn_threshold_is_the_deprecated_name_of_molecule_threshold(data):
     target, _, pool = data
     pool = {"esol": pool["esol"]}
-    new = MTDNNSelector(epochs=1, molecule_threshold=0.45, **TINY).fit(target, pool)
+    new = MTDNNSelector(epochs=1, molecule_threshold=0.45, **SEEDED).fit(target, pool)
     with pytest.warns(FutureWarning, match="threshold is renamed molecule_threshold"):
-        old = MTDNNSelector(epochs=1, threshold=0.45, **TINY).fit(target, pool)
+        old = MTDNNSelector(epochs=1, threshold=0.45, **SEEDED).fit(target, pool)
     np.testing.assert_array_equal(old.kept_["esol"], new.kept_["esol"])
     assert old.selected_ == new.selected_
     with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\), got 1.5"):
