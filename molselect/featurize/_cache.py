@@ -262,6 +262,8 @@ def load_or_build(kind: str, key_parts: Iterable[str],
     if path.exists():
         try:
             return _read(path, key, tuple(required))
+        except FileNotFoundError:
+            pass   # removed since the check (the cache was cleared meanwhile): a miss
         except PermissionError as exc:
             warnings.warn(f"molselect cache file {path} cannot be read ({exc.strerror}); "
                           "building the features instead. Make the cache readable, or set "
