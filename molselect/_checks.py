@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["InvalidParameterError", "check_random_state", "check_device", "param_error",
-           "parse_seeds", "parse_n_jobs", "MAX_SEEDS"]
+__all__ = ["InvalidParameterError", "check_random_state", "repeat_seeds", "check_device",
+           "param_error", "parse_seeds", "parse_n_jobs", "MAX_SEEDS"]
 
 MAX_SEEDS = 1_000
 """Most seeds one study may run: each seed is a fit of the target alone and one per
@@ -131,6 +131,28 @@ def check_random_state(random_state, name="random_state"):
     elif random_state is not None:
         random_state = int(random_state)
     return np.random.SeedSequence(random_state)
+
+
+def repeat_seeds(seed_sequence, n_repeats):
+    """The training seeds of ``n_repeats`` independent repeats of one training.
+
+    Repeat 0 gets the seed the unrepeated training gets (so one repeat is
+    exactly the unrepeated result), the others the first word of the
+    sequence's independent children.
+
+    Parameters
+    ----------
+    seed_sequence : numpy.random.SeedSequence
+        From :func:`check_random_state`.
+    n_repeats : int
+        At least 1.
+
+    Returns
+    -------
+    list of int
+    """
+    return [int(seed_sequence.generate_state(1)[0])] + [
+        int(child.generate_state(1)[0]) for child in seed_sequence.spawn(n_repeats - 1)]
 
 
 def check_device(device, name="device"):

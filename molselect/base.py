@@ -17,11 +17,12 @@ from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._param_validation import BACKBONE_KEYS, LEAKAGE_GUARD, POSITIVE_INT, ParameterValidationMixin
-from ._checks import check_random_state
+from ._checks import check_random_state, repeat_seeds
+from ._repeats import combine_repeats
 from .datasets._base import DatasetGroup
 from .datasets._leakage import make_union
 from .datasets._from_smiles import from_smiles
@@ -32,6 +33,20 @@ __all__ = ["BaseAuxiliarySelector", "SelectionResult"]
 
 #: The declaration of ``top_k`` in the selectors that have one.
 TOP_K = [POSITIVE_INT, None]
+
+#: The numpydoc entry of ``n_repeats``, which every selector that trains has, written once.
+N_REPEATS_DOC = """    n_repeats : int, default=1
+        Independent scorings, each training from its own seed (repeat 0 from
+        the seed of the unrepeated fit).  ``affinity_`` is their mean, and
+        ``affinity_std_``, ``affinity_interval_`` (95% t interval) and
+        ``affinity_runs_`` say how sure it is; the selection table then marks
+        a cut whose intervals overlap as "within noise".  The selector's other
+        fitted attributes are their means over the repeats (flags: true in
+        every repeat), and ``history_`` stacks the repeats' (column
+        ``repeat``).  One training's ranking is mostly seed noise: averaging
+        ``n`` repeats divides the noise variance by ``n`` at ``n`` times the
+        cost; the repeats run one after another.
+"""
 
 #: The numpydoc entry of ``leakage_guard``, which every selector has, written once.
 LEAKAGE_GUARD_DOC = """    leakage_guard : bool or "skeleton", default=True
@@ -171,6 +186,12 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     selected_ : list of str
         The selection: the ranking cut by the selector's rule (``top_k``,
         ``threshold``).
+    affinity_std_, affinity_interval_, affinity_runs_ : pandas objects
+        With ``n_repeats`` > 1 (a parameter of every selector that trains):
+        the standard deviation of ``affinity_`` over the repeats, its 95% t
+        interval (``low``, ``high``) and each repeat's affinity (candidates x
+        repeats).  A selector without them is deterministic (its scores
+        depend on the data alone) or made one training.
 
     Notes
     -----
@@ -193,6 +214,14 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     top_k = None
     threshold = None
     leakage_guard = True
+    n_repeats = 1
+    #: What ``affinity_`` is, in a phrase the selection table's note shows (plain text).
+    _affinity_meaning = "the selector's own score, in its own units"
+    #: Whether the scores are random by design (the random floor), not a measurement.
+    _random_scores = False
+    #: Whether ``_score_candidates`` runs the ``n_repeats`` itself (MolGroup: inside each
+    #: filtering round, whose filter reads the mean); otherwise ``fit`` repeats it.
+    _repeats_in_scoring = False
 
     #: The preset keys (:data:`molselect.presets.PRESETS`) this selector takes
     #: (:func:`molselect.presets.selector_params`); None takes every one.  MolGroup's
@@ -279,7 +308,11 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         eval_sets = check_eval_sets(eval_set, target)
         self._validate_params()
         _warn_copies_of_target(target, candidates)
-        result = self._score_candidates(target, candidates, eval_sets)
+        if self.n_repeats == 1 or self._repeats_in_scoring:
+            # Called from here, so that the scoring's warnings point at the user's fit call.
+            result = self._score_candidates(target, candidates, eval_sets)
+        else:
+            result = self._score_repeated(target, candidates, eval_sets)
         names = list(candidates)
         affinity = pd.Series(result.affinity, dtype=float).reindex(names)
         affinity.name = "affinity"
@@ -313,6 +346,29 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
         if not self.selected_ and names:
             self._warn_threshold_excludes_all(affinity)
         return target, candidates, eval_sets
+
+    def _score_repeated(self, target, candidates, eval_sets):
+        """``_score_candidates``, ``n_repeats`` times from independent seeds, combined.
+
+        Each repeat scores on a copy of the selector (``sklearn.base.clone``)
+        whose training seed is the repeat's (:func:`~molselect._checks.repeat_seeds`);
+        the results are combined by :meth:`_combine_repeats`.
+        """
+        results = []
+        seeds = repeat_seeds(check_random_state(self.random_state), self.n_repeats)
+        for seed in seeds:
+            single = clone(self).set_params(n_repeats=1)
+            single._repeat_seed = seed
+            results.append(single._score_candidates(target, candidates, eval_sets))
+        return self._combine_repeats(results, list(candidates))
+
+    def _combine_repeats(self, results, names):
+        """One :class:`SelectionResult` from the repeats' (:func:`molselect._repeats.combine_repeats`).
+
+        A selector whose fitted attributes combine otherwise than by their
+        mean (MTDNN: a molecule is kept by its mean probability) overrides it.
+        """
+        return combine_repeats(results, names)
 
     def _threshold_best(self, affinity):
         """The cut that left nothing selected and the best score it was compared with.
@@ -373,8 +429,12 @@ class BaseAuxiliarySelector(ParameterValidationMixin, TransformerMixin, BaseEsti
     def _training_seed(self):
         """The seed of a training: one 32-bit word of ``check_random_state(random_state)``.
 
-        MolGroup draws each round's seed from its sequence the same way.
+        MolGroup draws each round's seed from its sequence the same way; a
+        repeat (:meth:`_score_repeated`) trains from its own.
         """
+        seed = getattr(self, "_repeat_seed", None)
+        if seed is not None:
+            return seed
         return int(check_random_state(self.random_state).generate_state(1)[0])
 
     def get_support(self, indices=False):

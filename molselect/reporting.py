@@ -17,8 +17,8 @@ import math
 
 from ._selection_file import selection_result
 
-__all__ = ["selection_table", "selection_result", "transfer_table", "effects_table", "format_table",
-           "format_percent", "to_jsonable"]
+__all__ = ["selection_table", "within_noise", "score_note", "selection_result", "transfer_table",
+           "effects_table", "format_table", "format_percent", "to_jsonable"]
 
 def selection_table(selector):
     """The ranking of a fitted selector, one row per candidate, best first.
@@ -32,10 +32,13 @@ def selection_table(selector):
     -------
     pandas.DataFrame
         Indexed by candidate in the order of ``ranking_``.  Columns: ``affinity``;
-        ``sd`` and ``95% CI`` when repeats ran (``n_repeats > 1``); ``task`` and
+        ``sd`` and ``95% CI`` when repeats ran (``n_repeats > 1``; subset
+        effects: their ``95% CI``); ``task`` and
         ``structure`` when the selector scores those separately (MolGroup); and
         ``status``: ``"selected #i"``, ``"dropped in round r"`` or ``"not selected"``
-        (also for a candidate a one-round selection left out); ``round``, after
+        (also for a candidate a one-round selection left out), followed by
+        ``", within noise"`` for the candidates :func:`within_noise` names;
+        ``round``, after
         a selection of several filtering rounds, the round each affinity is from
         (a dropped candidate's is the round that dropped it, and affinities of
         different rounds are not comparable).
@@ -43,11 +46,12 @@ def selection_table(selector):
     import pandas as pd
 
     table = pd.DataFrame({"affinity": selector.affinity_})
-    spread = getattr(selector, "affinity_std_", None)
-    if spread is not None and spread.notna().any():
-        # Repeats were run: the spread belongs next to the mean it qualifies.
-        interval = selector.affinity_interval_
-        table["sd"] = spread
+    interval = _interval(selector)
+    if interval is not None:
+        # The spread belongs next to the mean it qualifies.
+        spread = getattr(selector, "affinity_std_", None)
+        if spread is not None:
+            table["sd"] = spread
         table["95% CI"] = [f"[{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else "-"
                            for lo, hi in zip(interval["low"], interval["high"])]
     for attr, column in (("task_affinity_", "task"), ("structure_affinity_", "structure")):
@@ -65,7 +69,9 @@ def selection_table(selector):
             status.append(f"dropped in round {int(dropped[name])}")
         else:
             status.append("not selected")
-    table["status"] = status
+    noisy = within_noise(selector)
+    table["status"] = [f"{state}, within noise" if name in noisy else state
+                       for name, state in zip(table.index, status)]
     history = getattr(selector, "history_", None)
     if dropped is not None and history is not None and history["round"].nunique() > 1:
         # A dropped candidate's affinity is that of the round that dropped it; affinities of
@@ -76,6 +82,94 @@ def selection_table(selector):
     table = table.loc[selector.ranking_]
     table.index.name = "candidate"
     return table
+
+
+def _interval(selector):
+    """The selector's ``affinity_interval_`` when it has one with numbers, else None."""
+    interval = getattr(selector, "affinity_interval_", None)
+    if interval is None or not interval["low"].notna().any():
+        return None
+    return interval
+
+
+def within_noise(selector):
+    """The candidates on either side of the selection's cut whose intervals overlap.
+
+    A selected candidate is within noise when its interval reaches the upper
+    bound of a candidate left out; a candidate left out, when its interval
+    reaches the lower bound of a selected one.  Their order is then not
+    measured: more repeats (or a verification) would decide it.  Only
+    candidates scored in the same filtering round are compared (affinities
+    of different rounds are not comparable).
+
+    Parameters
+    ----------
+    selector : BaseAuxiliarySelector
+        A fitted selector.
+
+    Returns
+    -------
+    set of str
+        Empty when the selector has no intervals, selected every candidate
+        or none, or when the cut is clear.
+    """
+    import pandas as pd
+
+    interval = _interval(selector)
+    if interval is None:
+        return set()
+    dropped = getattr(selector, "round_dropped_", None)
+    history = getattr(selector, "history_", None)
+    compared = list(interval.index[interval["low"].notna()])
+    if dropped is not None and history is not None and "round" in history:
+        # The last round's candidates: the selected and those it dropped.
+        last = history["round"].max()
+        compared = [n for n in compared if pd.isna(dropped[n]) or dropped[n] == last]
+    chosen = [n for n in compared if n in selector.selected_]
+    left = [n for n in compared if n not in selector.selected_]
+    if not chosen or not left:
+        return set()
+    top_left = interval.loc[left, "high"].max()
+    bottom_chosen = interval.loc[chosen, "low"].min()
+    return ({n for n in chosen if interval.loc[n, "low"] <= top_left}
+            | {n for n in left if interval.loc[n, "high"] >= bottom_chosen})
+
+
+def score_note(selector):
+    """What a selector's scores mean and how sure they are, in words under its table.
+
+    Parameters
+    ----------
+    selector : BaseAuxiliarySelector
+        A fitted selector.
+
+    Returns
+    -------
+    str
+        Two sentences: the meaning of ``affinity`` (the class's
+        ``_affinity_meaning``), then whether the scores carry an interval: over
+        the repeats (and whether the cut is within noise), from one training
+        (with the parameter that would measure its noise), or not needed (a
+        selector without training or seed).
+    """
+    meaning = f"affinity: {selector._affinity_meaning} (higher means more helpful)."
+    interval = _interval(selector)
+    params = selector.get_params()
+    if interval is not None:
+        runs = getattr(selector, "affinity_runs_", None)
+        over = (f"over {runs.shape[1]} repeated trainings" if runs is not None
+                else "from the selector's own fits")
+        noisy = within_noise(selector)
+        cut = ("the intervals of selected and unselected candidates overlap, so the cut "
+               "between them is within noise" if noisy else
+               "the cut between selected and unselected candidates is clear of noise")
+        return f"{meaning} 95% intervals {over}: {cut}."
+    if "n_repeats" in params:
+        return (f"{meaning} One training, so no interval: its seed alone can reorder "
+                "candidates; n_repeats (--repeats N) measures that.")
+    if selector._random_scores:
+        return f"{meaning} Random by design: a floor, not a measurement."
+    return f"{meaning} No training and no seed: the scores depend on the data alone."
 
 
 def effects_table(effects, metric):

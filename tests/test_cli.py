@@ -673,18 +673,22 @@ def test_select_defaults_to_task2vec_and_refuses_options_it_does_not_use(capsys,
 
     monkeypatch.setattr(inputs, "load_target", lambda *a, **k: pytest.fail("data was loaded"))
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace",
-                       "--rounds", "2", "--repeats", "3")
+                       "--rounds", "2", "--filter-rule", "relative")
     assert code == 2
-    assert "--rounds, --repeats: not an option of --method task2vec" in err
+    assert "--rounds, --filter-rule: not an option of --method task2vec" in err
     assert "--method molgroup" in err
     monkeypatch.undo()
     out = tmp_path / "t.json"
     code, printed, _ = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",
-                           "--max-molecules", "40", *TINY_ARGS,
+                           "--max-molecules", "40", *TINY_ARGS, "--repeats", "2",
                            "--quiet", "--out", str(out))
     assert code == 0 and "task2vec ranking of 2 candidates" in printed
+    # Every trained selector repeats: the table has intervals and says what its scores are.
+    assert "95% CI" in printed and "affinity: minus the distance" in printed
+    assert "95% intervals over 2 repeated trainings" in printed
     result = json.loads(out.read_text())
-    assert result["method"] == "task2vec"
+    assert result["method"] == "task2vec" and result["parameters"]["n_repeats"] == 2
+    assert set(result["affinity_std"]) == {"bace", "esol"}
     assert result["parameters"]["hidden_dim"] == TINY["hidden_dim"]
 
 

@@ -530,3 +530,71 @@ def test_invalid_smiles_in_featurization_name_the_dataset(bbbp_tiny):
     bad = MoleculeDataset(["CCO", "xx", "CCN"], [1.0, 2.0, 3.0], name="mine")
     with pytest.raises(ValueError, match="auxiliary dataset 'mine': 1 invalid SMILES"):
         TAGSelector(epochs=1, random_state=0, **TINY).fit(target, {"mine": bad})
+
+
+# -- repeats: every selector that trains says how sure it is --------------------------------
+TRAINING = ["beam_p", "tag", "task2vec", "mtdnn"]
+
+
+@pytest.mark.parametrize("key", TRAINING)
+def test_a_training_selector_repeats_and_gives_intervals(key, data):
+    """n_repeats on the base class: the mean of independent trainings, with its interval."""
+    target, valid, pool = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        once = SELECTORS[key]().fit(target, pool, eval_set=[valid])
+        twice = SELECTORS[key]().set_params(n_repeats=2).fit(target, pool, eval_set=[valid])
+    runs = twice.affinity_runs_
+    assert list(runs.columns) == ["repeat 0", "repeat 1"] and list(runs.index) == list(pool)
+    # Repeat 0 is the unrepeated fit; the second is another training.
+    np.testing.assert_allclose(runs["repeat 0"], once.affinity_, rtol=1e-6)
+    assert not np.allclose(runs["repeat 1"], runs["repeat 0"])
+    np.testing.assert_allclose(twice.affinity_, runs.mean(axis=1))
+    np.testing.assert_allclose(twice.affinity_std_, runs.std(axis=1, ddof=1))
+    interval = twice.affinity_interval_
+    assert (interval["low"] < twice.affinity_).all() and (twice.affinity_ < interval["high"]).all()
+    assert not hasattr(once, "affinity_interval_")
+    if hasattr(twice, "history_"):
+        assert sorted(twice.history_["repeat"].unique()) == [0, 1]
+        assert twice.history_.columns[0] == "repeat"
+
+
+@pytest.mark.parametrize("key", ["all", "fingerprint", "random", "task-type"])
+def test_a_selector_that_does_not_train_has_no_repeats(key):
+    """Repeating a deterministic score would only multiply its cost."""
+    assert "n_repeats" not in SELECTORS[key]().get_params()
+
+
+def test_mtdnn_repeats_keep_molecules_by_their_mean_probability(data):
+    target, valid, pool = data
+    sel = MTDNNSelector(epochs=1, n_repeats=2, **SEEDED).fit(target, pool)
+    for name, probs in sel.probabilities_.items():
+        np.testing.assert_array_equal(sel.kept_[name], probs > sel.molecule_threshold)
+        assert sel.n_kept_[name] == int((probs > sel.molecule_threshold).sum())
+    assert sel.n_kept_.dtype == int
+
+
+def test_repeated_searches_select_the_group_most_of_them_found():
+    from molselect._repeats import combine_repeats
+    from molselect.base import SelectionResult
+
+    results = [SelectionResult(pd.Series({"a": s, "b": 0.0, "c": 0.0}), selected=chosen,
+                               attributes={"baseline_loss_": s, "validation_source_": "eval_set"})
+               for s, chosen in ((0.1, ["a"]), (0.3, ["b", "c"]), (0.5, ["c", "b"]))]
+    combined = combine_repeats(results, ["a", "b", "c"])
+    assert combined.selected == ["b", "c"]           # two searches of three, the first's order
+    assert combined.attributes["repeat_selections_"] == [["a"], ["b", "c"], ["c", "b"]]
+    assert combined.attributes["baseline_loss_"] == pytest.approx(0.3)
+    assert combined.attributes["validation_source_"] == "eval_set"
+    assert combined.affinity["a"] == pytest.approx(0.3)
+
+
+def test_repeats_combine_flags_by_all_and_refuse_what_has_no_rule():
+    from molselect._repeats import mean_of
+
+    flags = [pd.Series([True, True], index=["a", "b"]), pd.Series([True, False], index=["a", "b"])]
+    assert mean_of(flags, "measured_").tolist() == [True, False]
+    assert mean_of([{"a": np.array([1.0, 3.0])}, {"a": np.array([3.0, 5.0])}], "p_")["a"].tolist() \
+        == [2.0, 4.0]
+    with pytest.raises(TypeError, match="no rule combines the repeats' values of source_"):
+        mean_of(["eval_set", "scaffold holdout"], "source_")

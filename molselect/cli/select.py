@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 
@@ -77,8 +78,9 @@ def options():
                help="MolGroup's meta-gradient: 'exact' (the paper's, default) or "
                     "'linearized' (about a quarter faster per step, approximate)"),
         Option("--repeats", param="n_repeats", strict=True, type=positive_int, metavar="N",
-               help="MolGroup: independent trainings per round, affinities averaged (the "
-                    "table then shows their spread; cost x N)"),
+               help="independent trainings from their own seeds, affinities averaged (the "
+                    "table then shows their spread and 95%% intervals; cost x N); MolGroup "
+                    "repeats each round. Not for the selectors that do not train"),
         Option("--filter-rule", param="filter_rule", strict=True,
                choices=["threshold", "relative"],
                help="MolGroup: drop candidates below --threshold ('threshold', the paper's "
@@ -231,7 +233,7 @@ def verdict_text(verifier, target):
 def run(args):
     """Run ``molselect select`` on the parsed ``args``; return the exit code."""
     from .._selection_file import selection_text
-    from ..reporting import format_table, selection_table
+    from ..reporting import format_table, score_note, selection_table
 
     start = time.perf_counter()
     # The parameters are checked before any data is loaded (main has checked --out):
@@ -270,6 +272,7 @@ def run(args):
         # The ranking orders the race; only the race selects.
         table["status"] = [f"rank #{i}" for i in range(1, len(table) + 1)]
     print(format_table(table))
+    print(textwrap.fill(score_note(ranker), width=100))
     if args.verify:
         print("\nverification race (relative gain over the target alone, with intervals "
               "valid under the repeated looks):")

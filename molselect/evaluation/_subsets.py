@@ -334,6 +334,8 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
         Each candidate's relative main effect (a fraction of the score
         predicted for the target alone; higher means more helpful, also for
         RMSE).  ``effects_`` has its interval.
+    affinity_interval_ : pandas.DataFrame
+        ``low`` and ``high``: the 95% interval of each relative effect.
     effects_ : pandas.DataFrame
         :func:`main_effects`' table.
     subset_effects_ : SubsetEffects
@@ -341,6 +343,9 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
     feature_names_in_ : ndarray of str
     n_leaked_ : dict
     """
+
+    _affinity_meaning = ("the candidate's main effect on the target's test score, relative to "
+                         "the target alone")
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
@@ -384,5 +389,8 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
             n_jobs=self.n_jobs, torch_threads=self.torch_threads,
             random_state=self.random_state, verbose=bool(self.verbose))
         affinity = result.effects["relative_effect"].rename("affinity")
+        interval = result.effects[["relative_ci_low", "relative_ci_high"]].set_axis(
+            ["low", "high"], axis=1)
         return SelectionResult(affinity, attributes={"effects_": result.effects,
-                                                "subset_effects_": result})
+                                                "subset_effects_": result,
+                                                "affinity_interval_": interval})

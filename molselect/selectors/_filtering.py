@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._repeats import interval_attributes, spread as repeat_spread
 from ..base import SelectionResult
 
 __all__ = ["FILTER_RULES", "centred_affinity", "filter_candidates", "survival_ranking"]
@@ -137,18 +137,6 @@ _HISTORY_COLUMNS = ("round", "epoch", "candidate", "affinity", "task_affinity",
                     "affinity_high")
 
 
-def _spread(values):
-    """Standard deviation and 95% t interval of each row's mean (NaN for one column)."""
-    n = values.shape[1]
-    mean = values.mean(axis=1)
-    if n < 2:
-        nan = np.full(values.shape[0], np.nan)
-        return {"std": nan, "low": nan, "high": nan}
-    std = values.std(axis=1, ddof=1)
-    half = stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
-    return {"std": std, "low": mean - half, "high": mean + half}
-
-
 def _history_rows(r, alive, runs):
     """One history row per epoch and candidate of round ``r``: means over the repeats."""
     rows = []
@@ -157,7 +145,7 @@ def _history_rows(r, alive, runs):
             for part in ("affinity", "task_affinity", "structure_affinity")}
     loss = np.mean([run["target_loss"] for run in runs], axis=0)
     for epoch in range(affinity.shape[0]):
-        spread = _spread(affinity[epoch])
+        spread = repeat_spread(affinity[epoch])
         for i, name in enumerate(alive):
             rows.append({
                 "round": r + 1, "epoch": epoch + 1, "candidate": name,
@@ -293,7 +281,6 @@ class _FilterState:
         affinity = pd.Series(self.last_affinity, dtype=float)
         runs = pd.DataFrame.from_dict(self.last_runs, orient="index").reindex(order)
         runs.columns = [f"repeat {k}" for k in range(runs.shape[1])]
-        spread = _spread(runs.to_numpy(dtype=float))
         attributes = {
             "task_affinity_": pd.Series(self.components["task_affinity"], dtype=float,
                                         name="task_affinity").reindex(order),
@@ -301,10 +288,7 @@ class _FilterState:
                                              dtype=float,
                                              name="structure_affinity").reindex(order),
             "round_dropped_": self.round_dropped.rename("round_dropped"),
-            "affinity_std_": pd.Series(spread["std"], index=order, name="affinity_std"),
-            "affinity_interval_": pd.DataFrame({"low": spread["low"], "high": spread["high"]},
-                                               index=order),
-            "affinity_runs_": runs,
+            **interval_attributes(runs),
         }
         ranking = survival_ranking(affinity.reindex(order), self.round_dropped, self.selected)
         return SelectionResult(affinity, selected=self.selected, history=history,

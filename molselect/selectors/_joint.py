@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from .._param_validation import BACKBONE, RUNTIME
+from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME
 from ..base import TOP_K, BaseAuxiliarySelector
 from ..core import MultiDatasetNetwork, resolve_device, seed_everything
 from ..core.joint import joint_gin
@@ -35,6 +35,7 @@ class JointTrainingSelector(BaseAuxiliarySelector):
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
         "top_k": TOP_K,
+        "n_repeats": [POSITIVE_INT],
         **BACKBONE,
         **RUNTIME,
     }

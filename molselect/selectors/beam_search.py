@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .._param_validation import BACKBONE, BACKBONE_KEYS, N_JOBS, POSITIVE_INT, RUNTIME, StrOptions
 from .._progress import progress_disabled
-from ..base import LEAKAGE_GUARD_DOC, BaseAuxiliarySelector, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, N_REPEATS_DOC, BaseAuxiliarySelector, SelectionResult
 from ..core.joint import train_and_evaluate
 from ..datasets import scaffold_split
 from .simple import fingerprint_distribution, fingerprint_kl
@@ -86,14 +86,16 @@ class BeamSearchSelector(BaseAuxiliarySelector):
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
         Every combination is trained from the same seed, so they differ only
         by their data; the same seed gives the same search on the same device.
-    verbose : bool, default=False
+""" + N_REPEATS_DOC + """    verbose : bool, default=False
         Progress bar over the evaluated combinations.
 """ + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
     selected_ : list of str
         The best combination found, in the order its members were added
-        (may be empty: the target alone scored best).
+        (may be empty: the target alone scored best).  With ``n_repeats`` > 1,
+        the combination the most repeated searches found (ties: the first
+        found), each search's in ``repeat_selections_``.
     affinity_ : pandas.Series
         Per candidate, the best score of any evaluated combination containing it
         (higher means more helpful: minus a validation loss, see ``history_``).
@@ -124,6 +126,9 @@ class BeamSearchSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool, eval_set=bbbp.valid).history_           # doctest: +SKIP
     """
 
+    _affinity_meaning = ("minus the target's validation loss after training with the best "
+                         "combination holding the candidate")
+
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
         "criterion": [StrOptions(CRITERIA)],
@@ -131,13 +136,14 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         "depth": [POSITIVE_INT],
         "epochs": [POSITIVE_INT],
         "n_jobs": N_JOBS,
+        "n_repeats": [POSITIVE_INT],
         **BACKBONE,
         **RUNTIME,
     }
 
     def __init__(self, criterion="performance", beam_width=3, depth=3, epochs=3, hidden_dim=300,
                  num_layers=5, dropout=0.5, batch_size=128, lr=1e-3, n_jobs=None, device="auto",
-                 random_state=None, verbose=False, leakage_guard=True):
+                 random_state=None, n_repeats=1, verbose=False, leakage_guard=True):
         self.criterion = criterion
         self.beam_width = beam_width
         self.depth = depth
@@ -150,6 +156,7 @@ class BeamSearchSelector(BaseAuxiliarySelector):
         self.n_jobs = n_jobs
         self.device = device
         self.random_state = random_state
+        self.n_repeats = n_repeats
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 

@@ -16,7 +16,7 @@ from joblib import Parallel, delayed
 
 from .._param_validation import (BACKBONE, N_JOBS, POSITIVE_INT, RUNTIME, Interval,
                                  InvalidParameterError, StrOptions)
-from .._checks import check_random_state
+from .._checks import check_random_state, repeat_seeds
 from ..base import LEAKAGE_GUARD_DOC, TOP_K, BaseAuxiliarySelector
 from ..core import resolve_device
 from ..core.gate import GATE_DIRECTIONS, STRUCTURES
@@ -227,8 +227,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
     >>> sel.fit(bbbp.train, pool).selected_                               # doctest: +SKIP
     """
 
+    # The repeats run inside each round: the round's filter reads their mean.
+    _repeats_in_scoring = True
+
     # Every preset is a MolGroup configuration: MolGroup takes all of it.
     _preset_keys = None
+
+    _affinity_meaning = ("the gate's weight on the target's path in the last round the candidate"
+                         " took part in, between 0 and 1")
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
@@ -373,15 +379,14 @@ class MolGroupSelector(BaseAuxiliarySelector):
         scalers = _label_scalers(members, self.standardize_labels)
         table, classification, _ = build_table(members, fingerprints=True, scalers=scalers)
         n_tasks = [d.n_tasks for d in members]
-        repeat_seeds = [round_seed.generate_state(1)[0]] + \
-            [child.generate_state(1)[0] for child in round_seed.spawn(self.n_repeats - 1)]
+        seeds = repeat_seeds(round_seed, self.n_repeats)
         settings = RoundSettings.from_params(self.get_params())
         desc = f"MolGroup round {r + 1}/{self.n_rounds} ({len(alive)} candidates)"
         jobs = (delayed(_train_repeat)(
             table, classification, n_tasks, [d.name for d in alive], settings, int(s),
             str(device),
             desc if self.n_repeats == 1 else f"{desc}, repeat {k + 1}/{self.n_repeats}",
-            self.verbose, self.torch_threads) for k, s in enumerate(repeat_seeds))
+            self.verbose, self.torch_threads) for k, s in enumerate(seeds))
         return Parallel(n_jobs=self.n_jobs)(jobs)
 
     def _fingerprint(self, target, candidates, seed, device):

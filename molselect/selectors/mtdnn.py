@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Hidden, Interval, StrOptions
-from ..base import LEAKAGE_GUARD_DOC, SelectionResult, best_candidates
+from ..base import LEAKAGE_GUARD_DOC, N_REPEATS_DOC, SelectionResult, best_candidates
 from ..core import JointStep, MultiDatasetNetwork, adam, train
 from ..core.discriminator import (DiscriminatorNetwork, DiscriminatorStep, target_probability,
                                   target_vs_rest_probability)
@@ -64,7 +64,7 @@ class MTDNNSelector(JointTrainingSelector):
         GIN and Adam settings (paper: 300, 5, 0.5, 128, 1e-3).
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
-    verbose : bool, default=False
+""" + N_REPEATS_DOC + """    verbose : bool, default=False
 """ + LEAKAGE_GUARD_DOC + """    threshold : float in [0, 1)
         Deprecated: the name ``molecule_threshold`` had until 0.1; still
         accepted, with a FutureWarning, until 0.2.
@@ -77,7 +77,8 @@ class MTDNNSelector(JointTrainingSelector):
         Mean probability of "target" over each candidate's molecules, in [0, 1]
         (higher means more helpful: more target-like).
     probabilities_ : dict of str to ndarray
-        Per candidate, every molecule's probability of "target".
+        Per candidate, every molecule's probability of "target" (with
+        ``n_repeats`` > 1, its mean over the repeats).
     kept_ : dict of str to ndarray of bool
         Per candidate, which molecules are kept (probability > molecule_threshold).
     n_kept_ : pandas.Series
@@ -89,6 +90,9 @@ class MTDNNSelector(JointTrainingSelector):
     feature_names_in_ : ndarray of str
     n_leaked_ : dict
     """
+
+    _affinity_meaning = ("the mean probability that a candidate molecule is the target's, from a"
+                         " dataset discriminator")
 
     _parameter_constraints = {
         **JointTrainingSelector._parameter_constraints,
@@ -112,7 +116,7 @@ class MTDNNSelector(JointTrainingSelector):
     def __init__(self, molecule_threshold=0.6, top_k=None, epochs=50, discriminator="binary",
                  discriminator_weight=1.0,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
-                 device="auto", random_state=None, verbose=False, leakage_guard=True,
+                 device="auto", random_state=None, n_repeats=1, verbose=False, leakage_guard=True,
                  threshold="deprecated"):
         self.molecule_threshold = molecule_threshold
         self.top_k = top_k
@@ -126,6 +130,7 @@ class MTDNNSelector(JointTrainingSelector):
         self.lr = lr
         self.device = device
         self.random_state = random_state
+        self.n_repeats = n_repeats
         self.verbose = verbose
         self.leakage_guard = leakage_guard
         self.threshold = threshold
@@ -164,6 +169,16 @@ class MTDNNSelector(JointTrainingSelector):
         n_kept = pd.Series({n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept")
         return SelectionResult(affinity, history=history, attributes={
             "probabilities_": probs, "kept_": kept, "n_kept_": n_kept})
+
+    def _combine_repeats(self, results, names):
+        """The repeats' mean, with each molecule kept by its mean probability of "target"."""
+        result = super()._combine_repeats(results, names)
+        _, cut = self._molecule_cut()
+        probs = result.attributes["probabilities_"]
+        kept = {n: p > cut for n, p in probs.items()}
+        result.attributes.update(kept_=kept, n_kept_=pd.Series(
+            {n: int(k.sum()) for n, k in kept.items()}, dtype=int, name="n_kept"))
+        return result
 
     def _select(self, affinity):
         """The ``top_k`` candidates of highest mean probability among those with kept molecules.

@@ -79,6 +79,8 @@ class AllAuxiliariesSelector(BaseAuxiliarySelector):
         After ``fit_transform``: molecules removed per auxiliary by the leakage guard.
     """
 
+    _affinity_meaning = "1 for every candidate (all are selected)"
+
     def __init__(self, leakage_guard=True):
         self.leakage_guard = leakage_guard
 
@@ -124,6 +126,9 @@ class FingerprintSimilaritySelector(BaseAuxiliarySelector):
     n_leaked_ : dict
     """
 
+    _affinity_meaning = ("minus the KL divergence between the MACCS-bit distributions of the "
+                         "candidate and the target")
+
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
         "top_k": TOP_K,
@@ -165,6 +170,9 @@ class RandomSelector(BaseAuxiliarySelector):
     feature_names_in_ : ndarray of str
     n_leaked_ : dict
     """
+
+    _affinity_meaning = "a random number"
+    _random_scores = True
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._param_validation import POSITIVE_INT, Interval
-from ..base import LEAKAGE_GUARD_DOC, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, N_REPEATS_DOC, SelectionResult
 from ..core import adam, train
 from ..core.lookahead import LookaheadStep
 from ._joint import JointTrainingSelector
@@ -67,7 +67,7 @@ class TAGSelector(JointTrainingSelector):
         Adam learning rate.
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
-    verbose : bool, default=False
+""" + N_REPEATS_DOC + """    verbose : bool, default=False
         Progress bar with the running losses.
 """ + LEAKAGE_GUARD_DOC + """
     Attributes
@@ -93,6 +93,9 @@ class TAGSelector(JointTrainingSelector):
     small and centred around 0 when many datasets share one encoder.
     """
 
+    _affinity_meaning = ("the mean relative fall of the target's loss after a lookahead step on "
+                         "the candidate (TAG)")
+
     _parameter_constraints = {
         **JointTrainingSelector._parameter_constraints,
         "threshold": [Interval(Real, None, 1, closed="neither",
@@ -105,7 +108,7 @@ class TAGSelector(JointTrainingSelector):
 
     def __init__(self, top_k=3, threshold=0.0, epochs=10, lookahead_every=5, lookahead_lr=None,
                  hidden_dim=300, num_layers=5, dropout=0.5, batch_size=128, lr=1e-3,
-                 device="auto", random_state=None, verbose=False, leakage_guard=True):
+                 device="auto", random_state=None, n_repeats=1, verbose=False, leakage_guard=True):
         self.top_k = top_k
         self.threshold = threshold
         self.epochs = epochs
@@ -118,6 +121,7 @@ class TAGSelector(JointTrainingSelector):
         self.lr = lr
         self.device = device
         self.random_state = random_state
+        self.n_repeats = n_repeats
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from .._param_validation import POSITIVE_INT, Interval, StrOptions
 from .._progress import progress_disabled
-from ..base import LEAKAGE_GUARD_DOC, SelectionResult
+from ..base import LEAKAGE_GUARD_DOC, N_REPEATS_DOC, SelectionResult
 from ..core import JointStep, adam, train
 from ..core.fisher import filter_average, fisher_embedding, task2vec_distance, train_heads
 from ._joint import JointTrainingSelector
@@ -61,7 +61,7 @@ class Task2VecSelector(JointTrainingSelector):
         GIN and Adam settings (paper: 300, 5, 0.5, 128, 1e-3).
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
-    verbose : bool, default=False
+""" + N_REPEATS_DOC + """    verbose : bool, default=False
 """ + LEAKAGE_GUARD_DOC + """
     Attributes
     ----------
@@ -80,6 +80,9 @@ class Task2VecSelector(JointTrainingSelector):
     n_leaked_ : dict
     """
 
+    _affinity_meaning = ("minus the distance of the candidate's Fisher embedding to the target's"
+                         " (Task2vec)")
+
     _parameter_constraints = {
         **JointTrainingSelector._parameter_constraints,
         "threshold": [Interval(Real, None, None, closed="neither"), None],
@@ -92,7 +95,7 @@ class Task2VecSelector(JointTrainingSelector):
 
     def __init__(self, top_k=3, threshold=None, distance="asymmetric", alpha=0.15, probe_epochs=5,
                  head_epochs=10, fisher_samples=5000, hidden_dim=300, num_layers=5, dropout=0.5,
-                 batch_size=128, lr=1e-3, device="auto", random_state=None, verbose=False,
+                 batch_size=128, lr=1e-3, device="auto", random_state=None, n_repeats=1, verbose=False,
                  leakage_guard=True):
         self.top_k = top_k
         self.threshold = threshold
@@ -108,6 +111,7 @@ class Task2VecSelector(JointTrainingSelector):
         self.lr = lr
         self.device = device
         self.random_state = random_state
+        self.n_repeats = n_repeats
         self.verbose = verbose
         self.leakage_guard = leakage_guard
 

@@ -65,6 +65,8 @@ class TaskTypeSelector(BaseAuxiliarySelector):
     ['tox21', 'sider', 'esol']
     """
 
+    _affinity_meaning = "the share of the candidate's tasks of the target's task type"
+
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
         "top_k": TOP_K,
