@@ -465,6 +465,9 @@ def test_train_then_predict_round_trip(trained_model, capsys, tmp_path):
 
     path, printed = trained_model
     assert "test roc_auc on the target's test split" in printed and "higher is better" in printed
+    # The model's score beside what it has to beat.
+    assert "gin, this model (the target alone)" in printed
+    assert "random forest on ECFP4 fingerprints" in printed
     assert f"wrote {path}" in printed
     out = tmp_path / "predictions.csv"
     code, printed, err = run(capsys, "predict", "--model-file", str(path), "--input",
@@ -711,6 +714,7 @@ def test_select_verify_races_and_records_the_verdict(capsys, tmp_path, tiny_veri
     assert code == 0
     assert "rank #1" in text and "selected #" not in text
     assert "verdict:" in text and "round 3 (9/9 fits" in err
+    assert "gin, target alone (mean over seeds)" in text     # the context of the verdict
     record = json.loads(out.read_text())
     assert record["method"] == "task-type" and record["n_fits"] == 9
     assert record["verdict"] in ("helps", "none helps", "undecided")
@@ -733,6 +737,7 @@ def test_select_without_verify_says_the_ranking_is_not_verified(capsys):
     (["--verify", "--budget", "4"], "cannot reach the first look"),
     (["--verify", "--max-k", "3"], "--max-k 3: more than the 2 candidate"),
     (["--verify", "--min-gain", "-1"], "--min-gain"),
+    (["--no-baselines"], "--no-baselines: an option of --verify"),
 ])
 def test_select_verify_bad_options(argv, message, capsys, tiny_verifier):
     code, _, err = run(capsys, "select", "--target", "bbbp", "--candidates", "bace,esol",

@@ -299,6 +299,25 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(data):
     assert len(losses) - 1 - best == 2
 
 
+def test_a_fit_still_improving_at_its_epoch_limit_warns(data):
+    """scikit-learn's ConvergenceWarning, as an MLP gives at max_iter: raise epochs."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    # Scored on its own training data, the loss falls every epoch: the last is the best.
+    with pytest.warns(ConvergenceWarning, match=r"best validation epoch was the last of the 3 "
+                                                r"\(epochs=3\).*Raise epochs"):
+        est = tiny(GINRegressor, epochs=3, monitor="loss").fit(data.esol, eval_set=data.esol)
+    assert est.best_epoch_ == est.n_epochs_ == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        # Stopped early, after its best epoch: converged as far as validation can tell.
+        tiny(GINRegressor, epochs=50, early_stopping=2, monitor="loss").fit(
+            data.esol, eval_set=data.esol_valid)
+        tiny(GINRegressor, epochs=3).fit(data.esol)    # nothing to tell by
+
+
 def test_checkpoint_ensemble_predicts_the_mean_of_the_best_epochs(data):
     est = tiny(GINClassifier, epochs=4, n_checkpoints=3).fit(data.bace, eval_set=data.bace_valid)
     assert len(est.checkpoints_) == 3

@@ -80,7 +80,7 @@ def baselines(train, test, args):
     return scores
 
 
-def context_block(scores, model, alone):
+def context_block(scores, model, alone, label=None):
     """A few lines: the model's score on the target alone beside the baselines'.
 
     Parameters
@@ -91,6 +91,9 @@ def context_block(scores, model, alone):
         The downstream model's name (``gin``).
     alone : float
         Its mean test score on the target alone, in the metric's units.
+    label : str, optional
+        What the model's row is (default: the model on the target alone, mean
+        over seeds); ``train`` names the model it trained.
 
     Returns
     -------
@@ -106,12 +109,14 @@ def context_block(scores, model, alone):
         mean_label = "predicting a constant (the training prior)"
         if metric == "roc_auc":
             mean_label += ": ROC-AUC 0.5 by construction"
-    rows = [(f"{model}, target alone (mean over seeds)", alone), (mean_label, scores["mean"]),
+    rows = [(label or f"{model}, target alone (mean over seeds)", alone),
+            (mean_label, scores["mean"]),
             ("random forest on ECFP4 fingerprints", scores["random_forest"])]
-    width = max(len(label) for label, _ in rows)
+    subject = f"the {model} trained " + ("here" if label else "on the target alone")
+    width = max(len(text) for text, _ in rows)
     lines = [f"context: test {metric} on the target's test split "
              f"({'higher' if better else 'lower'} is better)"]
-    lines += [f"  {label:<{width}}  {value:.4f}" for label, value in rows]
+    lines += [f"  {text:<{width}}  {value:.4f}" for text, value in rows]
 
     def worse(a, b):
         return a < b if better else a > b
@@ -119,11 +124,11 @@ def context_block(scores, model, alone):
     if not np.isfinite([alone, scores["mean"], scores["random_forest"]]).all():
         pass
     elif not worse(scores["mean"], alone):
-        lines.append(f"  note: the {model} trained on the target alone is no better than "
+        lines.append(f"  note: {subject} is no better than "
                      f"predicting the mean ({alone:.4f} vs {scores['mean']:.4f}): it has not "
                      "learnt this target")
     elif worse(alone, scores["random_forest"]):
-        lines.append(f"  note: the {model} trained on the target alone is worse than a random "
+        lines.append(f"  note: {subject} is worse than a random "
                      f"forest on ECFP4 ({alone:.4f} vs {scores['random_forest']:.4f}): a gain "
                      "from an auxiliary may only make up for a model that is not yet good on "
                      "this target")

@@ -26,7 +26,7 @@ from ._types import (MIN_RESAMPLE, Renamed, Seeds, n_jobs, one_seed, positive_in
 __all__ = ["Option", "Group", "Renamed", "renamed", "add_options", "option_values", "option_for",
            "positive_int", "one_seed", "seed_list", "n_jobs", "resample_size", "MIN_RESAMPLE",
            "separator", "SPLITS", "flatten", "csv_options", "csv_group", "size_options",
-           "size_group", "model_options", "study_options", "RESULTS_DIR_HELP"]
+           "size_group", "model_options", "study_options", "no_baselines", "RESULTS_DIR_HELP"]
 
 
 class Option:
@@ -368,11 +368,17 @@ def study_options(default_seeds):
                metavar="N",
                help=f"resample every training set to N molecules, N >= {MIN_RESAMPLE} (the "
                     "paper's appendix C uses 5000)"),
-        Option("--no-baselines", dest="baselines", action="store_false",
-               help="leave out the context: by default the target's test score of "
-                    "predicting the mean and of a random forest on ECFP4 fingerprints "
-                    "(trained on the target's training split) is shown beside the model's; "
-                    "the forest takes minutes on a target of thousands of molecules with "
-                    "missing labels (one forest per task), and is kept in --results-dir"),
+        no_baselines(),
         Option("--quiet", action="store_true", help="print the final table only"),
     ]
+
+
+def no_baselines(prefix=""):
+    """``--no-baselines``: leave out the model-quality context (``prefix`` starts its help)."""
+    return Option("--no-baselines", dest="baselines", action="store_false",
+                  help=f"{prefix}leave out the context: by default the target's test score of "
+                       "predicting the mean and of a random forest on ECFP4 fingerprints "
+                       "(trained on the target's training split) is shown beside the model's; "
+                       "the forest takes minutes on a target of thousands of molecules with "
+                       "missing labels (one forest per task), and is kept in --results-dir "
+                       "where there is one")

@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 
 from .._param_validation import InvalidParameterError
-from . import _inputs
+from . import _context, _inputs
 from ._common import CLIError, companion_path, write_out
 from ._options import (
     RESULTS_DIR_HELP,
     Option,
     csv_group,
     n_jobs,
+    no_baselines,
     one_seed,
     option_for,
     option_values,
@@ -110,6 +111,7 @@ def options():
                     "`molselect cache`"),
         Option("--n-jobs", type=n_jobs, metavar="N",
                help="--verify: parallel fits within a round (default: one at a time)"),
+        no_baselines("--verify: "),
         csv_group(),
         size_group(),
     ]
@@ -241,7 +243,8 @@ def run(args):
     selector = make_selector(args)
     verify_only = [flag for flag, given in (("--budget", args.budget is not None),
                                             ("--results-dir", args.results_dir is not None),
-                                            ("--n-jobs", args.n_jobs is not None))
+                                            ("--n-jobs", args.n_jobs is not None),
+                                            ("--no-baselines", not args.baselines))
                    if given and not args.verify]
     if verify_only:
         raise CLIError(f"{', '.join(verify_only)}: an option of --verify; add --verify")
@@ -279,6 +282,10 @@ def run(args):
         print(format_table(race_table(selector)))
         print()
         print(verdict_text(selector, train))
+        scores = _context.baselines(train, test, args)
+        if scores is not None:
+            alone = selector.trace_.loc[selector.trace_["group"] == "alone", "score"].mean()
+            print("\n" + _context.context_block(scores, "gin", alone))
     else:
         print("\nselected:", ", ".join(selector.selected_) or "(none)")
         print("\nnot verified: the ranking is the selector's estimate, not a measured gain. "

@@ -7,7 +7,8 @@ from pathlib import Path
 from .._param_validation import InvalidParameterError
 from . import _context, _inputs
 from ._common import CLIError
-from ._options import Option, csv_group, flatten, model_options, one_seed, option_for, size_group
+from ._options import (Option, csv_group, flatten, model_options, no_baselines, one_seed,
+                       option_for, size_group)
 
 __all__ = ["NAME", "HELP", "DESCRIPTION", "options", "run", "make_model", "fit_model"]
 
@@ -42,6 +43,7 @@ def options():
         Option("--out", required=True, metavar="FILE.joblib",
                help="the model file to write (a pickle, as scikit-learn models are: load "
                     "only model files you trust)"),
+        no_baselines(),
         Option("--quiet", action="store_true", help="no progress bars or summaries"),
         csv_group(),
         size_group(rounds=False),
@@ -116,7 +118,12 @@ def fit_model(estimator, train, valid, test, pool, quiet=False):
             warnings.warn(f"the leakage guard removed every molecule of {', '.join(emptied)} "
                           "(they are in the target's validation or test split): trained "
                           "without them", UserWarning, stacklevel=2)
-    estimator.fit(members if len(members) > 1 else train, eval_set=valid)
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # run() says it in the command's own words (the option is --epochs).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(members if len(members) > 1 else train, eval_set=valid)
     score = float(estimator.score(test))
     return ({name: len(data) for name, data in members.items()},
             score if greater_is_better(test.metric) else -score)
@@ -146,6 +153,12 @@ def run(args):
           f"{estimator.best_epoch_} of {estimator.n_epochs_}")
     print(f"test {test.metric} on the target's test split ({len(test)} molecules): "
           f"{score:.4f} ({better} is better)")
+    scores = _context.baselines(train, test, args)
+    if scores is not None:
+        members = "the target alone" if len(sizes) == 1 else "the target + " + ", ".join(
+            list(sizes)[1:])
+        print("\n" + _context.context_block(scores, args.model, score,
+                                             label=f"{args.model}, this model ({members})"))
     if estimator.best_epoch_ >= estimator.n_epochs_:
         # Early stopping never ends a fit at its best epoch: this one ran into the limit.
         _context.warn(f"the best validation epoch was the last one trained ({estimator.n_epochs_}"

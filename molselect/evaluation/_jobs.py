@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
 from .._files import atomic_write_text, remove_stale_temporaries
@@ -158,7 +159,10 @@ def run_fit(job):
     start = time.perf_counter()
     from ..core import torch_threads
 
-    with torch_threads(job.torch_threads):
+    with torch_threads(job.torch_threads), warnings.catch_warnings():
+        # A study reports its fits that ended at their epoch limit together (the command
+        # line's last-epoch warning, from best_epoch and n_epochs), not one warning a fit.
+        warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(dict(job.members), eval_set=job.valid)
         score = float(estimator.score(job.test))
     metric = job.test.metric

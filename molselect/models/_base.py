@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ..core import (BestEpoch, Callback, EarlyStopping, GradNormStep, JointStep,
@@ -183,6 +184,14 @@ class BaseGraphEstimator(ParameterValidationMixin, BaseEstimator):
                     "classes", UserWarning, stacklevel=3)
         self.best_score_ = (logs[self.best_epoch_ - 1]["valid_metric"]
                             if best is not None and best.best_epoch is not None else None)
+        if best is not None and best.best_epoch is not None and self.epochs > 1 \
+                and self.best_epoch_ == self.n_epochs_ == self.epochs:
+            # Early stopping never ends a fit at its best epoch: this one ran into its limit.
+            warnings.warn(
+                f"{type(self).__name__}: the best validation epoch was the last of the "
+                f"{self.epochs} (epochs={self.epochs}): the model was still improving and may "
+                "not have converged. Raise epochs (early stopping ends a fit that stops "
+                "improving)", ConvergenceWarning, stacklevel=3)
         model.eval()
         self.history_ = self._history(logs)
         weights = getattr(step, "weights", None)
