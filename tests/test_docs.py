@@ -1,15 +1,18 @@
-"""Build the documentation and look at it in headless Chromium.
+"""Build the documentation and look at it in headless Chromium; check its sources.
 
-Slow (it builds the docs with the gallery executed; incremental after the
-first build), so it is marked ``docs``: deselect it with ``-m "not docs"``.
-It skips when Sphinx or Chromium is missing, unless ``MOLSELECT_REQUIRE_DOCS=1``
-(as in CI), where a missing tool is a failure.  Screenshots are saved under
-``docs/_build/screenshots/``.
+The build is slow (it builds the docs with the gallery executed; incremental
+after the first build), so its test is marked ``docs``: deselect it with
+``-m "not docs"``.  It skips when Sphinx or Chromium is missing, unless
+``MOLSELECT_REQUIRE_DOCS=1`` (as in CI), where a missing tool is a failure.
+Screenshots are saved under ``docs/_build/screenshots/``.  The checks of the
+sources (the ``.rst``, ``.md`` and ``.inc`` files, read with docutils or a
+regular expression, no Sphinx) are cheap and not marked.
 """
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -21,8 +24,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-
-pytestmark = pytest.mark.docs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -205,6 +206,7 @@ def _check_page(page, server, built_docs, tmp_path):
 
 # One test, not one per page: under pytest-xdist, separate tests could land on two
 # workers and run two Sphinx builds into the same folder at once.
+@pytest.mark.docs
 def test_docs_build_and_render(server, built_docs, tmp_path):
     problems = []
     for page in PAGES:
@@ -224,3 +226,88 @@ def test_docs_build_and_render(server, built_docs, tmp_path):
         if option not in cli:
             problems.append(f"the command-line reference lacks {option}")
     assert not problems, "\n".join(problems)
+
+
+# -- The sources, without Sphinx -------------------------------------------------------------
+
+#: What the build writes under docs/ (not sources): folders, and the gallery's timings.
+GENERATED = {"_build", "generated", "auto_examples", "sg_execution_times.rst"}
+
+
+def _sources(*suffixes):
+    """The documentation's source files with those suffixes, generated ones left out."""
+    return sorted(p for p in DOCS.rglob("*") if p.suffix in suffixes
+                  and not GENERATED & set(p.relative_to(DOCS).parts))
+
+
+def _docutils():
+    """docutils' parser and node classes (docutils comes with Sphinx)."""
+    try:
+        from docutils import nodes
+        from docutils.core import publish_doctree
+    except ImportError:
+        _missing("docutils is not installed (it comes with Sphinx): pip install -e '.[docs]'")
+    return publish_doctree, nodes
+
+
+def test_no_table_cell_is_a_bullet_list():
+    """A list-table cell written ``- -`` is an empty bullet list, not a dash: write ``\\-``."""
+    publish_doctree, nodes = _docutils()
+    bad = []
+    for path in _sources(".rst"):
+        # Sphinx's own roles and directives stay (silenced) error nodes; docutils' own
+        # (list-table, include) are parsed.
+        tree = publish_doctree(path.read_text(), source_path=str(path),
+                               settings_overrides={"report_level": 5, "halt_level": 5})
+        bad += [f"{path.relative_to(ROOT)}:{bullets.line or entry.line or '?'}"
+                for entry in tree.findall(nodes.entry)
+                for bullets in entry.findall(nodes.bullet_list)]
+    assert not bad, "table cells rendered as bullet lists:\n" + "\n".join(bad)
+
+
+#: Internal references no page may show: issue numbers, and the reliability reviews'
+#: probe ids.  A rank (``rank #1``, ``selected #1-#3``) is not a reference.
+INTERNAL_REFERENCE = re.compile(
+    r"\bissues?[- ]?#?\d+|(?<!rank )(?<!selected )(?<!-)#\d+\b"
+    r"|\b(?:CLI|CSV|CHEM|SPLIT|EVAL|CONC|DASK|SK)-\d\d\b", re.IGNORECASE)
+
+
+def test_no_page_speaks_of_issue_numbers_or_probe_ids():
+    """The docs (and the changelog, which docs/changelog.md includes) are for users."""
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+             for path in _sources(".rst", ".md", ".inc") + [ROOT / "CHANGELOG.md"]
+             for number, line in enumerate(path.read_text().splitlines(), 1)
+             if INTERNAL_REFERENCE.search(line)]
+    assert not found, "internal references in the docs:\n" + "\n".join(found)
+
+
+def test_internal_reference_pattern():
+    for text in ("the issue-14 review", "issue 22", "see #22", "Issue #7", "probes CLI-04",
+                 "(CONC-05)", "sk-12"):
+        assert INTERNAL_REFERENCE.search(text), text
+    for text in ("rank #1", "selected #1-#3", "an issue with the cache", "ISO-8601",
+                 "Python 3.10", "page.html#section"):
+        assert not INTERNAL_REFERENCE.search(text), text
+
+
+def _toctree(path):
+    """The entries of the toctree directives of one .rst page."""
+    entries, inside = [], False
+    for line in path.read_text().splitlines():
+        if line.strip().startswith(".. toctree::"):
+            inside = True
+        elif inside and line and not line[0].isspace():
+            inside = False
+        elif inside and line.strip() and not line.strip().startswith(":"):
+            entries.append(line.strip())
+    return entries
+
+
+def test_the_decision_box_and_the_interpreting_page_are_shown():
+    """One answer to "which selector?", in the box both entry pages include; and the page
+    for chemists on reading results is reachable from the table of contents."""
+    include = re.compile(r"^\.\. include:: _includes/which_selector\.inc\s*$", re.MULTILINE)
+    for page in ("index.rst", "quickstart.rst"):
+        assert include.search((DOCS / page).read_text()), f"docs/{page} lacks the box"
+    assert "user_guide/index" in _toctree(DOCS / "index.rst")
+    assert "interpreting" in _toctree(DOCS / "user_guide" / "index.rst")
