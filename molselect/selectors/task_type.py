@@ -65,7 +65,8 @@ class TaskTypeSelector(BaseAuxiliarySelector):
     ['tox21', 'sider', 'esol']
     """
 
-    _affinity_meaning = "the share of the candidate's tasks of the target's task type"
+    _affinity_meaning = ("the share of the candidate's tasks of the target's task type (equal "
+                         "shares ranked in a seeded random order)")
 
     _parameter_constraints = {
         **BaseAuxiliarySelector._parameter_constraints,
