@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from benchmarks._harness import RESULTS, describe_machine
 from benchmarks.studies._common import append_jsonl, read_jsonl
@@ -50,6 +49,7 @@ from molselect._param_validation import BACKBONE_KEYS
 from molselect.datasets import load_dataset
 from molselect.evaluation import (SubsetEffectsSelector, baseline_scores, compare_selections,
                                   default_estimator, summarize_gains)
+from molselect.evaluation._stats import _interval
 from molselect.presets import get_preset
 from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,
                                  MolGroupSelector, Task2VecSelector, TaskTypeSelector)
@@ -278,10 +278,8 @@ def _versus(gains, prior, same):
     shared = gains.index.intersection(prior.index)
     if same or len(shared) < 2:
         return {"vs_prior": np.nan, "vs_prior_low": np.nan, "vs_prior_high": np.nan}
-    diff = (gains[shared] - prior[shared]).to_numpy(dtype=float)
-    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-    return {"vs_prior": diff.mean(), "vs_prior_low": diff.mean() - half,
-            "vs_prior_high": diff.mean() + half}
+    mean, _, low, high = _interval(gains[shared] - prior[shared], 0.95)
+    return {"vs_prior": mean, "vs_prior_low": low, "vs_prior_high": high}
 
 
 def plot(summary, path):
