@@ -4,7 +4,9 @@
 ``make demo``): for MolGroup, the ``"fast"`` network trained 4 times in one
 round that scores every candidate (``n_repeats=4``), the gate averaged over
 its 3 training epochs, and the ``top_k`` best of the mean selected; for a
-baseline (Task2vec, the command line's default method), the same GIN size.
+selector that trains one network (Task2vec, the command line's default
+method; TAG; MTDNN), the same GIN size and the same 4 repeats, so that its
+ranking comes with intervals; for beam search, the GIN size.
 It is the MolGroup configuration measured against the ground truth and the
 one whose ranking repeats best per CPU minute; it departs from the paper's
 single training and iterative filtering.
@@ -144,9 +146,10 @@ def selector_params(selector_class, preset="paper", **overrides):
 
     A selector takes the preset's parameters that its class's ``_preset_keys``
     names: :class:`~molselect.MolGroupSelector` every one (``None``), a baseline
-    only the settings of the GIN backbone it shares with MolGroup
+    the settings of the GIN backbone it shares with MolGroup
     (:data:`~molselect._param_validation.BACKBONE_KEYS`,
-    :class:`~molselect.BaseAuxiliarySelector`'s default).  Then every override
+    :class:`~molselect.BaseAuxiliarySelector`'s default) and, for the
+    selectors that train one network (Task2vec, TAG, MTDNN), ``n_repeats``.  Then every override
     that is not ``None`` and that the class accepts replaces the preset's value.
 
     A preset's epoch split follows the epochs: when ``epochs`` is given (or

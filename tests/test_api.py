@@ -116,6 +116,16 @@ def test_selector_params_fit_only_the_presets_epoch_split():
     assert info.value.param == "hidden_dim"
 
 
+def test_the_stable_preset_repeats_the_selectors_that_train_one_network():
+    """Their tables then carry intervals; beam search (a network per combination) does not."""
+    for cls in (ms.Task2VecSelector, ms.TAGSelector, ms.MTDNNSelector):
+        params = selector_params(cls, "stable")
+        assert params["n_repeats"] == 4 and params["hidden_dim"] == 64, cls.__name__
+        assert selector_params(cls, "stable", n_repeats=1)["n_repeats"] == 1
+    assert "n_repeats" not in selector_params(ms.BeamSearchSelector, "stable")
+    assert "n_repeats" not in selector_params(ms.TaskTypeSelector, "stable")
+
+
 def test_cli_select_epochs_1_runs_the_default_preset():
     """The documented quick trial (``--epochs``) keeps working with the "stable" preset."""
     from molselect.cli import build_parser

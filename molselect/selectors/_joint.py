@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 
-from .._param_validation import BACKBONE, POSITIVE_INT, RUNTIME
+from .._param_validation import BACKBONE, BACKBONE_KEYS, POSITIVE_INT, RUNTIME
 from ..base import TOP_K, BaseAuxiliarySelector
 from ..core import MultiDatasetNetwork, resolve_device, seed_everything
 from ..core.joint import joint_gin
@@ -40,6 +40,10 @@ class JointTrainingSelector(BaseAuxiliarySelector):
         **RUNTIME,
     }
     _network = MultiDatasetNetwork
+    # A preset's repeats too (the "stable" preset's 4): one network's scores are cheap
+    # enough to repeat, and the table then carries intervals.  Beam search, which trains
+    # one network per combination, takes the backbone only.
+    _preset_keys = (*BACKBONE_KEYS, "n_repeats")
 
     def _score_candidates(self, target, candidates, eval_sets):
         names = list(candidates)
