@@ -19,7 +19,7 @@ scores predict those gains.  The same study runs on the command line as
 # To finish in a minute on a CPU, the target and the candidates are
 # subsampled and the GIN is tiny.  The published ground truth
 # (``benchmarks/results/ground_truth.md``) uses the full training sets, a
-# larger GIN and 8 seeds.  ``cache="folder"`` would keep every finished fit in
+# larger GIN and 8 seeds.  ``results_dir="folder"`` would keep every finished fit in
 # a results folder, so that an interrupted study resumes and a repeated one
 # costs nothing.
 import warnings

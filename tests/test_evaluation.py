@@ -193,7 +193,7 @@ def test_empty_gains_give_empty_summaries_with_their_columns(bace, pool, tmp_pat
     train, valid, test = bace
     # cached_only before any fit has finished: no rows
     empty = transfer_gains(train, pool, GINClassifier(**TINY_FIT), seeds=1, eval_set=valid,
-                           test_set=test, cache=tmp_path, cached_only=True, verbose=False)
+                           test_set=test, results_dir=tmp_path, cached_only=True, verbose=False)
     assert empty.empty
     full = summarize_gains(_truth())
     summary = summarize_gains(empty)
@@ -272,7 +272,7 @@ def test_a_candidate_emptied_by_the_leakage_guard_is_skipped(bace, pool):
 def test_a_copy_of_the_target_is_warned_about(bace, tmp_path):
     train, valid, test = bace
     twin = MoleculeDataset(train.ids, train.y, name="twin")   # the target under another name
-    kwargs = dict(seeds=1, eval_set=valid, test_set=test, cache=tmp_path, cached_only=True,
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, results_dir=tmp_path, cached_only=True,
                   verbose=False)
     with pytest.warns(UserWarning, match="auxiliary 'twin' is a copy of the target"):
         transfer_gains(train, {"twin": twin}, GINClassifier(**TINY_FIT), **kwargs)
@@ -288,7 +288,7 @@ def test_a_copy_of_the_target_is_warned_about(bace, tmp_path):
 def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
     train, valid, test = bace
     gains = transfer_gains(train, pool, GINClassifier(**TINY_FIT), seeds=[3, 5], eval_set=valid,
-                           test_set=test, cache=tmp_path, verbose=False)
+                           test_set=test, results_dir=tmp_path, verbose=False)
     assert len(gains) == 4 and set(gains["seed"]) == {3, 5}
     # one alone fit per seed, shared by every candidate; 2 x (1 + 2) fits in the cache
     assert gains.groupby("seed")["score_alone"].nunique().eq(1).all()
@@ -303,7 +303,7 @@ def test_tidy_table_pairs_the_alone_fit_of_each_seed(bace, pool, tmp_path):
 
 def test_compare_selections_is_evaluate_selection_for_each_in_one_batch(bace, pool, tmp_path):
     train, valid, test = bace
-    kwargs = dict(seeds=[0, 1], eval_set=valid, test_set=test, cache=tmp_path, verbose=False,
+    kwargs = dict(seeds=[0, 1], eval_set=valid, test_set=test, results_dir=tmp_path, verbose=False,
                   protocol="fixed")
     table = compare_selections(train, {"both": pool, "esol only": [pool["esol"]]},
                                GINClassifier(**TINY_FIT), **kwargs)
@@ -322,7 +322,7 @@ def test_compare_selections_is_evaluate_selection_for_each_in_one_batch(bace, po
 
 def test_tidy_table_records_the_epochs_each_fit_trained(bace, pool, tmp_path, monkeypatch):
     train, valid, test = bace
-    kwargs = dict(seeds=1, eval_set=valid, test_set=test, protocol="fixed", cache=tmp_path,
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, protocol="fixed", results_dir=tmp_path,
                   verbose=False)
     estimator = GINClassifier(**{**TINY_FIT, "epochs": 2})
     gains = transfer_gains(train, {"esol": pool["esol"]}, estimator, **kwargs)
@@ -396,7 +396,7 @@ def test_planted_helpful_and_uninformative_auxiliaries():
 def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypatch):
     train, valid, test = bace
     kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, n_jobs=1)
-    reference = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "ref",
+    reference = transfer_gains(train, pool, GINClassifier(**TINY_FIT), results_dir=tmp_path / "ref",
                                **kwargs)
     real_run_fit, calls = _jobs.run_fit, []
 
@@ -408,28 +408,29 @@ def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypa
 
     monkeypatch.setattr(_jobs, "run_fit", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run", **kwargs)
+        transfer_gains(train, pool, GINClassifier(**TINY_FIT), results_dir=tmp_path / "run",
+                       **kwargs)
     assert len(ResultCache(tmp_path / "run")) == 3
-    partial = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run",
+    partial = transfer_gains(train, pool, GINClassifier(**TINY_FIT), results_dir=tmp_path / "run",
                              cached_only=True, **kwargs)
     assert len(partial) < len(reference)
 
     resumed = []
     monkeypatch.setattr(_jobs, "run_fit", lambda job: resumed.append(job.key) or
                         real_run_fit(job))
-    result = transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run",
+    result = transfer_gains(train, pool, GINClassifier(**TINY_FIT), results_dir=tmp_path / "run",
                             **kwargs)
     assert len(resumed) == 3 and not set(resumed) & set(calls)   # only the missing fits ran
     pd.testing.assert_frame_equal(result.drop(columns=["seconds_alone", "seconds_with"]),
                                   reference.drop(columns=["seconds_alone", "seconds_with"]))
     resumed.clear()
-    transfer_gains(train, pool, GINClassifier(**TINY_FIT), cache=tmp_path / "run", **kwargs)
+    transfer_gains(train, pool, GINClassifier(**TINY_FIT), results_dir=tmp_path / "run", **kwargs)
     assert resumed == []   # a repeated study costs nothing
 
 
 def test_cache_key_follows_content_not_device(bace, pool, tmp_path):
     train, valid, test = bace
-    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, results_dir=tmp_path)
     transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
     assert len(ResultCache(tmp_path)) == 3
     transfer_gains(train, pool, GINClassifier(**{**TINY_FIT, "device": "auto"}, verbose=False),
@@ -483,7 +484,7 @@ def test_downstream_gin_normalises_each_member_with_target_only_running_stats(sm
 
 def test_an_unreadable_cache_entry_is_recomputed_with_a_warning(bace, pool, tmp_path):
     train, valid, test = bace
-    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, cache=tmp_path)
+    kwargs = dict(seeds=1, eval_set=valid, test_set=test, verbose=False, results_dir=tmp_path)
     first = transfer_gains(train, pool, GINClassifier(**TINY_FIT), **kwargs)
     entry = next(tmp_path.glob("*.json"))
     entry.write_text("{not json")
@@ -580,6 +581,27 @@ def fake_fits(monkeypatch):
     return ran
 
 
+def test_the_results_folder_is_results_dir_and_cache_still_works_with_a_warning(tmp_path,
+                                                                               fake_fits):
+    """One name per thing: ``cache`` also named the feature cache."""
+    from molselect.evaluation import SubsetEffectsSelector, VerifiedSelector
+    from molselect.evaluation._jobs import resolve_results_dir
+
+    jobs = [_FakeJob(seed) for seed in range(2)]
+    with pytest.warns(FutureWarning, match=r"run_jobs: cache= is renamed results_dir="):
+        old = _jobs.run_jobs(jobs, cache=tmp_path, verbose=False)
+    assert _jobs.run_jobs(jobs, results_dir=tmp_path, verbose=False) == old
+    assert len(fake_fits) == 2                      # the second call read the same folder
+    with pytest.raises(TypeError, match="results_dir and cache name the same folder"):
+        _jobs.run_jobs(jobs, results_dir=tmp_path, cache=tmp_path, verbose=False)
+    for cls in (VerifiedSelector, SubsetEffectsSelector):
+        assert cls().get_params()["results_dir"] is None
+        given = cls(cache=tmp_path)
+        with pytest.warns(FutureWarning, match=f"{cls.__name__}: cache= is renamed"):
+            assert resolve_results_dir(given.results_dir, given.cache, cls.__name__) == tmp_path
+        assert resolve_results_dir(None, cls().cache, cls.__name__) is None   # not given
+
+
 @pytest.mark.probe("CLI-13", "CONC-05", "CONC-06")
 def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fake_fits,
                                                                     monkeypatch):
@@ -588,7 +610,7 @@ def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fak
     not_a_folder.write_text("hi")
     with pytest.warns(RuntimeWarning, match="notadir.txt: cannot store results there "
                                             r"\(it is not a folder\)") as record:
-        results = _jobs.run_jobs(jobs, cache=not_a_folder, verbose=False)
+        results = _jobs.run_jobs(jobs, results_dir=not_a_folder, verbose=False)
     assert len(results) == 3 and len(record) == 1      # one warning, no "unreadable" ones
     cache = ResultCache(tmp_path / "full")
 
@@ -597,7 +619,7 @@ def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fak
 
     monkeypatch.setattr(_jobs, "atomic_write_text", disk_full)
     with pytest.warns(RuntimeWarning, match="No space left"):
-        results = _jobs.run_jobs(jobs, cache=cache, verbose=False)
+        results = _jobs.run_jobs(jobs, results_dir=cache, verbose=False)
     assert sorted(r["test_score"] for r in results.values()) == [0.5, 1.5, 2.5]
     assert cache.write_errors == 3
 
@@ -606,7 +628,7 @@ def test_a_cache_write_error_is_a_warning_not_the_end_of_the_study(tmp_path, fak
 def test_a_copied_or_damaged_cache_entry_is_detected_and_recomputed(tmp_path, fake_fits):
     jobs = [_FakeJob(seed) for seed in range(2)]
     cache = ResultCache(tmp_path)
-    _jobs.run_jobs(jobs, cache=cache, verbose=False)
+    _jobs.run_jobs(jobs, results_dir=cache, verbose=False)
     first, second = (tmp_path / f"{job.key}.json" for job in jobs)
     sound = json.loads(second.read_text())
 
@@ -623,10 +645,10 @@ def test_a_copied_or_damaged_cache_entry_is_detected_and_recomputed(tmp_path, fa
         second.write_text(json.dumps(entry))
         fake_fits.clear()
         with pytest.warns(RuntimeWarning, match=f"damaged: .*{why}"):
-            results = _jobs.run_jobs(jobs, cache=cache, verbose=False)
+            results = _jobs.run_jobs(jobs, results_dir=cache, verbose=False)
         assert fake_fits == [jobs[1].key] and results[jobs[1].key]["test_score"] == 1.5
     fake_fits.clear()
-    _jobs.run_jobs(jobs, cache=cache, verbose=False)
+    _jobs.run_jobs(jobs, results_dir=cache, verbose=False)
     assert fake_fits == []                                 # the recomputed entry is sound
 
 
@@ -639,7 +661,7 @@ def test_orphaned_cache_temporaries_are_cleaned(tmp_path, fake_fits):
     for path in (orphan, fresh):
         path.write_text('{"half": ')
     os.utime(orphan, (time.time() - 3600, time.time() - 3600))
-    _jobs.run_jobs([_FakeJob(0)], cache=tmp_path, verbose=False)
+    _jobs.run_jobs([_FakeJob(0)], results_dir=tmp_path, verbose=False)
     assert not orphan.exists() and fresh.exists()   # a running write's file is left alone
 
 
@@ -653,7 +675,7 @@ def test_two_studies_sharing_a_cache_at_once_both_finish(tmp_path, fake_fits):
     results = [None, None]
 
     def study(i):
-        results[i] = _jobs.run_jobs(jobs, cache=ResultCache(tmp_path), verbose=False)
+        results[i] = _jobs.run_jobs(jobs, results_dir=ResultCache(tmp_path), verbose=False)
 
     threads = [threading.Thread(target=study, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -664,7 +686,7 @@ def test_two_studies_sharing_a_cache_at_once_both_finish(tmp_path, fake_fits):
     assert scores[0] == scores[1] and len(scores[0]) == 9
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{j.key}.json" for j in jobs)
     fake_fits.clear()
-    _jobs.run_jobs(jobs, cache=ResultCache(tmp_path), verbose=False)
+    _jobs.run_jobs(jobs, results_dir=ResultCache(tmp_path), verbose=False)
     assert fake_fits == []
 
 

@@ -88,7 +88,7 @@ def test_the_rest_of_a_dataset_helps_more_than_its_permuted_copy(planted, tmp_pa
     # TINY at 32 units: the width this planted-effect test was calibrated with.
     model = GINRegressor(**{**TINY, "hidden_dim": 32})
     kwargs = dict(n_runs=16, design="half", eval_set=esol.valid, test_set=esol.test,
-                  cache=tmp_path, torch_threads=1, verbose=False)
+                  results_dir=tmp_path, torch_threads=1, verbose=False)
     result = subset_effects(target, pool, model, **kwargs)
     effects = result.effects
     assert effects.index[0] == "rest" and effects.loc["rest", "relative_ci_low"] > 0

@@ -90,7 +90,7 @@ def _verifier(**kw):
 @pytest.mark.slow
 def test_the_rest_of_the_dataset_is_verified_and_permuted_labels_are_not(planted, tmp_path):
     target, pool, eval_set = planted
-    sel = _verifier(cache=tmp_path).fit(target, pool, eval_set=eval_set)
+    sel = _verifier(results_dir=tmp_path).fit(target, pool, eval_set=eval_set)
     assert sel.verdict_ == "helps" and sel.group_ == "rest" and sel.selected_ == ["rest"]
     low, high = sel.gain_interval_
     assert 0 < low < sel.gain_ < high
@@ -115,8 +115,8 @@ def test_the_rest_of_the_dataset_is_verified_and_permuted_labels_are_not(planted
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_jobs, "run_fit", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            _verifier(cache=again).fit(target, pool, eval_set=eval_set)
-    resumed = _verifier(cache=again).fit(target, pool, eval_set=eval_set)
+            _verifier(results_dir=again).fit(target, pool, eval_set=eval_set)
+    resumed = _verifier(results_dir=again).fit(target, pool, eval_set=eval_set)
     assert resumed.verdict_ == sel.verdict_ and resumed.gain_ == pytest.approx(sel.gain_)
     assert resumed.trace_.drop(columns="seconds").equals(sel.trace_.drop(columns="seconds"))
 
@@ -156,7 +156,7 @@ def test_a_candidate_the_leakage_guard_empties_leaves_its_groups(planted, tmp_pa
     tiny = GINRegressor(hidden_dim=16, num_layers=2, batch_size=32, device="cpu", epochs=1)
     verifier = VerifiedSelector(TaskTypeSelector(tie_break="given"), tiny, max_k=2,
                                 min_seeds=2, max_seeds=2, protocol="fixed", torch_threads=1,
-                                cache=tmp_path)
+                                results_dir=tmp_path)
     with pytest.warns(UserWarning, match="'test copy'.*left out of every group"):
         verifier.fit(target, candidates, eval_set=eval_set)
     assert verifier.groups_ == {"top 2": ["rest"]}

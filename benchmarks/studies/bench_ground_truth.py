@@ -90,7 +90,7 @@ def run(targets, seeds, block, n_jobs, torch_threads):
         for name in targets:
             pool = candidate_pool(name, data, available)
             transfer_gains(data[name], pool, estimator_for(data[name].train), seeds=chunk,
-                           protocol=PROTOCOL, cache=CACHE, n_jobs=n_jobs,
+                           protocol=PROTOCOL, results_dir=CACHE, n_jobs=n_jobs,
                            torch_threads=torch_threads, verbose=True)
     return data, available
 
@@ -101,7 +101,7 @@ def collect(targets, seeds, data, available):
     for name in targets:
         pool = candidate_pool(name, data, available)
         frames.append(transfer_gains(data[name], pool, estimator_for(data[name].train),
-                                     seeds=seeds, protocol=PROTOCOL, cache=CACHE,
+                                     seeds=seeds, protocol=PROTOCOL, results_dir=CACHE,
                                      verbose=False, cached_only=True))
     return pd.concat(frames, ignore_index=True)
 

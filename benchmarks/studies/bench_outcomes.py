@@ -78,7 +78,7 @@ def make_selector(name, n_jobs):
         "task2vec": lambda: Task2VecSelector(**BACKBONE, random_state=0),
         "molgroup-stable": lambda: MolGroupSelector(**get_preset("stable"), random_state=0),
         "beam-search": lambda: BeamSearchSelector(**BACKBONE, random_state=0),
-        "subset-effects": lambda: SubsetEffectsSelector(n_runs=16, cache=FITS, n_jobs=n_jobs,
+        "subset-effects": lambda: SubsetEffectsSelector(n_runs=16, results_dir=FITS, n_jobs=n_jobs,
                                                         torch_threads=1, random_state=0),
     }
     return factories[name]()
@@ -187,7 +187,7 @@ def measure(target, splits, pool, groups, n_jobs, with_all=True):
     """
     done = {(r["group"], r["seed"]) for r in read_jsonl(RUNS) if r["target"] == target}
     estimator = default_estimator(splits.train)
-    fit = dict(cache=FITS, n_jobs=n_jobs, torch_threads=1, verbose=False)
+    fit = dict(results_dir=FITS, n_jobs=n_jobs, torch_threads=1, verbose=False)
 
     def run(labelled, seeds):
         with warnings.catch_warnings():

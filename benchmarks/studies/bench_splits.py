@@ -58,7 +58,7 @@ def measure(target, split_seed, seeds, n_jobs):
         pool = {c: load_dataset(c).train for c in CANDIDATES[target]}
     start = time.perf_counter()
     table = transfer_gains(train, pool, default_estimator(train), seeds=seeds, eval_set=valid,
-                           test_set=test, cache=FITS, n_jobs=n_jobs, torch_threads=1,
+                           test_set=test, results_dir=FITS, n_jobs=n_jobs, torch_threads=1,
                            verbose=False)
     return {"target": target, "split": split_seed, "sizes": [len(train), len(valid), len(test)],
             "wall_s": time.perf_counter() - start,

@@ -59,7 +59,7 @@ def race(name, budget, max_k, n_jobs):
     splits = load_dataset(name)
     pool = _pool(name)
     verifier = VerifiedSelector(TaskTypeSelector(random_state=0), max_k=max_k, budget=budget,
-                                cache=CACHE,
+                                results_dir=CACHE,
                                 n_jobs=n_jobs, torch_threads=1, verbose=True)
     start = time.perf_counter()
     verifier.fit(splits.train, pool, eval_set=[splits.valid, splits.test])
@@ -84,7 +84,7 @@ def check(record, n_seeds, n_jobs):
     start = time.perf_counter()
     table = compare_selections(splits, {record["group"]: [pool[c] for c in record["selected"]]},
                                default_estimator(splits.train), seeds=seeds,
-                               eval_set=splits.valid, test_set=splits.test, cache=CACHE,
+                               eval_set=splits.valid, test_set=splits.test, results_dir=CACHE,
                                n_jobs=n_jobs, torch_threads=1, verbose=False)
     row = summarize_gains(table).iloc[0]
     return {"target": name, "group": record["group"], "selected": record["selected"],

@@ -56,14 +56,14 @@ def check_out(path, option="--out", inputs=()):
                        "choose another file") from None
 
 
-def check_folder(path, option="--cache"):
+def check_folder(path, option="--results-dir"):
     """Fail now, before any data is loaded, when files cannot be kept in the folder ``path``.
 
     Parameters
     ----------
     path : path-like
         A folder (created when missing).
-    option : str, default="--cache"
+    option : str, default="--results-dir"
         The option that named it, for the message.
 
     Returns

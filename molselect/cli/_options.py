@@ -356,7 +356,7 @@ def study_options(default_seeds):
                     "also the control's shuffled labels and the --design) (default: 0)"),
         renamed("--seed", "--data-seed", "seed", type=one_seed,
                 why="it seeds the data's subsample and split; --seeds seeds the fits"),
-        Option("--results-dir", param="cache", metavar="DIR", help=RESULTS_DIR_HELP),
+        Option("--results-dir", param="results_dir", metavar="DIR", help=RESULTS_DIR_HELP),
         renamed("--cache", "--results-dir", "results_dir",
                 why="it keeps finished fits (results), not the feature cache of "
                     "`molselect cache`"),

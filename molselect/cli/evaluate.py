@@ -69,7 +69,7 @@ def run(args):
     else:
         jobs = [FitJob(estimator, [(train.name, train)], valid, test, seed)
                 for seed in args.seeds]
-        results = run_jobs(jobs, cache=options["cache"], n_jobs=options["n_jobs"],
+        results = run_jobs(jobs, results_dir=options["results_dir"], n_jobs=options["n_jobs"],
                            verbose=options["verbose"], desc=f"{args.model} on {train.name}")
         settings = [("target only", [results[job.key]["test_score"] for job in jobs])]
         epochs = ([results[job.key]["best_epoch"] for job in jobs],

@@ -186,7 +186,7 @@ def make_verifier(selector, args):
     from ..evaluation import VerifiedSelector
 
     verifier = VerifiedSelector(selector, max_k=args.max_k or 3, budget=args.budget,
-                                min_gain=args.min_gain, cache=args.results_dir,
+                                min_gain=args.min_gain, results_dir=args.results_dir,
                                 n_jobs=args.n_jobs, torch_threads=1 if args.n_jobs else None,
                                 random_state=args.seed, verbose=not args.quiet)
     try:

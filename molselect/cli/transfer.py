@@ -84,7 +84,7 @@ def run_design(args, train, valid, test, pool, control, estimator, summary_path)
     result = subset_effects(train, pool, estimator, design=args.design, n_runs=args.runs,
                             eval_set=valid, test_set=test, protocol="fixed",
                             random_state=args.seed,
-                            **{k: kwargs[k] for k in ("cache", "n_jobs", "torch_threads",
+                            **{k: kwargs[k] for k in ("results_dir", "n_jobs", "torch_threads",
                                                       "verbose")})
     print(f"\n{args.model} on {train.name!r}: main effect of each candidate on the test "
           f"{train.metric}, relative to the {result.intercept:.4f} predicted for the target "

@@ -14,7 +14,7 @@ from ..base import _warn_copies_of_target
 from ..datasets._validation import as_dataset, name_datasets
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
-from ._jobs import FitJob, run_jobs
+from ._jobs import FitJob, resolve_results_dir, run_jobs
 from ._protocol import apply_protocol
 
 __all__ = ["evaluate_selection", "permuted_labels", "transfer_gains"]
@@ -180,7 +180,8 @@ def _guarded_unions(train, settings, held_out):
 
 
 def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, resample_to,
-                  leakage_guard, cache, n_jobs, torch_threads, verbose, cached_only, protocol):
+                  leakage_guard, results_dir, n_jobs, torch_threads, verbose, cached_only,
+                  protocol):
     """Run the alone fit and one fit per setting for every seed; return the tidy table.
 
     ``settings`` maps a label to the auxiliaries (name -> dataset) trained with the target.
@@ -204,7 +205,7 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
     paired = {(label, seed): job(list(union), seed,
                                  {"target": train.name, "candidate": label, "seed": seed})
               for label, (union, _) in unions.items() for seed in seeds}
-    results = run_jobs([*alone.values(), *paired.values()], cache=cache, n_jobs=n_jobs,
+    results = run_jobs([*alone.values(), *paired.values()], results_dir=results_dir, n_jobs=n_jobs,
                        verbose=verbose, desc=f"transfer study for {train.name}",
                        cached_only=cached_only)
 
@@ -233,8 +234,8 @@ def _paired_study(target, settings, estimator, *, seeds, eval_set, test_set, res
 
 
 def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, test_set=None,
-                   protocol="default", resample_to=None, leakage_guard=True, cache=None,
-                   n_jobs=None, torch_threads=None, verbose=True, cached_only=False):
+                   protocol="default", resample_to=None, leakage_guard=True, results_dir=None,
+                   n_jobs=None, torch_threads=None, verbose=True, cached_only=False, cache=None):
     """Measure what each candidate auxiliary does to the target: the study of the paper's fig. 1.
 
     For every seed, a clone of ``estimator`` is fitted on the target alone and,
@@ -245,7 +246,7 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
 
     Every fit is an independent joblib job, so
     ``with joblib.parallel_config(backend="dask"):`` sends them to a Dask
-    cluster, and finished fits are kept in ``cache``: an interrupted study
+    cluster, and finished fits are kept in ``results_dir``: an interrupted study
     resumes where it stopped and a repeated one costs nothing.  The target's
     alone fit of a seed is one job shared by all candidates, so a study costs
     ``len(seeds) x (1 + len(candidates))`` fits.
@@ -282,10 +283,10 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
     leakage_guard : bool, default=True
         Remove from every candidate the molecules of the target's validation
         and test splits (:func:`~molselect.datasets.make_union`).
-    cache : str, path-like or ResultCache, optional
-        Folder of finished fits, keyed by content (estimator class and
-        parameters, the training, validation and test data, the seed and the
-        molselect version; not the device).
+    results_dir : str, path-like or ResultCache, optional
+        Folder of finished fits (the command line's ``--results-dir``), keyed
+        by content (estimator class and parameters, the training, validation
+        and test data, the seed and the molselect version; not the device).
     n_jobs : int, optional
         Parallel fits; None takes joblib's current setting (one process, or
         the backend of an enclosing ``joblib.parallel_config``).
@@ -296,7 +297,10 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
         Progress bar over the fits that have to run.
     cached_only : bool, default=False
         Run nothing and return the rows whose two fits are already in
-        ``cache``: a look at a study that is still running elsewhere.
+        ``results_dir``: a look at a study that is still running elsewhere.
+    cache : str, path-like or ResultCache, optional
+        Deprecated: the name ``results_dir`` had until 0.1 (it also named the
+        feature cache); still accepted, with a FutureWarning, until 0.2.
 
     Returns
     -------
@@ -339,7 +343,7 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
     >>> pool = {n: load_dataset(n).train for n in ["bace", "tox21"]}            # doctest: +SKIP
     >>> gains = transfer_gains(load_dataset("bbbp"), pool,
     ...                        GINClassifier(hidden_dim=64, num_layers=3, epochs=20),
-    ...                        seeds=8, cache="gains-cache")                  # doctest: +SKIP
+    ...                        seeds=8, results_dir="gains")                  # doctest: +SKIP
     >>> summarize_gains(gains)[["candidate", "relative_gain", "relative_ci_low",
     ...                         "relative_ci_high", "verdict"]]                # doctest: +SKIP
     """
@@ -353,15 +357,16 @@ def transfer_gains(target, candidates, estimator, *, seeds=5, eval_set=None, tes
     settings = {name: {name: data} for name, data in pool.items()}
     return _paired_study(target, settings, estimator, seeds=seeds, eval_set=eval_set,
                          test_set=test_set, resample_to=resample_to,
-                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         leakage_guard=leakage_guard, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
-                         cached_only=cached_only, protocol=protocol)
+                         cached_only=cached_only, protocol=protocol,
+                         results_dir=resolve_results_dir(results_dir, cache, "transfer_gains"))
 
 
 def evaluate_selection(target, selected, estimator, *, seeds=5, eval_set=None, test_set=None,
-                       protocol="default", resample_to=None, leakage_guard=True, cache=None,
-                       n_jobs=None, torch_threads=None, verbose=True, label=None,
-                       cached_only=False):
+                       protocol="default", resample_to=None, leakage_guard=True,
+                       results_dir=None, n_jobs=None, torch_threads=None, verbose=True,
+                       label=None, cached_only=False, cache=None):
     """Target alone against target + the selected union, paired by seed.
 
     The same protocol and statistics as :func:`transfer_gains`, with the
@@ -375,8 +380,8 @@ def evaluate_selection(target, selected, estimator, *, seeds=5, eval_set=None, t
     selected : mapping of str to dataset, list of datasets, or a union
         The selected auxiliaries; a ``DatasetGroup`` or a selector's
         ``fit_transform`` output (target first) is taken without its target.
-    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, cache, \
-n_jobs, torch_threads, verbose, cached_only
+    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, results_dir, \
+n_jobs, torch_threads, verbose, cached_only, cache
         As :func:`transfer_gains`.
     label : str, optional
         The ``candidate`` value of the rows (default: the auxiliaries' names
@@ -404,9 +409,10 @@ n_jobs, torch_threads, verbose, cached_only
     label = label or "+".join(pool)
     return _paired_study(target, {label: pool}, estimator, seeds=seeds, eval_set=eval_set,
                          test_set=test_set, resample_to=resample_to,
-                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         leakage_guard=leakage_guard, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
-                         cached_only=cached_only, protocol=protocol)
+                         cached_only=cached_only, protocol=protocol,
+                         results_dir=resolve_results_dir(results_dir, cache, "evaluate_selection"))
 
 
 def _selection_pool(selected, what):
@@ -421,8 +427,8 @@ def _selection_pool(selected, what):
 
 def compare_selections(target, selections, estimator, *, seeds=5, eval_set=None,
                        test_set=None, protocol="default", resample_to=None, leakage_guard=True,
-                       cache=None, n_jobs=None, torch_threads=None, verbose=True,
-                       cached_only=False):
+                       results_dir=None, n_jobs=None, torch_threads=None, verbose=True,
+                       cached_only=False, cache=None):
     """Several selections, each against the target alone, in one study.
 
     :func:`evaluate_selection` for every selection at once: the alone fit of
@@ -437,8 +443,8 @@ def compare_selections(target, selections, estimator, *, seeds=5, eval_set=None,
     selections : mapping of str to selection
         Label (e.g. the selector's name) -> its selection, in any form
         :func:`evaluate_selection` takes.
-    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, cache, \
-n_jobs, torch_threads, verbose, cached_only
+    estimator, seeds, eval_set, test_set, protocol, resample_to, leakage_guard, results_dir, \
+n_jobs, torch_threads, verbose, cached_only, cache
         As :func:`transfer_gains`.
 
     Returns
@@ -464,6 +470,7 @@ n_jobs, torch_threads, verbose, cached_only
                 for label, selected in selections.items()}
     return _paired_study(target, settings, estimator, seeds=seeds, eval_set=eval_set,
                          test_set=test_set, resample_to=resample_to,
-                         leakage_guard=leakage_guard, cache=cache, n_jobs=n_jobs,
+                         leakage_guard=leakage_guard, n_jobs=n_jobs,
                          torch_threads=torch_threads, verbose=verbose,
-                         cached_only=cached_only, protocol=protocol)
+                         cached_only=cached_only, protocol=protocol,
+                         results_dir=resolve_results_dir(results_dir, cache, "compare_selections"))

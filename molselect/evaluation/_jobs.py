@@ -224,7 +224,7 @@ _STALE_SECONDS = 600.0
 class ResultCache:
     """A results folder: finished fits on disk, one JSON file per job named by its content hash.
 
-    The ``cache=`` of the studies and ``--results-dir`` on the command line;
+    The ``results_dir=`` of the studies and ``--results-dir`` on the command line;
     not the feature cache (:func:`molselect.featurize.cache_dir`).
 
     Parameters
@@ -329,8 +329,38 @@ def as_cache(cache):
     return ResultCache(cache)
 
 
-def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached_only=False):
-    """Run ``jobs`` through joblib, skipping those already in ``cache``.
+def resolve_results_dir(results_dir, cache, owner, stacklevel=3):
+    """``results_dir``, or the value given under its old name ``cache`` (with a FutureWarning).
+
+    Parameters
+    ----------
+    results_dir : str, path-like, ResultCache or None
+    cache : str, path-like, ResultCache or None
+        The old name's value (None, or ``"deprecated"``: not given).
+    owner : str
+        The function or class, for the messages.
+    stacklevel : int, default=3
+        Of the warning: the user's call.
+
+    Returns
+    -------
+    str, path-like, ResultCache or None
+    """
+    if cache is None or (isinstance(cache, str) and cache == "deprecated"):
+        return results_dir
+    if results_dir is not None:
+        raise TypeError(f"{owner}: results_dir and cache name the same folder of finished "
+                        "fits; pass results_dir only")
+    warnings.warn(f"{owner}: cache= is renamed results_dir= (the folder of finished fits, the "
+                  "command line's --results-dir; 'cache' also named the feature cache); "
+                  "cache= still works in 0.1 and will be removed in 0.2", FutureWarning,
+                  stacklevel=stacklevel)
+    return cache
+
+
+def run_jobs(jobs, *, results_dir=None, n_jobs=None, verbose=True, desc="fits",
+             cached_only=False, cache=None):
+    """Run ``jobs`` through joblib, skipping those already in ``results_dir``.
 
     Results reach the cache as each job finishes (in whatever order the
     workers finish them), so an interrupted call loses at most the jobs that
@@ -340,15 +370,19 @@ def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached
     Parameters
     ----------
     jobs : list of FitJob
-    cache : ResultCache, str, path-like or None
+    results_dir : ResultCache, str, path-like or None
+        The folder of finished fits (a :class:`ResultCache` over it).
     n_jobs : int or None
     verbose : bool
         A progress bar over the jobs that have to run.
     desc : str
         The progress bar's label.
     cached_only : bool, default=False
-        Run nothing: return the results already in ``cache`` (to look at a
-        study another process is still running).
+        Run nothing: return the results already in ``results_dir`` (to look
+        at a study another process is still running).
+    cache : str, path-like or ResultCache, optional
+        Deprecated: the name ``results_dir`` had until 0.1 (it also named the
+        feature cache); still accepted, with a FutureWarning, until 0.2.
 
     Returns
     -------
@@ -356,9 +390,9 @@ def run_jobs(jobs, *, cache=None, n_jobs=None, verbose=True, desc="fits", cached
         ``job.key -> result`` for every job (identical jobs run once); with
         ``cached_only``, for the cached ones only.
     """
-    cache = as_cache(cache)
+    cache = as_cache(resolve_results_dir(results_dir, cache, "run_jobs"))
     if cached_only and cache is None:
-        raise ValueError("cached_only=True needs a cache to read from")
+        raise ValueError("cached_only=True needs a results_dir to read from")
     if cache is not None:
         cache.clean()
     results, pending = {}, {}

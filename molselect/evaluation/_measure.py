@@ -13,18 +13,30 @@ from numbers import Integral
 
 from sklearn.base import BaseEstimator
 
-from .._param_validation import N_JOBS, POSITIVE_INT, Interval, StrOptions, _InstancesOf
+from .._param_validation import (N_JOBS, POSITIVE_INT, Hidden, Interval, StrOptions,
+                                 _InstancesOf)
 from ..datasets._base import CLASSIFICATION
 from ._jobs import ResultCache
 from ._protocol import PROTOCOLS, apply_protocol
 
-__all__ = ["MEASUREMENT_CONSTRAINTS", "default_estimator", "scoring_splits"]
+__all__ = ["MEASUREMENT_CONSTRAINTS", "CACHE_DEPRECATED_DOC", "default_estimator",
+           "scoring_splits"]
+
+#: The numpydoc entry of the old name ``cache`` of ``results_dir``, written once.
+CACHE_DEPRECATED_DOC = """    cache : str, path-like or ResultCache, optional
+        Deprecated: the name ``results_dir`` had until 0.1 (it also named the
+        feature cache); still accepted, with a FutureWarning, until 0.2.
+"""
 
 #: The declarations of the parameters that say how a measuring selector's fits run.
 MEASUREMENT_CONSTRAINTS = {
     "estimator": [_InstancesOf(BaseEstimator, "an estimator"), None],
     "protocol": [StrOptions(("default", *PROTOCOLS))],
-    "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"), None],
+    "results_dir": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"),
+                    None],
+    # The old name of results_dir ("deprecated": not given).
+    "cache": [_InstancesOf((str, os.PathLike, ResultCache), "a folder or a ResultCache"), None,
+              Hidden(StrOptions(("deprecated",)))],
     "n_jobs": N_JOBS,
     "torch_threads": [POSITIVE_INT, None],
     "random_state": [Interval(Integral, 0, None, closed="left")],

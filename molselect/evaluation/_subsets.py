@@ -29,8 +29,9 @@ from ..datasets._leakage import make_union
 from ..datasets._validation import name_datasets
 from ..metrics import greater_is_better
 from ._gains import _check_estimator, _resolve_splits, warn_emptied
-from ._jobs import FitJob, run_jobs
-from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
+from ._jobs import FitJob, resolve_results_dir, run_jobs
+from ._measure import (CACHE_DEPRECATED_DOC, MEASUREMENT_CONSTRAINTS, default_estimator,
+                       scoring_splits)
 from ._protocol import apply_protocol
 from ._stats import _adjust
 
@@ -199,8 +200,8 @@ class SubsetEffects:
 
 def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, seeds=None,
                    eval_set=None, test_set=None, protocol="default", ridge=0.0,
-                   confidence=0.95, n_folds=4, leakage_guard=True, cache=None, n_jobs=None,
-                   torch_threads=None, random_state=0, verbose=True):
+                   confidence=0.95, n_folds=4, leakage_guard=True, results_dir=None,
+                   n_jobs=None, torch_threads=None, random_state=0, verbose=True, cache=None):
     """Every candidate's main effect on the target, from fits on designed subsets.
 
     Run ``i`` fits the estimator on the target plus the candidates row ``i``
@@ -232,7 +233,7 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
     confidence : float, default=0.95
     n_folds : int, default=4
         Folds of the held-out check.
-    leakage_guard, cache, n_jobs, torch_threads, verbose
+    leakage_guard, results_dir, n_jobs, torch_threads, verbose, cache
         As :func:`transfer_gains`.
     random_state : int, default=0
         Seed of the design and of the default seeds.
@@ -247,7 +248,7 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
     >>> from molselect.models import GINClassifier
     >>> pool = {n: load_dataset(n).train for n in ["bace", "tox21", "esol", "sider"]}
     >>> result = subset_effects(load_dataset("bbbp"), pool, GINClassifier(), n_runs=32,
-    ...                         cache="effects-cache")                    # doctest: +SKIP
+    ...                         results_dir="effects")                    # doctest: +SKIP
     >>> result.effects[["relative_effect", "relative_ci_low", "relative_ci_high",
     ...                 "verdict"]]                                        # doctest: +SKIP
     """
@@ -282,8 +283,9 @@ def subset_effects(target, candidates, estimator, *, design="half", n_runs=32, s
         jobs.append(FitJob(estimator, members, valid, test, seeds[i],
                            label={"target": train.name, "run": i, "seed": seeds[i]},
                            torch_threads=torch_threads))
-    results = run_jobs(jobs, cache=cache, n_jobs=n_jobs, verbose=verbose,
-                       desc=f"designed subsets for {train.name}")
+    results = run_jobs(jobs, results_dir=resolve_results_dir(results_dir, cache,
+                                                             "subset_effects"),
+                       n_jobs=n_jobs, verbose=verbose, desc=f"designed subsets for {train.name}")
     y = np.array([results[job.key]["test_score"] for job in jobs], dtype=float)
     if not np.isfinite(y).all():
         raise ValueError("a run's test score is not finite (the metric could not be computed "
@@ -322,11 +324,11 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
     protocol : str, default="default"
     top_k : int or None, default=3
     ridge : float, default=0.0
-    cache, n_jobs, torch_threads
+    results_dir, n_jobs, torch_threads
         As :func:`subset_effects`.
     random_state : int, default=0
     verbose : bool, default=False
-""" + LEAKAGE_GUARD_DOC + """
+""" + LEAKAGE_GUARD_DOC + CACHE_DEPRECATED_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -359,8 +361,9 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
     }
 
     def __init__(self, estimator=None, *, hidden_dim=None, num_layers=None, design="half",
-                 n_runs=32, protocol="default", top_k=3, ridge=0.0, cache=None, n_jobs=None,
-                 torch_threads=None, random_state=0, verbose=False, leakage_guard=True):
+                 n_runs=32, protocol="default", top_k=3, ridge=0.0, results_dir=None,
+                 n_jobs=None, torch_threads=None, random_state=0, verbose=False,
+                 leakage_guard=True, cache="deprecated"):
         self.estimator = estimator
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
@@ -369,12 +372,13 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
         self.protocol = protocol
         self.top_k = top_k
         self.ridge = ridge
-        self.cache = cache
+        self.results_dir = results_dir
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
         self.random_state = random_state
         self.verbose = verbose
         self.leakage_guard = leakage_guard
+        self.cache = cache
 
     def _score_candidates(self, target, candidates, eval_sets):
         valid, test = scoring_splits(eval_sets, "SubsetEffectsSelector")
@@ -385,7 +389,9 @@ class SubsetEffectsSelector(BaseAuxiliarySelector):
         result = subset_effects(
             target, candidates, estimator, design=self.design, n_runs=self.n_runs,
             eval_set=valid, test_set=test, protocol=self.protocol,
-            ridge=self.ridge, leakage_guard=bool(self.leakage_guard), cache=self.cache,
+            ridge=self.ridge, leakage_guard=bool(self.leakage_guard),
+            results_dir=resolve_results_dir(self.results_dir, self.cache,
+                                            "SubsetEffectsSelector", stacklevel=5),
             n_jobs=self.n_jobs, torch_threads=self.torch_threads,
             random_state=self.random_state, verbose=bool(self.verbose))
         affinity = result.effects["relative_effect"].rename("affinity")

@@ -14,8 +14,9 @@ from ..base import BaseAuxiliarySelector, SelectionResult
 from ..datasets._leakage import make_union
 from ..metrics import greater_is_better
 from ._gains import warn_emptied
-from ._jobs import FitJob, run_jobs
-from ._measure import MEASUREMENT_CONSTRAINTS, default_estimator, scoring_splits
+from ._jobs import FitJob, resolve_results_dir, run_jobs
+from ._measure import (CACHE_DEPRECATED_DOC, MEASUREMENT_CONSTRAINTS, default_estimator,
+                       scoring_splits)
 from ._protocol import apply_protocol
 from ._race import GainRace, detectable_gain
 
@@ -23,7 +24,7 @@ __all__ = ["VerifiedSelector"]
 
 
 class VerifiedSelector(BaseAuxiliarySelector):
-    """Race the groups a selector suggests against the target alone; keep one only if it helps.
+    __doc__ = """Race the groups a selector suggests against the target alone; keep one only if it helps.
 
     A meta-selector, as scikit-learn's ``SelectFromModel`` wraps an estimator:
     the wrapped ``selector`` ranks the candidates (cheaply), and the nested
@@ -81,9 +82,10 @@ class VerifiedSelector(BaseAuxiliarySelector):
         rounds as ``budget`` buys for every group when that is more.
     budget : int, optional
         Fits at most; default ``max_seeds x (1 + number of groups)``.
-    cache : str, path-like or ResultCache, optional
-        Finished fits (shared with :func:`transfer_gains`): an interrupted
-        verification resumes where it stopped.
+    results_dir : str, path-like or ResultCache, optional
+        Finished fits (shared with :func:`transfer_gains`; the command
+        line's ``--results-dir``): an interrupted verification resumes where
+        it stopped.
     n_jobs : int, optional
         Parallel fits within a round (joblib; a Dask cluster under
         ``joblib.parallel_config(backend="dask")``).
@@ -97,7 +99,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
     leakage_guard : bool or "skeleton", default=True
         Remove candidate molecules found in the target's held-out splits, in
         the race's unions and in ``fit_transform``'s.
-
+""" + CACHE_DEPRECATED_DOC + """
     Attributes
     ----------
     selected_ : list of str
@@ -152,9 +154,9 @@ class VerifiedSelector(BaseAuxiliarySelector):
 
     def __init__(self, selector=None, estimator=None, *, protocol="default", max_k=3,
                  include_all=False, groups=None, alpha=0.05, min_gain=0.01, min_seeds=3,
-                 max_seeds=None, budget=None, cache=None,
+                 max_seeds=None, budget=None, results_dir=None,
                  n_jobs=None, torch_threads=None, random_state=0, verbose=False,
-                 leakage_guard=True):
+                 leakage_guard=True, cache="deprecated"):
         self.selector = selector
         self.estimator = estimator
         self.protocol = protocol
@@ -166,12 +168,13 @@ class VerifiedSelector(BaseAuxiliarySelector):
         self.min_seeds = min_seeds
         self.max_seeds = max_seeds
         self.budget = budget
-        self.cache = cache
+        self.results_dir = results_dir
         self.n_jobs = n_jobs
         self.torch_threads = torch_threads
         self.random_state = random_state
         self.verbose = verbose
         self.leakage_guard = leakage_guard
+        self.cache = cache
 
     # -- checks, all before any training ----------------------------------------------------
     def _checked_setup(self, target, candidates, eval_sets):
@@ -213,6 +216,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
     # -- the race ---------------------------------------------------------------------------
     def _score_candidates(self, target, candidates, eval_sets):
         estimator, budget, max_seeds = self._checked_setup(target, candidates, eval_sets)
+        results_dir = resolve_results_dir(self.results_dir, self.cache, "VerifiedSelector",
+                                          stacklevel=5)
         ranker = clone(self.selector) if self.selector is not None else None
         if ranker is not None and ranker.get_params().get("random_state", 0) is None:
             # An unseeded ranking would race other groups on a rerun (and miss the cache).
@@ -259,7 +264,7 @@ class VerifiedSelector(BaseAuxiliarySelector):
             jobs = {name: FitJob(estimator, members[name], valid, test, seed,
                                  label={"target": target.name, "group": name, "seed": seed},
                                  torch_threads=self.torch_threads) for name in racing}
-            results = run_jobs(list(jobs.values()), cache=self.cache, n_jobs=self.n_jobs,
+            results = run_jobs(list(jobs.values()), results_dir=results_dir, n_jobs=self.n_jobs,
                                verbose=False, desc=f"verification round {len(race.alone) + 1}")
             scores = {name: results[job.key]["test_score"] for name, job in jobs.items()}
             fits += len(jobs)
