@@ -142,6 +142,10 @@ def test_bad_input_is_refused_before_any_training(planted, monkeypatch):
     with pytest.raises(ValueError, match="names \\['nope'\\]"):
         VerifiedSelector(RandomSelector(), SMALL, max_k=1, groups={"x": ["nope"]}).fit(
             target, pool, eval_set=eval_set)
+    for taken in ("alone", "top 1", "all"):
+        with pytest.raises(ValueError, match=f"groups\\['{taken}'\\]: the name is taken"):
+            VerifiedSelector(RandomSelector(), SMALL, max_k=1,
+                             groups={taken: ["rest"]}).fit(target, pool, eval_set=eval_set)
     with pytest.raises(ValueError, match="min_gain"):
         _verifier(min_gain=-0.1).fit(target, pool, eval_set=eval_set)
 

@@ -70,7 +70,8 @@ class VerifiedSelector(BaseAuxiliarySelector):
         Race the union of every candidate too.
     groups : dict of str to list of str, optional
         Further groups to race (e.g. the top of
-        :func:`~molselect.evaluation.subset_effects`).
+        :func:`~molselect.evaluation.subset_effects`), by name; "alone", "all"
+        and "top 1" .. "top max_k" are the race's own names.
     alpha : float, default=0.05
         Probability that any reported interval misses.
     min_gain : float, default=0.01
@@ -200,7 +201,13 @@ class VerifiedSelector(BaseAuxiliarySelector):
         if "random_state" not in estimator.get_params(deep=False):
             raise TypeError(f"estimator {type(estimator).__name__} has no random_state: each "
                             "round seeds its fits")
+        builtin = {"alone", "all", *(f"top {k}" for k in range(1, self.max_k + 1))}
         for name, members in (self.groups or {}).items():
+            if name in builtin:
+                # The race keys its fits and its trace by group name: a clash would
+                # silently replace a built-in group (or the target alone) with this one.
+                raise ValueError(f"groups[{name!r}]: the name is taken by a group the race "
+                                 f"builds itself ({', '.join(sorted(builtin))}); rename it")
             unknown = [m for m in members if m not in candidates]
             if unknown or not members:
                 raise ValueError(f"groups[{name!r}] names {unknown or 'no'} candidate(s); the "
