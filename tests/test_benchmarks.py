@@ -10,6 +10,7 @@ they are marked ``slow``.
 """
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -113,6 +114,31 @@ def test_jsonl_files(tmp_path, common):
     with open(path, "ab") as handle:
         handle.write(gzip.compress(b'{"c": 3}\n')[:-6])  # an interrupted append
     assert read_jsonl(path) == [{"a": 1}, {"b": 2.5}]
+
+
+def test_shared_fits_archive_round_trip(tmp_path, common, monkeypatch):
+    """The shared fit cache is archived whole and restored without touching a fit it has;
+    a folder that never held a fit leaves the committed archive alone."""
+    fits, archive = tmp_path / "fits", tmp_path / "fits.jsonl.gz"
+    monkeypatch.setattr(common, "FITS", fits)
+    monkeypatch.setattr(common, "FITS_ARCHIVE", archive)
+    common.export_fits_if_any()
+    assert not archive.exists()
+    fits.mkdir()
+    for key, score in (("b", 0.5), ("a", 0.25)):
+        entry = {"result": {"key": key, "test_score": score}}
+        (fits / f"{key}.json").write_text(json.dumps(entry))
+    common.export_fits_if_any()
+    assert [row["file"] for row in common.read_jsonl(archive)] == ["a.json", "b.json"]
+    (fits / "a.json").unlink()
+    (fits / "b.json").write_text("kept")
+    common.import_fits()
+    assert '"test_score": 0.25' in (fits / "a.json").read_text()
+    assert (fits / "b.json").read_text() == "kept"
+    (fits / "b.json").write_text('{"result": {"key": "b", "test_score": 0.5}}')
+    common.export_fits()
+    assert [row["entry"]["result"]["test_score"] for row in common.read_jsonl(archive)] \
+        == [0.25, 0.5]
 
 
 def test_ground_truth_cache_is_sound(common):

@@ -7,6 +7,9 @@
 * :class:`OneFileCache`: a :class:`molselect.evaluation.ResultCache` kept in
   one ``.jsonl.gz`` file instead of one JSON file per fit, for a cache that is
   committed with the study's results.
+* :data:`FITS`, :func:`export_fits` and :func:`import_fits`: the fit cache that
+  the outcome, verification and split studies share (a fit one of them made is
+  not made again by another), and its committed archive.
 
 The paths, the machine's description, timing and report writing, which the
 speed benchmarks share too, are in :mod:`benchmarks._harness`; the seed lists of
@@ -22,10 +25,19 @@ import warnings
 import zlib
 from pathlib import Path
 
+from benchmarks._harness import RESULTS
 from molselect.evaluation import ResultCache
 # Private, but the very check ResultCache applies to an entry it reads back: a cache kept
 # in another form should not trust its entries more.
 from molselect.evaluation._jobs import entry_problem
+
+
+#: The fit cache shared by ``bench_outcomes``, ``bench_verified`` and ``bench_splits``
+#: (gitignored: one JSON file per fit).
+FITS = RESULTS / "verified_cache"
+#: Every fit of ``FITS``, one JSON line each: its committed copy.  (Named after the study
+#: that archived it first.)
+FITS_ARCHIVE = RESULTS / "outcomes_fits.jsonl.gz"
 
 
 def read_jsonl(path):
@@ -175,3 +187,36 @@ def pack_cache(folder, path):
     lines = [json.dumps(json.loads(f.read_text()), sort_keys=True) + "\n" for f in files]
     Path(path).write_bytes(gzip.compress("".join(lines).encode(), mtime=0))
     return len(lines)
+
+
+def export_fits():
+    """Write every fit of :data:`FITS` to :data:`FITS_ARCHIVE`.
+
+    Sorted by file name, so the archive only changes when the fits do.  A study
+    calls it when it writes its report; the archive is what gets committed.
+    """
+    entries = [{"file": path.name, "entry": json.loads(path.read_text())}
+               for path in sorted(FITS.glob("*.json"))]
+    with gzip.open(FITS_ARCHIVE, "wt", compresslevel=9) as handle:
+        for entry in entries:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")
+
+
+def import_fits():
+    """Restore into :data:`FITS` the archived fits it lacks (a fresh checkout resumes).
+
+    The cache checks each entry against its key when it reads it, so a damaged
+    line is recomputed, not trusted.
+    """
+    FITS.mkdir(parents=True, exist_ok=True)
+    for row in read_jsonl(FITS_ARCHIVE):
+        path = FITS / Path(row["file"]).name
+        if not path.exists():
+            path.write_text(json.dumps(row["entry"]))
+
+
+def export_fits_if_any():
+    """:func:`export_fits` when :data:`FITS` holds a fit (a checkout that never ran a
+    study keeps the committed archive as it is)."""
+    if FITS.is_dir() and any(FITS.glob("*.json")):
+        export_fits()

@@ -34,17 +34,15 @@ when a run starts; ``outcomes_baselines.jsonl`` keeps the random-forest referenc
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchmarks._harness import RESULTS, describe_machine
-from benchmarks.studies._common import append_jsonl, read_jsonl
+from benchmarks.studies._common import (FITS, append_jsonl, export_fits_if_any, import_fits,
+                                        read_jsonl)
 from molselect._param_validation import BACKBONE_KEYS
 from molselect.datasets import load_dataset
 from molselect.evaluation import (SubsetEffectsSelector, baseline_scores, compare_selections,
@@ -54,9 +52,6 @@ from molselect.presets import get_preset
 from molselect.selectors import (BeamSearchSelector, FingerprintSimilaritySelector,
                                  MolGroupSelector, Task2VecSelector, TaskTypeSelector)
 
-FITS = RESULTS / "verified_cache"
-#: Every fit of the shared cache, one JSON line each: the committed copy of ``FITS``.
-FITS_ARCHIVE = RESULTS / "outcomes_fits.jsonl.gz"
 SELECTIONS = RESULTS / "outcomes_selections.jsonl"
 RUNS = RESULTS / "outcomes_runs.jsonl.gz"
 BASELINES = RESULTS / "outcomes_baselines.jsonl"
@@ -91,29 +86,6 @@ COSTLY = ["subset-effects", "molgroup-stable", "beam-search"]
 SELECTORS = CHEAP + COSTLY
 #: The reference groups, then the selectors' top 3, in the report's order.
 GROUPS = ["all (UA)", "random 3", *SELECTORS, "pairwise oracle"]
-
-
-def export_fits():
-    """Write every fit of ``FITS`` to ``FITS_ARCHIVE`` (sorted, so the file only changes with
-    the fits)."""
-    entries = [{"file": path.name, "entry": json.loads(path.read_text())}
-               for path in sorted(FITS.glob("*.json"))]
-    with gzip.open(FITS_ARCHIVE, "wt", compresslevel=9) as handle:
-        for entry in entries:
-            handle.write(json.dumps(entry, sort_keys=True) + "\n")
-
-
-def import_fits():
-    """Restore into ``FITS`` the archived fits it lacks (a fresh checkout resumes the study).
-
-    The cache checks each entry against its key when it reads it, so a damaged line is
-    recomputed, not trusted.
-    """
-    FITS.mkdir(parents=True, exist_ok=True)
-    for row in read_jsonl(FITS_ARCHIVE):
-        path = FITS / Path(row["file"]).name
-        if not path.exists():
-            path.write_text(json.dumps(row["entry"]))
 
 
 def pool_for(target):
@@ -310,8 +282,7 @@ def plot(summary, path):
 
 
 def report(seeds_wanted):
-    if FITS.is_dir() and any(FITS.glob("*.json")):
-        export_fits()
+    export_fits_if_any()
     runs = pd.DataFrame(read_jsonl(RUNS))
     selections = pd.DataFrame(read_jsonl(SELECTIONS))
     if runs.empty:

@@ -22,7 +22,8 @@ Usage, from the repository root::
     MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_splits \\
         [--targets bbbp clintox sider] [--splits 4] [--seeds 4] [--n-jobs 2] [--report-only]
 
-Every fit goes to the shared fit cache ``verified_cache/``; each finished (target, split)
+Every fit goes to the shared fit cache ``verified_cache/`` (archived in
+``outcomes_fits.jsonl.gz``); each finished (target, split)
 is appended to ``splits_runs.jsonl.gz``; the report is ``splits.md`` (+ ``splits.csv``).
 """
 
@@ -37,12 +38,12 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks._harness import RESULTS, describe_machine
-from benchmarks.studies._common import append_jsonl, read_jsonl
+from benchmarks.studies._common import (FITS, append_jsonl, export_fits_if_any, import_fits,
+                                        read_jsonl)
 from benchmarks.studies.bench_protocol import CANDIDATES
 from molselect.datasets import from_frame, load_dataset
 from molselect.evaluation import default_estimator, transfer_gains
 
-FITS = RESULTS / "verified_cache"
 RUNS = RESULTS / "splits_runs.jsonl.gz"
 TARGETS = ["bbbp", "clintox", "sider"]
 
@@ -143,12 +144,14 @@ def main(argv=None):
         import torch
 
         torch.set_num_threads(1)
+        import_fits()
         done = {(r["target"], r["split"]) for r in read_jsonl(RUNS)}
         for target in args.targets:
             for split in range(args.splits):
                 if (target, split) not in done:
                     append_jsonl(RUNS, measure(target, split, args.seeds, args.n_jobs),
                                  default=float)
+        export_fits_if_any()
     report(read_jsonl(RUNS))
 
 

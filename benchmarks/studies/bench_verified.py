@@ -19,8 +19,10 @@ Usage, from the repository root::
         [--targets sider bbbp clintox bace tox21 lipo] [--budget 40] [--max-k 3]
         [--check-seeds 10] [--n-jobs 2] [--report-only]
 
-Every fit is kept in ``benchmarks/results/verified_cache/`` (a race resumes where it
-stopped); each finished race is appended to ``verified_runs.jsonl``; the report is
+Every fit is kept in the fit cache the studies share, ``benchmarks/results/verified_cache/``
+(a race resumes where it stopped, and reuses the outcome scoreboard's fits of the same
+seeds), archived in the committed ``outcomes_fits.jsonl.gz`` at each report and restored
+from it when a run starts; each finished race is appended to ``verified_runs.jsonl``; the report is
 ``verified.md``; the held-out checks are appended to ``verified_checks.jsonl``.
 """
 
@@ -31,13 +33,13 @@ import time
 import warnings
 
 from benchmarks._harness import RESULTS, describe_machine
-from benchmarks.studies._common import append_jsonl, read_jsonl
+from benchmarks.studies._common import (FITS, append_jsonl, export_fits_if_any, import_fits,
+                                        read_jsonl)
 from molselect.datasets import load_dataset
 from molselect.evaluation import (VerifiedSelector, compare_selections, default_estimator,
                                   summarize_gains)
 from molselect.selectors import TaskTypeSelector
 
-CACHE = RESULTS / "verified_cache"
 RUNS = RESULTS / "verified_runs.jsonl"
 CHECKS = RESULTS / "verified_checks.jsonl"
 #: Seeds of the held-out checks start here, far above any race's rounds.
@@ -59,7 +61,7 @@ def race(name, budget, max_k, n_jobs):
     splits = load_dataset(name)
     pool = _pool(name)
     verifier = VerifiedSelector(TaskTypeSelector(random_state=0), max_k=max_k, budget=budget,
-                                results_dir=CACHE,
+                                results_dir=FITS,
                                 n_jobs=n_jobs, torch_threads=1, verbose=True)
     start = time.perf_counter()
     verifier.fit(splits.train, pool, eval_set=[splits.valid, splits.test])
@@ -84,7 +86,7 @@ def check(record, n_seeds, n_jobs):
     start = time.perf_counter()
     table = compare_selections(splits, {record["group"]: [pool[c] for c in record["selected"]]},
                                default_estimator(splits.train), seeds=seeds,
-                               eval_set=splits.valid, test_set=splits.test, results_dir=CACHE,
+                               eval_set=splits.valid, test_set=splits.test, results_dir=FITS,
                                n_jobs=n_jobs, torch_threads=1, verbose=False)
     row = summarize_gains(table).iloc[0]
     return {"target": name, "group": record["group"], "selected": record["selected"],
@@ -111,6 +113,7 @@ def _check_lines(checks):
 
 
 def report(runs, checks=()):
+    export_fits_if_any()
     lines = ["# Verified selection on real targets", "",
              "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python -m "
              "benchmarks.studies.bench_verified` (`--report-only` rebuilds it from "
@@ -156,6 +159,7 @@ def main(argv=None):
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
     if not args.report_only:
+        import_fits()
         done = {r["target"] for r in read_jsonl(RUNS)}
         for name in args.targets:
             if name in done:
