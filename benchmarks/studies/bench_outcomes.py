@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._harness import RESULTS, describe_machine
-from benchmarks.studies._common import (FITS, append_jsonl, export_fits_if_any, import_fits,
-                                        read_jsonl)
+from benchmarks.studies._common import (FITS, FITS_ARCHIVE, append_jsonl, export_fits_if_any,
+                                        import_fits, read_jsonl)
 from molselect._param_validation import BACKBONE_KEYS
 from molselect.datasets import load_dataset
 from molselect.evaluation import (SubsetEffectsSelector, baseline_scores, compare_selections,
@@ -206,6 +206,26 @@ def baselines(target, splits, seeds):
 
 # ---------------------------------------------------------------------------- report
 
+def _epochs_run():
+    """``(target, members, seed) -> epochs the fit ran`` from the archived fits (members
+    "" for the target alone), so the report can show where early stopping cut a fit
+    short."""
+    epochs = {}
+    for row in read_jsonl(FITS_ARCHIVE):
+        result = row["entry"]["result"]
+        label = result.get("label") or {}
+        if "n_epochs" in result and "target" in label and "group" not in label:
+            epochs[(label["target"], label.get("candidate", ""), label["seed"])] = \
+                result["n_epochs"]
+    return epochs
+
+
+def _epoch_range(epochs, target, fits):
+    """"fewest-most" epochs run by ``fits``, (members, seed) pairs of ``target``."""
+    ran = [epochs[(target, m, s)] for m, s in fits if (target, m, s) in epochs]
+    return "-" if not ran else f"{min(ran)}-{max(ran)}" if min(ran) < max(ran) else str(ran[0])
+
+
 def _pct(value):
     return "-" if pd.isna(value) else f"{100 * value:+.1f}"
 
@@ -344,10 +364,14 @@ def report(seeds_wanted):
               "draws' mean gain. `vs task-type`: the group's mean gain less the task-type "
               "prior's (the metadata floor every selector must beat, and the ranking "
               "`--verify` races by default), over the targets both have; an interval that "
-              "holds 0 means the difference is within noise.", "", "## Per target", ""]
+              "holds 0 means the difference is within noise. `epochs run`: the fewest and "
+              "most epochs a fit of the group ran before early stopping (of 100): a fit cut "
+              "short far below its group's others is the usual cause of one seed's outlier.", "", "## Per target", ""]
     references = pd.DataFrame(read_jsonl(BASELINES))
+    epochs = _epochs_run()
     for target, part in summary.groupby("target", sort=False):
         alone = runs[runs["target"] == target].drop_duplicates("seed")["score_alone"]
+        target_seeds = sorted(set(runs.loc[runs["target"] == target, "seed"]))
         metric = part["metric"].iloc[0]
         context = ""
         if not references.empty and target in set(references["target"]):
@@ -360,18 +384,22 @@ def report(seeds_wanted):
                        f"{mean:.3f}.")
         lines += [f"### {target}", "",
                   f"Target alone (the GIN): {metric} {alone.mean():.3f} (sd "
-                  f"{alone.std(ddof=1):.3f}, {len(alone)} seeds).{context}", "",
+                  f"{alone.std(ddof=1):.3f}, {len(alone)} seeds; epochs run "
+                  f"{_epoch_range(epochs, target, [('', s) for s in target_seeds])})."
+                  f"{context}", "",
                   "| group | members | seeds | score | gain % | 95% CI | p adj. | verdict | "
-                  "selection s |",
-                  "|---|---|---:|---:|---:|---|---:|---|---:|"]
+                  "epochs run | selection s |",
+                  "|---|---|---:|---:|---:|---|---:|---|---:|---:|"]
         part = part.set_index("group").reindex([g for g in GROUPS if g in set(part["group"])])
         for group, r in part.iterrows():
             sel = seconds.get((target, group))
+            group_runs = runs[(runs["target"] == target) & (runs["group"] == group)]
+            ran = _epoch_range(epochs, target, zip(group_runs["members"], group_runs["seed"]))
             lines.append(
                 f"| {group} | {r['members']} | {int(r['n_seeds'])} | {r['score_with']:.3f} | "
                 f"{_pct(r['relative_gain'])} | [{_pct(r['relative_ci_low'])}, "
                 f"{_pct(r['relative_ci_high'])}] | {r['p_adjusted']:.3f} | {r['verdict']} | "
-                f"{'-' if sel is None else f'{sel:.0f}'} |")
+                f"{ran} | {'-' if sel is None else f'{sel:.0f}'} |")
         lines.append("")
     lines += ["![gains with 95% intervals](outcomes.png)", ""]
     (RESULTS / "outcomes.md").write_text("\n".join(lines))
