@@ -206,17 +206,27 @@ def baselines(target, splits, seeds):
 
 # ---------------------------------------------------------------------------- report
 
-def _epochs_run():
+def _epochs_run(runs):
     """``(target, members, seed) -> epochs the fit ran`` from the archived fits (members
-    "" for the target alone), so the report can show where early stopping cut a fit
-    short."""
+    "" for the target alone), so the report can show where early stopping cut a fit short.
+
+    The shared cache also holds fits on other splits of the same targets (the split
+    study's), so only fits on the scoreboard's validation split count: the split of the
+    fits whose test score is a recorded score of the target alone.
+    """
+    fits = [row["entry"] for row in read_jsonl(FITS_ARCHIVE)]
+    alone = {(r.target, r.seed, r.score_alone) for r in runs.itertuples()}
+    official = {e["job"]["valid"] for e in fits
+                if (e["result"].get("label", {}).get("target"), e["job"]["seed"],
+                    e["result"]["test_score"]) in alone and len(e["job"]["members"]) == 1}
     epochs = {}
-    for row in read_jsonl(FITS_ARCHIVE):
-        result = row["entry"]["result"]
-        label = result.get("label") or {}
-        if "n_epochs" in result and "target" in label and "group" not in label:
-            epochs[(label["target"], label.get("candidate", ""), label["seed"])] = \
-                result["n_epochs"]
+    for entry in fits:
+        job, result = entry["job"], entry["result"]
+        if "n_epochs" not in result or job["valid"] not in official:
+            continue
+        names = [name for name, _ in job["members"]]
+        # Labelled by whichever study made the fit first: name the union by its members.
+        epochs[(names[0], "+".join(sorted(names[1:])), job["seed"])] = result["n_epochs"]
     return epochs
 
 
@@ -366,9 +376,10 @@ def report(seeds_wanted):
               "`--verify` races by default), over the targets both have; an interval that "
               "holds 0 means the difference is within noise. `epochs run`: the fewest and "
               "most epochs a fit of the group ran before early stopping (of 100): a fit cut "
-              "short far below its group's others is the usual cause of one seed's outlier.", "", "## Per target", ""]
+              "short far below its group's others is the usual cause of one seed's outlier (`-`: "
+              "fits made before the cache recorded epochs).", "", "## Per target", ""]
     references = pd.DataFrame(read_jsonl(BASELINES))
-    epochs = _epochs_run()
+    epochs = _epochs_run(runs)
     for target, part in summary.groupby("target", sort=False):
         alone = runs[runs["target"] == target].drop_duplicates("seed")["score_alone"]
         target_seeds = sorted(set(runs.loc[runs["target"] == target, "seed"]))

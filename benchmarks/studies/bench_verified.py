@@ -32,7 +32,10 @@ import argparse
 import time
 import warnings
 
+import pandas as pd
+
 from benchmarks._harness import RESULTS, describe_machine
+from benchmarks.studies.bench_outcomes import summarize
 from benchmarks.studies._common import (FITS, append_jsonl, export_fits_if_any, import_fits,
                                         read_jsonl)
 from molselect.datasets import load_dataset
@@ -112,6 +115,72 @@ def _check_lines(checks):
     return lines
 
 
+def _scoreboard():
+    """``(target, members joined by "+") -> summary row`` of the outcome scoreboard: the
+    scoreboard's groups that a race also raced (the task-type top 3 is the race's top 3)."""
+    runs = pd.DataFrame(read_jsonl(RESULTS / "outcomes_runs.jsonl.gz"))
+    if runs.empty:
+        return {}
+    runs = runs.drop_duplicates(["target", "group", "seed"], keep="last")
+    runs["members"] = runs["members"].map(lambda m: "+".join(sorted(m)))
+    summary = summarize(runs[runs["group"] != "random 3"])
+    return {(r["target"], r["members"]): r for _, r in summary.iterrows()}
+
+
+def _scoreboard_lines(runs, board):
+    lines = ["", "Against the outcome scoreboard (`outcomes.md`: 5 seeds, t interval, "
+             "Benjamini-Hochberg p), where it measured the same union:", "",
+             "| target | race group | race's gain [interval] | race status | scoreboard group "
+             "| scoreboard gain [95% CI] | scoreboard verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        for s in r["summary"]:
+            key = (r["target"], "+".join(sorted(r["groups"][s["group"]])))
+            if key not in board:
+                continue
+            b = board[key]
+            lines.append(
+                f"| {r['target']} | {s['group']} ({', '.join(r['groups'][s['group']])}) | "
+                f"{s['gain']:+.1%} [{s['low']:+.1%}, {s['high']:+.1%}] | {s['status']} | "
+                f"{b['group']} | {b['relative_gain']:+.1%} [{b['relative_ci_low']:+.1%}, "
+                f"{b['relative_ci_high']:+.1%}] | {b['verdict']} |")
+    return lines
+
+
+def _goal_lines(runs, checks, board):
+    """The issue's goals, each judged from the records above."""
+    verified = [r for r in runs if r["verdict"] == "helps"]
+    checked = {c["target"]: c for c in checks}
+    wrong = [r["target"] for r in verified
+             if (r["target"] in checked and checked[r["target"]]["high"] < 0)
+             or board.get((r["target"], "+".join(sorted(r["selected"]))), {}).get(
+                 "relative_ci_high", 1) < 0]
+    helped = sorted({t for (t, _), b in board.items()
+                     if b["p_adjusted"] < 0.05 and b["relative_gain"] > 0})
+    raced = {r["target"]: r for r in runs}
+    ratios = {r["target"]: r["cpu_s"] / 60 / PAIRWISE_CPU_MIN[r["target"]]
+              for r in runs if r["target"] in PAIRWISE_CPU_MIN}
+    cheap = [t for t, ratio in ratios.items() if ratio <= 0.25]
+    return [
+        "", "Goals:", "",
+        f"- never wrong in sign: {len(verified)} group(s) verified as helping "
+        f"({', '.join(r['target'] for r in verified) or 'none'}); significantly negative on "
+        f"fresh seeds or on the scoreboard: {', '.join(wrong) or 'none'}. Targets where the "
+        "scoreboard measured groups that hurt significantly and the race said: "
+        + ("; ".join(f"{t} {raced[t]['verdict']}" for t in sorted(
+            {t for (t, _), b in board.items()
+             if b["p_adjusted"] < 0.05 and b["relative_gain"] < 0} & set(raced))) or "none")
+        + ".",
+        "- finds help where it exists: targets where the scoreboard shows a group that helps "
+        "significantly: " + ("; ".join(
+            f"{t}: race {raced[t]['verdict'] if t in raced else 'not run'}" for t in helped)
+            or "none, so this goal is not tested by these targets") + ".",
+        f"- cheap (at most 1/4 of the pairwise study's CPU): {len(cheap)} of {len(ratios)} "
+        "targets with a pairwise study ("
+        + ", ".join(f"{t} {ratio:.2f}" for t, ratio in ratios.items()) + ").",
+    ]
+
+
 def report(runs, checks=()):
     export_fits_if_any()
     lines = ["# Verified selection on real targets", "",
@@ -144,6 +213,10 @@ def report(runs, checks=()):
             f"[{s['low']:+.1%}, {s['high']:+.1%}], {s['rounds']} rounds, {s['status']}"
             for s in r["summary"]))
     lines += _check_lines(list(checks))
+    board = _scoreboard()
+    if board:
+        lines += _scoreboard_lines(runs, board)
+    lines += _goal_lines(runs, list(checks), board)
     (RESULTS / "verified.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
