@@ -156,6 +156,8 @@ def bench_selection(device, target_name, candidates, params, seed):
     with Stopwatch() as clock:
         build_table([target, *pool.values()], fingerprints=True)  # featurise once; cached
     featurize_s = clock.seconds
+    # said at once: a run cut short by a time limit still tells where its time went
+    print(f"featurised {len(pool) + 1} datasets in {featurize_s:.1f} s; selecting", flush=True)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     with Stopwatch(device) as clock:

@@ -80,8 +80,10 @@ def _one_torch_thread_per_worker():
 # -- tiny models and data shared by the test files -----------------------------------------
 # The network the tests train: every test file builds its models from these settings
 # (adding only epochs, seeds and what a test is about), so that a change of size or device
-# is made here once.
-TINY = dict(hidden_dim=16, num_layers=2, batch_size=32, device="cpu")
+# is made here once.  MOLSELECT_TEST_DEVICE=cuda runs them on a GPU
+# (``benchmarks/device_check.sh`` does, on a machine that has one); CI runs them on the CPU.
+TINY = dict(hidden_dim=16, num_layers=2, batch_size=32,
+            device=os.environ.get("MOLSELECT_TEST_DEVICE", "cpu"))
 
 # The same network on the command line.
 TINY_ARGS = ["--hidden-dim", str(TINY["hidden_dim"]), "--num-layers", str(TINY["num_layers"]),
@@ -153,10 +155,20 @@ def probe_verdicts(path):
     return verdicts
 
 
+# Measured on an H200 (benchmarks/results/device_check.md): two CUDA fits with one seed
+# differ by 1e-8 to 1e-2, since the sums of GIN's neighbours and of the pooled graphs are
+# scatter-adds whose order CUDA does not fix; everything else in those tests passes there.
+_NOT_REPEATABLE = pytest.mark.skip(
+    reason=f"compares two seeded fits number for number, which repeat on the CPU only "
+           f"(MOLSELECT_TEST_DEVICE={TINY['device']})")
+
+
 def pytest_collection_modifyitems(config, items):
     # The ids travel in user_properties: unlike markers, they reach the controller
     # of a pytest-xdist run with each report.
     for item in items:
+        if TINY["device"] != "cpu" and item.get_closest_marker("repeats_exactly"):
+            item.add_marker(_NOT_REPEATABLE)
         ids = [i for mark in item.iter_markers("probe") for i in mark.args]
         if ids:
             item.user_properties.append(("probe", " ".join(ids)))

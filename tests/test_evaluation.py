@@ -393,6 +393,7 @@ def test_planted_helpful_and_uninformative_auxiliaries():
 
 
 @pytest.mark.probe("CONC-02", "CLI-20")
+@pytest.mark.repeats_exactly
 def test_interrupted_study_resumes_from_the_cache(bace, pool, tmp_path, monkeypatch):
     train, valid, test = bace
     kwargs = dict(seeds=2, eval_set=valid, test_set=test, verbose=False, n_jobs=1)

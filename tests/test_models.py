@@ -51,6 +51,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("cls,target_name", CASES, ids=[c.__name__ for c, _ in CASES])
+@pytest.mark.repeats_exactly
 def test_fit_union_predict_score_pickle(cls, target_name, data):
     target = getattr(data, target_name)
     valid, test = getattr(data, f"{target_name}_valid"), getattr(data, f"{target_name}_test")
@@ -105,6 +106,7 @@ def test_multitask_target_with_missing_labels():
     assert np.isfinite(est.score(test))
 
 
+@pytest.mark.repeats_exactly
 def test_seeded_fits_repeat(data):
     a = tiny(GINRegressor).fit(data.esol).predict(data.esol_test)
     b = tiny(GINRegressor).fit(data.esol).predict(data.esol_test)
@@ -249,6 +251,7 @@ def test_clear_errors(data):
 # -- feature_set: the reference code's --feature simple ---------------------------
 
 @pytest.mark.parametrize("cls", [GINRegressor, GraphormerRegressor])
+@pytest.mark.repeats_exactly
 def test_simple_feature_set_embeds_two_atom_and_two_bond_features(cls, data, tmp_path):
     est = tiny(cls, feature_set="simple").fit(data.esol)
     encoder = est.model_.encoder
@@ -333,9 +336,10 @@ def test_checkpoint_ensemble_predicts_the_mean_of_the_best_epochs(data):
                                rtol=1e-6)
     # Ensembling leaves the model holding the best epoch's weights.
     best = est.checkpoints_[0]
-    assert all(torch.equal(v, best[k]) for k, v in est.model_.state_dict().items())
+    assert all(torch.equal(v.cpu(), best[k]) for k, v in est.model_.state_dict().items())
 
 
+@pytest.mark.repeats_exactly
 def test_protocol_defaults_compute_what_they_computed_before(data):
     """New parameters at their defaults change nothing (the evaluation cache relies on it)."""
     a = tiny(GINClassifier, epochs=3).fit(data.bace, eval_set=data.bace_valid)
@@ -408,6 +412,7 @@ def test_validation_loss_is_cross_entropy_and_standardised_mse():
 
 @pytest.mark.probe("SK-03")
 @pytest.mark.parametrize("cls,target_name", CASES, ids=[c.__name__ for c, _ in CASES])
+@pytest.mark.repeats_exactly
 def test_fit_and_score_smiles_and_labels_as_the_dataset_would(cls, target_name, data):
     target, test = getattr(data, target_name), getattr(data, f"{target_name}_test")
     on_data = tiny(cls).fit(target)
@@ -491,6 +496,7 @@ def test_score_refuses_data_of_other_tasks(data):
 
 
 @pytest.mark.probe("SK-07")
+@pytest.mark.repeats_exactly
 def test_labels_beside_a_dataset_are_checked_not_ignored(data):
     target, test = data.bace, data.bace_test
     other = 1.0 - target.y.ravel()

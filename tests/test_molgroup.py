@@ -70,6 +70,7 @@ def test_fit_selects_ranks_and_records_history(small):
     assert round2 == {n for n in pool if not sel.round_dropped_[n] == 1}
 
 
+@pytest.mark.repeats_exactly
 def test_same_seed_same_selection(small):
     target, _, pool = small
     a = MolGroupSelector(**TINY_FIT).fit(target, pool)
@@ -328,6 +329,7 @@ def test_raw_labels_reach_the_loss(monkeypatch):
 ONE_ROUND = dict(TINY_FIT, n_rounds=1, top_k=None, threshold=0.0)
 
 
+@pytest.mark.repeats_exactly
 def test_repeats_average_runs_whose_first_is_the_single_run(small):
     target, _, pool = small
     single = MolGroupSelector(**ONE_ROUND).fit(target, pool)
@@ -347,6 +349,7 @@ def test_repeats_average_runs_whose_first_is_the_single_run(small):
     np.testing.assert_allclose(last["affinity_std"].reindex(list(pool)), three.affinity_std_)
 
 
+@pytest.mark.repeats_exactly
 def test_repeats_in_worker_processes_give_the_same_numbers(small):
     target, _, pool = small
     # The thread count changes a training's last digits, and joblib's workers start with
@@ -357,6 +360,7 @@ def test_repeats_in_worker_processes_give_the_same_numbers(small):
     pd.testing.assert_frame_equal(here.affinity_runs_, there.affinity_runs_)
 
 
+@pytest.mark.repeats_exactly
 def test_gate_epochs_averages_the_last_epochs_of_a_run(small):
     target, _, pool = small
     params = dict(ONE_ROUND, epochs=3, warmup_epochs=1)

@@ -44,6 +44,7 @@ def check_fitted(pipe, test):
 
 
 @pytest.mark.probe("SK-04", "SK-06")
+@pytest.mark.repeats_exactly
 def test_pipeline_with_step_parameters(data):
     target, valid, test, pool = data
     pipe = make().fit(target, molgroupselector__auxiliaries=pool,

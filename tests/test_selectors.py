@@ -365,6 +365,7 @@ def test_mtdnn_keeps_a_planted_copy_of_the_target_and_less_of_an_unrelated_set(d
     assert joint.n_kept_["copy"] < sel.n_kept_["copy"]
 
 
+@pytest.mark.repeats_exactly
 def test_mtdnn_warns_when_no_molecule_passes_the_threshold(data):
     target, _, pool = data
     pool = {"esol": pool["esol"]}
@@ -537,6 +538,7 @@ TRAINING = ["beam_p", "tag", "task2vec", "mtdnn"]
 
 
 @pytest.mark.parametrize("key", TRAINING)
+@pytest.mark.repeats_exactly
 def test_a_training_selector_repeats_and_gives_intervals(key, data):
     """n_repeats on the base class: the mean of independent trainings, with its interval."""
     target, valid, pool = data

@@ -206,33 +206,25 @@ def baselines(target, splits, seeds):
 
 # ---------------------------------------------------------------------------- report
 
-def _epochs_run(runs):
-    """``(target, members, seed) -> epochs the fit ran`` from the archived fits (members
-    "" for the target alone), so the report can show where early stopping cut a fit short.
+def _epochs_run():
+    """``(target, seed, test score) -> epochs the fit ran``, from the archived fits, so the
+    report can show where early stopping cut a fit short.
 
-    The shared cache also holds fits on other splits of the same targets (the split
-    study's), so only fits on the scoreboard's validation split count: the split of the
-    fits whose test score is a recorded score of the target alone.
+    A scoreboard fit is found by its recorded test score: the shared cache also holds
+    fits of the same members and seed under other protocols and splits (the race's, the
+    split study's), so members and seed alone do not name one fit.
     """
-    fits = [row["entry"] for row in read_jsonl(FITS_ARCHIVE)]
-    alone = {(r.target, r.seed, r.score_alone) for r in runs.itertuples()}
-    official = {e["job"]["valid"] for e in fits
-                if (e["result"].get("label", {}).get("target"), e["job"]["seed"],
-                    e["result"]["test_score"]) in alone and len(e["job"]["members"]) == 1}
     epochs = {}
-    for entry in fits:
-        job, result = entry["job"], entry["result"]
-        if "n_epochs" not in result or job["valid"] not in official:
-            continue
-        names = [name for name, _ in job["members"]]
-        # Labelled by whichever study made the fit first: name the union by its members.
-        epochs[(names[0], "+".join(sorted(names[1:])), job["seed"])] = result["n_epochs"]
+    for row in read_jsonl(FITS_ARCHIVE):
+        job, result = row["entry"]["job"], row["entry"]["result"]
+        if "n_epochs" in result:
+            epochs[(job["members"][0][0], job["seed"], result["test_score"])] = result["n_epochs"]
     return epochs
 
 
 def _epoch_range(epochs, target, fits):
-    """"fewest-most" epochs run by ``fits``, (members, seed) pairs of ``target``."""
-    ran = [epochs[(target, m, s)] for m, s in fits if (target, m, s) in epochs]
+    """"fewest-most" epochs run by ``fits``, (seed, test score) pairs of ``target``."""
+    ran = [epochs[(target, s, score)] for s, score in fits if (target, s, score) in epochs]
     return "-" if not ran else f"{min(ran)}-{max(ran)}" if min(ran) < max(ran) else str(ran[0])
 
 
@@ -379,10 +371,10 @@ def report(seeds_wanted):
               "short far below its group's others is the usual cause of one seed's outlier (`-`: "
               "fits made before the cache recorded epochs).", "", "## Per target", ""]
     references = pd.DataFrame(read_jsonl(BASELINES))
-    epochs = _epochs_run(runs)
+    epochs = _epochs_run()
     for target, part in summary.groupby("target", sort=False):
-        alone = runs[runs["target"] == target].drop_duplicates("seed")["score_alone"]
-        target_seeds = sorted(set(runs.loc[runs["target"] == target, "seed"]))
+        alone_runs = runs[runs["target"] == target].drop_duplicates("seed")
+        alone = alone_runs["score_alone"]
         metric = part["metric"].iloc[0]
         context = ""
         if not references.empty and target in set(references["target"]):
@@ -396,7 +388,7 @@ def report(seeds_wanted):
         lines += [f"### {target}", "",
                   f"Target alone (the GIN): {metric} {alone.mean():.3f} (sd "
                   f"{alone.std(ddof=1):.3f}, {len(alone)} seeds; epochs run "
-                  f"{_epoch_range(epochs, target, [('', s) for s in target_seeds])})."
+                  f"{_epoch_range(epochs, target, zip(alone_runs['seed'], alone))})."
                   f"{context}", "",
                   "| group | members | seeds | score | gain % | 95% CI | p adj. | verdict | "
                   "epochs run | selection s |",
@@ -405,7 +397,7 @@ def report(seeds_wanted):
         for group, r in part.iterrows():
             sel = seconds.get((target, group))
             group_runs = runs[(runs["target"] == target) & (runs["group"] == group)]
-            ran = _epoch_range(epochs, target, zip(group_runs["members"], group_runs["seed"]))
+            ran = _epoch_range(epochs, target, zip(group_runs["seed"], group_runs["score_with"]))
             lines.append(
                 f"| {group} | {r['members']} | {int(r['n_seeds'])} | {r['score_with']:.3f} | "
                 f"{_pct(r['relative_gain'])} | [{_pct(r['relative_ci_low'])}, "

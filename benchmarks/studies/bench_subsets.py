@@ -25,7 +25,7 @@ protocol would need for the same precision:
 Usage, from the repository root::
 
     MOLSELECT_DATA=../shared/data/moleculenet python -m benchmarks.studies.bench_subsets \\
-        [--targets sider bbbp clintox] [--report-only]
+        [--targets sider bbbp clintox bace] [--report-only]
 
 Without ``--report-only`` a target whose runs are not all in the cache is trained (the
 scoreboard's configuration, ``n_jobs=2``); the rows go to ``subsets_runs.jsonl`` and the
@@ -47,7 +47,7 @@ from benchmarks.studies.bench_outcomes import make_selector, pool_for
 from molselect.datasets import load_dataset
 
 RUNS = RESULTS / "subsets_runs.jsonl"
-TARGETS = ["sider", "bbbp", "clintox"]
+TARGETS = ["sider", "bbbp", "clintox", "bace"]
 RELIABILITY = 0.8
 #: The default ("converged") protocol under its name in the protocol study.
 PROTOCOL_STUDY_NAME = "es-loss-p10-top5"

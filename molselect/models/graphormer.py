@@ -59,6 +59,8 @@ _PARAMS = """
         ``max_dist``, ``feature_set``).  The paper's PCQM4Mv2 weights are not available.
     device : str, default="auto"
     random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
+        Seed of initialisation and sampling; repeats number for number on the CPU
+        only, as for :class:`GINClassifier`.
     verbose : bool, default=False
 
     Attributes
