@@ -8,8 +8,9 @@ Three parts, each optional (``--steps --round`` when none is given):
                  the full bi-level MolGroup step with the exact (default) and the
                  linearized meta-gradient; graphs/s; peak memory.
 ``--round``      one full filtering round at the paper configuration (hidden 300, 5 layers,
-                 10 epochs, batch 128, MACCS) for target bace with auxiliaries esol and
-                 freesolv: wall time, RSS after every epoch (it must stay flat); with
+                 10 epochs, batch 128, MACCS) for ``--round-target`` (default bace) with
+                 ``--round-aux`` (default esol and freesolv; ``all`` is the paper-sized
+                 round): wall time, RSS after every epoch (it must stay flat); with
                  ``--meta-gradient linearized|exact|both`` (default both).
 ``--selection``  a full selection (every round) with ``--preset`` (default paper) for
                  ``--selection-target`` (default bbbp) against ``--selection-candidates``
@@ -109,14 +110,15 @@ def bench_steps(device, names, hidden_dim, num_layers, n_steps, batch_size=128, 
     return result
 
 
-def bench_round(device, epochs=10, meta_gradient="exact"):
-    target = load_dataset("bace").train
-    aux = [load_dataset(n).train for n in ("esol", "freesolv")]
+def bench_round(device, epochs=10, meta_gradient="exact", target_name="bace",
+                aux_names=("esol", "freesolv"), featurize_jobs=None):
+    target = load_dataset(target_name).train
+    aux = [load_dataset(n).train for n in aux_names]
     with Stopwatch() as clock:
-        table, clf, _ = build_table([target] + aux, fingerprints=True)
+        table, clf, _ = build_table([target] + aux, fingerprints=True, n_jobs=featurize_jobs)
     featurize_s = clock.seconds
     rng = seed_everything(0)
-    model = MolGroupModel([1, 1, 1]).to(device)
+    model = MolGroupModel([len(c) for c in clf]).to(device)
     step = MolGroupStep(model, [c.to(device) for c in clf], warmup_epochs=1,
                         meta_gradient=meta_gradient)
     epoch_rss, epoch_peak, epoch_time = [], [], []
@@ -126,26 +128,31 @@ def bench_round(device, epochs=10, meta_gradient="exact"):
             epoch_time.append(round_clock.lap())
             epoch_rss.append(round(rss_mb(), 1))
             epoch_peak.append(round(peak_memory_mb(device), 1))
+            # said at once, so that a run stopped by a time limit still tells the epoch cost
+            print(f"epoch {epoch + 1}: {epoch_time[-1]:.1f} s, RSS {epoch_rss[-1]} MB, "
+                  f"peak {epoch_peak[-1]} MB", flush=True)
 
     with Stopwatch(device) as round_clock:
         history = train(table, step, epochs, 128, rng, device, callbacks=[Record()],
                         verbose=True,
-                        desc=f"bace + esol + freesolv, paper config, {meta_gradient}")
+                        desc=f"{' + '.join([target_name, *aux_names])}, paper config, "
+                             f"{meta_gradient}")
     wall = round_clock.seconds
     last = history[-1]
     return {
-        "target": "bace", "auxiliaries": ["esol", "freesolv"], "epochs": epochs,
+        "target": target_name, "auxiliaries": list(aux_names), "epochs": epochs,
+        "draws_per_epoch": len(target) * (len(aux_names) + 1),
         "meta_gradient": meta_gradient,
         "featurize_s": round(featurize_s, 2), "round_wall_s": round(wall, 1),
         "epoch_s": [round(t, 1) for t in epoch_time],
         "rss_mb_after_epoch": epoch_rss, "peak_mb_after_epoch": epoch_peak,
         "rss_growth_mb_epoch2_to_last": round(epoch_rss[-1] - epoch_rss[1], 1),
-        "affinity": dict(zip(["esol", "freesolv"],
+        "affinity": dict(zip(aux_names,
                              np.round(last["gate"] / np.maximum(last["present"], 1e-12), 3).tolist())),
     }
 
 
-def bench_selection(device, target_name, candidates, params, seed):
+def bench_selection(device, target_name, candidates, params, seed, featurize_jobs=None):
     """A full MolGroup selection (all rounds): wall time, peak memory and the result.
 
     The issue's GPU run is ``--selection --device cuda``: target bbbp against
@@ -154,7 +161,9 @@ def bench_selection(device, target_name, candidates, params, seed):
     target = load_dataset(target_name).train
     pool = {n: load_dataset(n).train for n in candidates}
     with Stopwatch() as clock:
-        build_table([target, *pool.values()], fingerprints=True)  # featurise once; cached
+        # featurise once (the selector then reads the feature cache); on a GPU machine the
+        # serial RDKit featurisation of ~260k molecules, not the training, was what ran long
+        build_table([target, *pool.values()], fingerprints=True, n_jobs=featurize_jobs)
     featurize_s = clock.seconds
     # said at once: a run cut short by a time limit still tells where its time went
     print(f"featurised {len(pool) + 1} datasets in {featurize_s:.1f} s; selecting", flush=True)
@@ -194,7 +203,8 @@ def _markdown(results):
     for key in ("round", "round_linearized"):
         if key in results:
             r = results[key]
-            lines += [f"## One round, paper configuration (bace + esol + freesolv), "
+            names = " + ".join([r["target"], *r["auxiliaries"]])
+            lines += [f"## One round, paper configuration ({names}), "
                       f"meta_gradient={r.get('meta_gradient', 'exact')}", "",
                       f"wall **{r['round_wall_s']} s** for {r['epochs']} epochs "
                       f"(featurization {r['featurize_s']} s); seconds per epoch: {r['epoch_s']}; "
@@ -219,6 +229,14 @@ def _markdown(results):
     return "\n".join(lines)
 
 
+def _names(option, target):
+    """Dataset names from a comma-separated option; "all": every available one but target."""
+    if option != "all":
+        return option.split(",")
+    available = list_datasets()
+    return [n for n in available.loc[available["available"], "name"] if n != target]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -230,6 +248,10 @@ def main(argv=None):
                         default="both", help="meta-gradient(s) of the --round run")
     parser.add_argument("--n-steps", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the --round run")
+    parser.add_argument("--round-target", default="bace", help="target of the --round run")
+    parser.add_argument("--round-aux", default="esol,freesolv",
+                        help="auxiliaries of the --round run: comma-separated names, or 'all' "
+                             "available datasets but the target (the paper-sized round)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--selection", action="store_true",
                         help="a full selection (all rounds) with --preset, seed --seeds[0]")
@@ -238,6 +260,8 @@ def main(argv=None):
                         help="comma-separated names, or 'all' available datasets but the target")
     parser.add_argument("--preset", default="paper", choices=sorted(PRESETS),
                         help="parameters of the --selection run")
+    parser.add_argument("--featurize-jobs", type=int, default=None,
+                        help="featurisation workers of the --round and --selection runs (-1: every core)")
     parser.add_argument("--out", default=str(RESULTS / "molgroup.json"))
     args = parser.parse_args(argv)
     if args.fidelity or args.modes or args.surrogate:
@@ -256,16 +280,15 @@ def main(argv=None):
         modes = ["exact", "linearized"] if args.meta_gradient == "both" else [args.meta_gradient]
         for mode in modes:
             key = "round" if mode == "exact" else "round_linearized"
-            results[key] = bench_round(device, args.epochs, mode)
+            results[key] = bench_round(device, args.epochs, mode, args.round_target,
+                                       _names(args.round_aux, args.round_target),
+                                       args.featurize_jobs)
             print(json.dumps(results[key], indent=1))
     if args.selection:
-        candidates = args.selection_candidates.split(",")
-        if candidates == ["all"]:
-            available = list_datasets()
-            candidates = [n for n in available.loc[available["available"], "name"]
-                          if n != args.selection_target]
+        candidates = _names(args.selection_candidates, args.selection_target)
         results["selection"] = bench_selection(device, args.selection_target, candidates,
-                                               get_preset(args.preset), args.seeds[0])
+                                               get_preset(args.preset), args.seeds[0],
+                                               args.featurize_jobs)
     write_results(out_path, results, _markdown(results))
     print(_markdown(results))
 

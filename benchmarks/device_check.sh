@@ -58,7 +58,7 @@ echo "models bench exit: ${PIPESTATUS[0]}"
 
 step "paper-sized MolGroup selection on CUDA (bbbp against every other dataset), limit ${T_SELECTION}s"
 timeout "$T_SELECTION" python3 -m benchmarks.bench_molgroup --selection --device cuda \
-  --preset paper --selection-target bbbp --out "$OUT/molgroup_selection_cuda.json" \
+  --preset paper --selection-target bbbp --featurize-jobs -1 --out "$OUT/molgroup_selection_cuda.json" \
   2>&1 | tee "$OUT/molgroup_selection_cuda.log" | grep -v "leaked" | tail -40
 echo "selection exit: ${PIPESTATUS[0]}"
 step "done"
