@@ -55,7 +55,7 @@ def machine():
             "cpu_count": os.cpu_count()}
 
 
-def describe_machine(device=None):
+def describe_machine(device=None, threads=None):
     """Where a run happened, in one line for a report's header.
 
     Parameters
@@ -63,6 +63,9 @@ def describe_machine(device=None):
     device : str or torch.device, optional
         The device the figures were measured on; named at the end of the line,
         with the GPU's name on CUDA.
+    threads : int, optional
+        The torch threads the figures were measured with, when not this process's
+        (a study's report, rebuilt by a process that trains nothing).
 
     Returns
     -------
@@ -72,7 +75,7 @@ def describe_machine(device=None):
     import torch
 
     line = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} torch threads")
+            f"torch {torch.__version__}, {threads or torch.get_num_threads()} torch threads")
     if device is not None:
         device = torch.device(device)
         line += f", device {device}"

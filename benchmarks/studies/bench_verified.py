@@ -227,7 +227,7 @@ def report(runs, checks=()):
              "Produced by `MOLSELECT_DATA=../shared/data/moleculenet python -m "
              "benchmarks.studies.bench_verified` (`--report-only` rebuilds it from "
              "`verified_runs.jsonl`).",
-             f"Machine: {describe_machine()}; one thread per fit. Ranking: the task-type prior "
+             f"Machine: {describe_machine(threads=1)}; one thread per fit. Ranking: the task-type prior "
              "(candidates: the bundled datasets other than the target); groups: its top 1 .. "
              "K unions; model: the fast GIN under the default protocol; alpha 0.05, min gain "
              f"1%. {PLANTED}: lipo's training split cut to {PLANTED_SIZE} molecules (seed 0), "
